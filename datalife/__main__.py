@@ -1,0 +1,3 @@
+from datalife.cli import main
+
+main()

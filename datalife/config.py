@@ -1,0 +1,395 @@
+"""The workspace: a folder with ``datalife.toml`` (or ``[tool.datalife]`` in pyproject.toml).
+
+``datalife.toml``::
+
+    format_version = 1
+    compatibility = "BACKWARD"       # default policy for schemas that do not set one
+    check_modules = ["myproj.checks"]  # modules that register custom checks
+
+    [datasets.penguins]
+    files = ["sample_data/*.csv"]    # globs relative to the workspace root
+    schema = "penguins"              # defaults to the dataset's name
+
+Only the standard library and pydantic are imported here: the pre-commit hooks read the
+config before deciding whether any heavy work is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from datalife.errors import ConfigError, WorkspaceNotFound
+
+__all__ = [
+    "CONFIG_FILE",
+    "Compatibility",
+    "DatasetConfig",
+    "Workspace",
+    "WorkspaceConfig",
+    "glob_to_regex",
+]
+
+CONFIG_FILE = "datalife.toml"
+PYPROJECT = "pyproject.toml"
+FORMAT_VERSION = 1
+
+
+class Compatibility(str, Enum):
+    """Schema compatibility policy, as in schema registries."""
+
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+    NONE = "NONE"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetConfig(_Model):
+    """One named dataset: the files it is made of and the schema they follow."""
+
+    files: list[str] = Field(min_length=1, description="globs relative to the workspace root")
+    schema_name: str | None = Field(default=None, alias="schema")
+    description: str = ""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("files")
+    @classmethod
+    def _relative_globs(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip():
+                raise ValueError("an empty glob matches nothing; remove it")
+            if Path(pattern).is_absolute():
+                raise ValueError(f"{pattern!r} is absolute; globs are relative to the workspace")
+        return value
+
+
+class WorkspaceConfig(_Model):
+    """The whole of ``datalife.toml``."""
+
+    format_version: int = FORMAT_VERSION
+    compatibility: Compatibility = Compatibility.BACKWARD
+    check_modules: list[str] = Field(default_factory=list)
+    datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value > FORMAT_VERSION:
+            raise ValueError(
+                f"format_version {value} is newer than this datalife understands "
+                f"({FORMAT_VERSION}); upgrade datalife"
+            )
+        return value
+
+    def schema_for(self, dataset: str) -> str:
+        ds = self.datasets[dataset]
+        return ds.schema_name or dataset
+
+
+def _format_pydantic_error(exc: ValidationError, path: Path, prefix: str) -> ConfigError:
+    details = []
+    first_key = None
+    for err in exc.errors():
+        key = ".".join([*([prefix] if prefix else []), *(str(p) for p in err["loc"])])
+        first_key = first_key or key
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+            allowed = _allowed_keys(err["loc"])
+            if allowed:
+                msg += f" (allowed: {', '.join(allowed)})"
+        elif err["type"] == "enum":
+            msg += ""
+        details.append(f"{key}: {msg}")
+    return ConfigError(
+        f"{path}: invalid datalife configuration at {first_key}",
+        path=path,
+        details=details,
+        hint=f"edit {path.name}; see README 'Workspace' for every key.",
+    )
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = WorkspaceConfig
+    parts = list(loc[:-1])
+    if parts and parts[0] == "datasets":
+        model = DatasetConfig
+    return sorted(
+        (f.alias or name) for name, f in model.model_fields.items()
+    )
+
+
+_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob (``*``, ``?``, ``**``, ``[abc]``) to a regex over POSIX paths.
+
+    Examples:
+        >>> bool(glob_to_regex("sample_data/*.csv").match("sample_data/2007.csv"))
+        True
+        >>> bool(glob_to_regex("sample_data/*.csv").match("sample_data/x/2007.csv"))
+        False
+        >>> bool(glob_to_regex("data/**/*.parquet").match("data/a/b/c.parquet"))
+        True
+    """
+    cached = _GLOB_CACHE.get(pattern)
+    if cached is not None:
+        return cached
+    i, out = 0, []
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    compiled = re.compile("".join(out) + r"\Z")
+    _GLOB_CACHE[pattern] = compiled
+    return compiled
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}",
+            path=path,
+            line=line,
+            hint="fix the syntax at that line.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", path=path) from None
+
+
+def _toml_error_line(message: str) -> int | None:
+    m = re.search(r"at line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+class Workspace:
+    """A datalife workspace rooted at ``root``.
+
+    Use :meth:`find` to locate the workspace that holds a directory.
+    """
+
+    def __init__(self, root: Path, config: WorkspaceConfig, config_path: Path) -> None:
+        self.root = root.resolve()
+        self.config = config
+        self.config_path = config_path
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r}, datasets={sorted(self.config.datasets)})"
+
+    @classmethod
+    def find(cls, start: str | Path | None = None) -> Workspace:
+        """The workspace holding ``start`` (default: the current directory)."""
+        found = cls.locate(start)
+        if found is None:
+            raise WorkspaceNotFound.from_start(Path(start or Path.cwd()).resolve())
+        return cls.load(found)
+
+    @staticmethod
+    def locate(start: str | Path | None = None) -> Path | None:
+        """The config file of the nearest workspace at or above ``start``, or None."""
+        here = Path(start or Path.cwd()).resolve()
+        if here.is_file():
+            here = here.parent
+        for directory in (here, *here.parents):
+            candidate = directory / CONFIG_FILE
+            if candidate.is_file():
+                return candidate
+            pyproject = directory / PYPROJECT
+            if pyproject.is_file() and b"[tool.datalife" in pyproject.read_bytes():
+                return pyproject
+        return None
+
+    @classmethod
+    def load(cls, config_path: str | Path) -> Workspace:
+        """Load the workspace whose config file is ``config_path``."""
+        path = Path(config_path)
+        data = _read_toml(path)
+        prefix = ""
+        if path.name == PYPROJECT:
+            data = data.get("tool", {}).get("datalife", {})
+            prefix = "tool.datalife"
+        try:
+            config = WorkspaceConfig.model_validate(data)
+        except ValidationError as exc:
+            raise _format_pydantic_error(exc, path, prefix) from None
+        return cls(path.parent, config, path)
+
+    # -- paths -------------------------------------------------------------------------
+
+    @property
+    def schemas_dir(self) -> Path:
+        return self.root / "schemas"
+
+    @property
+    def lineage_dir(self) -> Path:
+        return self.root / "lineage"
+
+    def relpath(self, path: str | Path) -> str:
+        """``path`` relative to the root, POSIX style (absolute if outside the workspace)."""
+        p = Path(path)
+        absolute = p if p.is_absolute() else Path.cwd() / p
+        absolute = Path(os.path.normpath(absolute))
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            return absolute.as_posix()
+
+    # -- datasets ----------------------------------------------------------------------
+
+    @cached_property
+    def _dataset_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [
+            (name, glob_to_regex(pattern))
+            for name, ds in self.config.datasets.items()
+            for pattern in ds.files
+        ]
+
+    def datasets_for(self, path: str | Path) -> list[str]:
+        """Names of the datasets whose globs match ``path``."""
+        rel = self.relpath(path)
+        seen: list[str] = []
+        for name, rx in self._dataset_patterns:
+            if rx.match(rel) and name not in seen:
+                seen.append(name)
+        return seen
+
+    def dataset_files(self, name: str) -> list[Path]:
+        """The files of dataset ``name`` that exist now, sorted."""
+        ds = self.config.datasets[name]
+        files: set[Path] = set()
+        for pattern in ds.files:
+            files.update(p for p in self.root.glob(pattern) if p.is_file())
+        return sorted(files)
+
+    def schema_for(self, dataset: str) -> str:
+        return self.config.schema_for(dataset)
+
+    def import_check_modules(self) -> None:
+        """Import the modules named in ``check_modules`` so their custom checks register."""
+        import importlib
+        import sys
+
+        root = str(self.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        for module in self.config.check_modules:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                raise ConfigError(
+                    f"{self.config_path}: check_modules names {module!r}, which cannot be imported: {exc}",
+                    path=self.config_path,
+                    hint="fix the module name, or install the package that provides it.",
+                ) from None
+
+    # -- editing -----------------------------------------------------------------------
+
+    def add_dataset(
+        self, name: str, globs: Iterable[str], schema: str | None = None, *, replace: bool = False
+    ) -> DatasetConfig:
+        """Add dataset ``name`` to the config file, keeping the file's comments and layout."""
+        import tomlkit
+
+        from datalife.storage import atomic_write_text
+
+        globs = list(globs)
+        entry = DatasetConfig.model_validate({"files": globs, "schema": schema or name})
+        if name in self.config.datasets and not replace:
+            raise ConfigError(
+                f"{self.config_path}: dataset {name!r} already exists",
+                path=self.config_path,
+                hint="pick another name, or edit the file to change it.",
+            )
+        text = self.config_path.read_text(encoding="utf-8")
+        doc = tomlkit.parse(text)
+        table: Any = doc
+        if self.config_path.name == PYPROJECT:
+            table = doc.setdefault("tool", tomlkit.table()).setdefault("datalife", tomlkit.table())
+        datasets = table.get("datasets")
+        if datasets is None:
+            datasets = tomlkit.table(is_super_table=True)
+            table["datasets"] = datasets
+        item = tomlkit.table()
+        item["files"] = globs
+        item["schema"] = schema or name
+        datasets[name] = item
+        atomic_write_text(self.config_path, tomlkit.dumps(doc))
+        self.config = Workspace.load(self.config_path).config
+        self.__dict__.pop("_dataset_patterns", None)
+        return entry
+
+
+def init_workspace(directory: str | Path) -> Path:
+    """Create ``datalife.toml``, ``schemas/`` and ``lineage/`` in ``directory``.
+
+    Returns the config path. Refuses to overwrite an existing config.
+    """
+    from datalife.storage import atomic_write_text
+
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_FILE
+    if config.exists():
+        raise ConfigError(
+            f"{config} already exists",
+            path=config,
+            hint="this directory is already a workspace; add datasets with `datalife dataset add`.",
+        )
+    atomic_write_text(
+        config,
+        "# datalife workspace: see https://github.com/datalife/datalife#workspace\n"
+        f"format_version = {FORMAT_VERSION}\n"
+        "# default compatibility policy for schemas that do not set one\n"
+        'compatibility = "BACKWARD"\n\n'
+        "# Declare datasets with `datalife dataset add NAME GLOB...`, for example:\n"
+        "# [datasets.reviews]\n"
+        '# files = ["data/reviews/*.csv"]\n'
+        '# schema = "reviews"\n',
+    )
+    (root / "schemas").mkdir(exist_ok=True)
+    (root / "lineage").mkdir(exist_ok=True)
+    return config

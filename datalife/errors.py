@@ -1,0 +1,207 @@
+"""Every error datalife raises.
+
+Errors carry what a person needs to act: the file, the column, the rows, and what to do
+next. The library raises them; only the CLI turns them into messages and exit codes
+(``exit_code``: 1 for data that fails its checks, 2 for usage, config or unreadable input).
+
+Examples:
+    >>> err = SchemaNotFound.from_name("reviews", available=["penguins"])
+    >>> print(err)
+    no schema named 'reviews' (schemas: penguins)
+    Fix: create it with `datalife schema infer PATH --name reviews`, or check the name.
+    >>> isinstance(err, KeyError)
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DatalifeError",
+    "ErrorReason",
+    "InputError",
+    "SchemaFileError",
+    "SchemaNotFound",
+    "SchemaVersionNotFound",
+    "ValidationFailed",
+    "WorkspaceNotFound",
+    "closest",
+]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+class ErrorReason(str, Enum):
+    """Why an error was raised: a stable, machine-readable code."""
+
+    CONFIG = "config"
+    WORKSPACE_NOT_FOUND = "workspace_not_found"
+    SCHEMA_NOT_FOUND = "schema_not_found"
+    SCHEMA_FILE = "schema_file"
+    INPUT = "input"
+    DATA = "data"
+    VALIDATION = "validation"
+    USAGE = "usage"
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return the candidates that look most like ``name`` (for "did you mean").
+
+    Examples:
+        >>> closest("penguin", ["penguins", "reviews"])
+        ['penguins']
+    """
+    return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)
+
+
+class DatalifeError(Exception):
+    """Base of every datalife error.
+
+    Attributes:
+        message: one line saying what is wrong.
+        path: the file the problem is in, if any.
+        column: the column, if any.
+        rows: some of the rows concerned (0-based row numbers or CSV line numbers).
+        hint: what to do about it.
+        reason: a stable code for programs.
+    """
+
+    exit_code: int = EXIT_USAGE
+    reason: ErrorReason = ErrorReason.USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        column: str | None = None,
+        rows: Sequence[int] | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+        details: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.column = column
+        self.rows = list(rows) if rows is not None else None
+        self.line = line
+        self.hint = hint
+        self.details = list(details)
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        parts.extend(f"  {d}" for d in self.details)
+        if self.hint:
+            parts.append(f"Fix: {self.hint}")
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description of the error."""
+        return {
+            "error": type(self).__name__,
+            "reason": self.reason.value,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "rows": self.rows,
+            "details": self.details,
+            "hint": self.hint,
+            "exit_code": self.exit_code,
+        }
+
+
+class ConfigError(DatalifeError):
+    """``datalife.toml`` (or ``[tool.datalife]``) is missing a key, has a bad value, or is not TOML."""
+
+    reason = ErrorReason.CONFIG
+
+
+class WorkspaceNotFound(ConfigError):
+    """No ``datalife.toml`` or ``[tool.datalife]`` in the directory or any parent."""
+
+    reason = ErrorReason.WORKSPACE_NOT_FOUND
+
+    @classmethod
+    def from_start(cls, start: Path) -> WorkspaceNotFound:
+        return cls(
+            f"no datalife workspace at {start} or any parent directory",
+            path=start,
+            hint="run `datalife init` to create one, or pass `-C DIR` to point at one.",
+        )
+
+
+class SchemaNotFound(DatalifeError, KeyError):
+    """A schema name (or a version of it) that the registry does not hold."""
+
+    reason = ErrorReason.SCHEMA_NOT_FOUND
+
+    @classmethod
+    def from_name(cls, name: str, available: Iterable[str]) -> SchemaNotFound:
+        available = sorted(available)
+        near = closest(name, available)
+        listing = ", ".join(available) if available else "none yet"
+        hint = f"did you mean {', '.join(repr(n) for n in near)}?" if near else None
+        return cls(
+            f"no schema named {name!r} (schemas: {listing})",
+            hint=hint
+            or f"create it with `datalife schema infer PATH --name {name}`, or check the name.",
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return DatalifeError.__str__(self)
+
+
+class SchemaVersionNotFound(SchemaNotFound):
+    """The schema exists but not in the version asked for."""
+
+    @classmethod
+    def from_version(cls, name: str, version: int, available: Sequence[int]) -> SchemaVersionNotFound:
+        versions = ", ".join(str(v) for v in available)
+        return cls(
+            f"schema {name!r} has no version {version} (versions: {versions})",
+            hint=f"use one of {name}@{available[-1]} (latest), or `datalife schema list`.",
+        )
+
+
+class SchemaFileError(DatalifeError):
+    """A schema file that cannot be read: bad YAML, unsafe tags, bad metadata, unknown checks."""
+
+    reason = ErrorReason.SCHEMA_FILE
+
+
+class InputError(DatalifeError):
+    """Input data that cannot be read at all: missing, empty, undecodable, ragged."""
+
+    reason = ErrorReason.INPUT
+
+
+class DataError(DatalifeError):
+    """Data that was read but cannot be used for the step asked for."""
+
+    exit_code = EXIT_DATA
+    reason = ErrorReason.DATA
+
+
+class ValidationFailed(DataError):
+    """Raised by :meth:`ValidationReport.raise_for_errors` when data fails its schema."""
+
+    reason = ErrorReason.VALIDATION
+
+    def __init__(self, report: Any) -> None:
+        super().__init__(
+            str(report.summary()),
+            path=report.sources[0] if report.sources else None,
+            hint=report.hint(),
+        )
+        self.report = report
