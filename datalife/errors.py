@@ -205,3 +205,58 @@ class ValidationFailed(DataError):
             hint=report.hint(),
         )
         self.report = report
+
+
+# -- lineage ---------------------------------------------------------------------------
+
+
+class LineageError(DatalifeError):
+    """The lineage log cannot be written or read, or a lineage query cannot be answered."""
+
+    reason = ErrorReason.INPUT
+
+
+class LineageLogError(LineageError):
+    """A lineage log file or line that cannot be used (raised in strict mode, or on write)."""
+
+
+class NodeNotFound(LineageError, KeyError):  # noqa: N818  (the name the brief asks for)
+    """A lineage query names a node (path, path@hash, id or id prefix) the graph does not hold."""
+
+    reason = ErrorReason.USAGE
+
+    @classmethod
+    def from_name(cls, name: str, candidates: Iterable[str], total: int = 0) -> NodeNotFound:
+        near = closest(name, candidates, n=5)
+        details = [f"closest matches: {', '.join(near)}"] if near else []
+        return cls(
+            f"no lineage node matches {name!r} ({total} nodes in the graph)",
+            details=details,
+            hint="name a node by path, path@hash, schema@version or id prefix; "
+            "`datalife lineage show` lists what is recorded.",
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return DatalifeError.__str__(self)
+
+
+class AmbiguousNode(LineageError, LookupError):  # noqa: N818  (pairs with NodeNotFound)
+    """A node name that matches more than one node; ``candidates`` lists them."""
+
+    reason = ErrorReason.USAGE
+
+    def __init__(self, message: str, *, candidates: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.candidates = list(candidates)
+
+    @classmethod
+    def from_candidates(cls, name: str, candidates: Sequence[str], limit: int = 10) -> AmbiguousNode:
+        shown = list(candidates[:limit])
+        if len(candidates) > limit:
+            shown.append(f"... and {len(candidates) - limit} more")
+        return cls(
+            f"{name!r} matches {len(candidates)} lineage nodes",
+            candidates=candidates,
+            details=["candidates:", *(f"  {c}" for c in shown)],
+            hint="use a longer prefix, path@hash, or the full node id.",
+        )
