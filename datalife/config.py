@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ PYPROJECT = "pyproject.toml"
 FORMAT_VERSION = 1
 
 
-class Compatibility(str, Enum):
+class Compatibility(StrEnum):
     """Schema compatibility policy, as in schema registries."""
 
     BACKWARD = "BACKWARD"
@@ -130,9 +130,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     parts = list(loc[:-1])
     if parts and parts[0] == "datasets":
         model = DatasetConfig
-    return sorted(
-        (f.alias or name) for name, f in model.model_fields.items()
-    )
+    return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 
 _GLOB_CACHE: dict[str, re.Pattern[str]] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 
 
-class ErrorReason(str, Enum):
+class ErrorReason(StrEnum):
     """Why an error was raised: a stable, machine-readable code."""
 
     CONFIG = "config"
@@ -166,7 +166,9 @@ class SchemaVersionNotFound(SchemaNotFound):
     """The schema exists but not in the version asked for."""
 
     @classmethod
-    def from_version(cls, name: str, version: int, available: Sequence[int]) -> SchemaVersionNotFound:
+    def from_version(
+        cls, name: str, version: int, available: Sequence[int]
+    ) -> SchemaVersionNotFound:
         versions = ", ".join(str(v) for v in available)
         return cls(
             f"schema {name!r} has no version {version} (versions: {versions})",
@@ -220,7 +222,7 @@ class LineageLogError(LineageError):
     """A lineage log file or line that cannot be used (raised in strict mode, or on write)."""
 
 
-class NodeNotFound(LineageError, KeyError):  # noqa: N818  (the name the brief asks for)
+class NodeNotFound(LineageError, KeyError):
     """A lineage query names a node (path, path@hash, id or id prefix) the graph does not hold."""
 
     reason = ErrorReason.USAGE
@@ -240,7 +242,7 @@ class NodeNotFound(LineageError, KeyError):  # noqa: N818  (the name the brief a
         return DatalifeError.__str__(self)
 
 
-class AmbiguousNode(LineageError, LookupError):  # noqa: N818  (pairs with NodeNotFound)
+class AmbiguousNode(LineageError, LookupError):
     """A node name that matches more than one node; ``candidates`` lists them."""
 
     reason = ErrorReason.USAGE
@@ -250,7 +252,9 @@ class AmbiguousNode(LineageError, LookupError):  # noqa: N818  (pairs with NodeN
         self.candidates = list(candidates)
 
     @classmethod
-    def from_candidates(cls, name: str, candidates: Sequence[str], limit: int = 10) -> AmbiguousNode:
+    def from_candidates(
+        cls, name: str, candidates: Sequence[str], limit: int = 10
+    ) -> AmbiguousNode:
         shown = list(candidates[:limit])
         if len(candidates) > limit:
             shown.append(f"... and {len(candidates) - limit} more")

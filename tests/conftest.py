@@ -37,4 +37,4 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     shutil.copytree(REPO / "schemas", root / "schemas")
     (root / "lineage").mkdir()
     monkeypatch.chdir(root)
-    yield root
+    return root

@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,7 +69,7 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
     Exit codes: 0 ok, 1 data fails its checks, 2 usage, config or unreadable input.
     """
     if workspace is not None:
-        if not os.path.isdir(workspace):
+        if not Path(workspace).is_dir():
             raise click.BadParameter(f"{workspace} is not a directory", param_hint="-C")
         os.chdir(workspace)
     ctx.ensure_object(dict)
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = 2 if exc.exit_code == 1 else exc.exit_code
     except BrokenPipeError:
         code = 0
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last resort: no traceback for users
         code = report_error(exc, json_mode=_wants_json(args))
     if argv is None:
         sys.exit(code or 0)

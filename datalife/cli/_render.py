@@ -109,7 +109,9 @@ def report_error(exc: BaseException, *, json_mode: bool = False) -> int:
     if os.environ.get("DATALIFE_DEBUG"):
         traceback.print_exception(exc)
     if json_mode:
-        emit_json({"error": "InternalError", "reason": "internal", "message": detail, "exit_code": 2})
+        emit_json(
+            {"error": "InternalError", "reason": "internal", "message": detail, "exit_code": 2}
+        )
     else:
         click.echo(
             f"datalife: internal error: {detail}\n"

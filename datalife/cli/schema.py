@@ -1,0 +1,132 @@
+"""``datalife schema ...``: list, show and infer versioned schemas."""
+
+from __future__ import annotations
+
+import click
+
+from datalife.cli import LazyGroup
+from datalife.cli._render import echo, emit_json, format_option, table
+
+# subcommands defined in other modules: name -> "module:attribute"
+SCHEMA_COMMANDS: dict[str, str] = {}
+
+
+@click.group("schema", cls=LazyGroup, lazy=SCHEMA_COMMANDS)
+def schema_group() -> None:
+    """Versioned schemas: list, show, infer (and diff, compat, evolve, bump)."""
+
+
+@schema_group.command("list")
+@format_option()
+def schema_list(fmt: str) -> int:
+    """List schema names and their versions."""
+    from datalife.schemas.registry import SchemaRegistry
+
+    reg = SchemaRegistry.for_workspace()
+    listing = reg.list()
+    if fmt == "json":
+        emit_json({"schemas": [{"name": n, "versions": v} for n, v in listing.items()]})
+    elif not listing:
+        echo("no schemas yet: create one with `datalife schema infer PATH... --name NAME`")
+    else:
+        table(
+            ["schema", "versions", "latest"],
+            [[n, ", ".join(map(str, v)), f"{n}@{v[-1]}"] for n, v in listing.items()],
+        )
+    return 0
+
+
+@schema_group.command("show")
+@click.argument("ref")
+@format_option()
+def schema_show(ref: str, fmt: str) -> int:
+    """Print schema REF (NAME, NAME@VERSION or NAME@latest)."""
+    from pathlib import Path
+
+    from datalife.schemas.registry import SchemaRegistry
+
+    reg = SchemaRegistry.for_workspace()
+    sv = reg.load(ref)
+    if fmt == "json":
+        emit_json(
+            {
+                "schema": sv.ref,
+                "path": sv.path,
+                "meta": sv.meta.model_dump(mode="json"),
+                "body": sv.body,
+            }
+        )
+    else:
+        echo(Path(sv.path or "").read_text(encoding="utf-8").rstrip())
+    return 0
+
+
+@schema_group.command("infer")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--name", "name", required=True, help="Name of the schema to create.")
+@click.option("--dry-run", is_flag=True, help="Print the schema instead of writing it.")
+@click.option(
+    "--max-categories",
+    default=20,
+    show_default=True,
+    help="A string column with at most this many distinct values becomes a category.",
+)
+@click.option("--description", default="", help="Description stored in the schema file.")
+@format_option()
+def schema_infer(
+    paths: tuple[str, ...],
+    name: str,
+    dry_run: bool,
+    max_categories: int,
+    description: str,
+    fmt: str,
+) -> int:
+    """Infer version 1 of schema NAME from data files (CSV, Parquet, JSON lines)."""
+    from datalife.config import Workspace
+    from datalife.errors import DatalifeError
+    from datalife.schemas.infer import infer_schema
+    from datalife.schemas.io import dump_schema, serialize_body
+    from datalife.schemas.model import SchemaMeta, parse_ref
+    from datalife.schemas.registry import SchemaRegistry
+
+    parse_ref(name)
+    found = Workspace.locate()
+    ws = Workspace.load(found) if found else None
+    if not dry_run and ws is None:
+        raise DatalifeError(
+            "no datalife workspace here to write the schema into",
+            hint="run `datalife init` first, or use --dry-run to print the schema.",
+        )
+    reg = SchemaRegistry(ws) if ws else None
+    if reg is not None and reg.versions(name) and not dry_run:
+        raise DatalifeError(
+            f"schema {name!r} already exists (versions {reg.versions(name)})",
+            hint=f"propose the next version with `datalife schema evolve {name} --from PATH...`, "
+            "or pick another name.",
+        )
+    inference = infer_schema(
+        list(paths), name, max_categories=max_categories, description=description
+    )
+    uncovered = [p for p in paths if ws is not None and not ws.datasets_for(p)]
+    if dry_run or reg is None:
+        meta = SchemaMeta(name=name, version=1, description=description)
+        text = dump_schema(meta, serialize_body(inference.schema))
+        if fmt == "json":
+            emit_json({"schema": f"{name}@1", "written": None, "text": text, **inference.to_dict()})
+        else:
+            echo(text.rstrip())
+            echo(inference.explain(), err=True)
+        return 0
+    sv = reg.save(inference.schema, name, version=1, description=description)
+    if fmt == "json":
+        emit_json({"schema": sv.ref, "written": sv.path, **inference.to_dict()})
+    else:
+        echo(inference.explain())
+        echo(f"wrote {ws.relpath(sv.path) if ws and sv.path else sv.path}")
+    if uncovered and ws is not None:
+        echo(
+            f"note: no dataset covers {', '.join(uncovered)}; add one so `datalife validate` finds "
+            f"this schema: `datalife dataset add {name} {' '.join(uncovered)} --schema {name}`",
+            err=True,
+        )
+    return 0

@@ -1,0 +1,99 @@
+"""``datalife validate PATH... [--schema NAME[@V]]``."""
+
+from __future__ import annotations
+
+import click
+
+from datalife.cli._render import echo, emit_json, format_option, table
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--schema",
+    "schema",
+    default=None,
+    help="Schema NAME[@VERSION] (default: the schema of the dataset whose globs match the paths).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "duckdb", "pandas"]),
+    default="auto",
+    show_default=True,
+    help="duckdb: out of core; pandas: read into memory and use pandera.",
+)
+@click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
+@format_option()
+def validate_cmd(
+    paths: tuple[str, ...], schema: str | None, engine: str, no_record: bool, fmt: str
+) -> int:
+    """Validate data files that form one dataset against a schema version.
+
+    Exit 0 when valid, 1 when the data fails its checks, 2 for unreadable input or config.
+    """
+    from datalife.config import Workspace
+
+    found = Workspace.locate()
+    ws = Workspace.load(found) if found else None
+    if schema is None:
+        _schema_from_datasets(ws, paths)  # fails fast, before heavy imports
+    from datalife.validation import validate_files
+
+    record = ws is not None and not no_record
+    report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        render_report(report)
+    return 0 if report.valid else 1
+
+
+def _schema_from_datasets(ws: object, paths: tuple[str, ...]) -> None:
+    from datalife.config import Workspace
+    from datalife.errors import ConfigError
+
+    if not isinstance(ws, Workspace):
+        raise ConfigError(
+            "no --schema given and no datalife workspace here to find one",
+            hint="pass `--schema NAME[@VERSION]`, or run inside a workspace (`datalife init`).",
+        )
+    for p in paths:
+        if not ws.datasets_for(p):
+            from pathlib import Path
+
+            if Path(p).is_dir():
+                continue  # a directory: the files inside are matched after expansion
+            raise ConfigError(
+                f"{p} belongs to no dataset in {ws.config_path.name}",
+                path=p,
+                hint=f"pass --schema NAME, or add a dataset: `datalife dataset add NAME {p}`.",
+            )
+
+
+def render_report(report: object) -> None:
+    from datalife.validation.report import ValidationReport, _plain
+
+    assert isinstance(report, ValidationReport)
+    status = "valid" if report.valid else "INVALID"
+    echo(f"{status}: {report.summary()}")
+    if report.sources:
+        echo(f"dataset version {report.dataset_version[:12]} ({report.engine} engine)")
+    if not report.valid:
+        table(
+            ["column", "check", "failing", "examples", "what it means"],
+            [
+                [
+                    f.column or "",
+                    f.detail,
+                    f.failure_count,
+                    "; ".join(f"{e.where()}: {_plain(e.value)!r}" for e in f.examples[:3]),
+                    f.message + (f" [{f.file}]" if f.file else ""),
+                ]
+                for f in report.failures
+            ],
+        )
+    for note in report.notes:
+        echo(f"note: {note}")
+    hint = report.hint()
+    if hint:
+        echo(f"Fix: {hint}")

@@ -1,0 +1,206 @@
+"""The schema file format: datalife metadata wrapped around pandera's own serialization.
+
+A schema version lives in ``schemas/<name>/<version>.yaml``::
+
+    format_version: 1            # version of this file format, not of the schema
+    name: penguins
+    version: 2
+    description: Palmer penguins, one row per bird
+    compatibility: BACKWARD      # BACKWARD | FORWARD | FULL | NONE, *_TRANSITIVE
+    environments:                # columns absent in an environment (e.g. the label at serving)
+      serving:
+        absent: [species]
+    drift:                       # per-column drift thresholds (None: datalife's defaults)
+      default: {linf: 0.1}
+      columns:
+        island: {linf: 0.2}
+    skew:                        # the same, for training vs serving
+      columns: {}
+    schema:                      # pandera's serialization (DataFrameSchema.to_yaml), verbatim
+      schema_type: dataframe
+      columns: {...}
+
+The metadata is a pydantic model (:class:`SchemaMeta`); the body stays pandera's, so any pandera
+user can read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from datalife.config import Compatibility
+
+if TYPE_CHECKING:
+    import pandera.api.pandas.container as pac
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ColumnThresholds",
+    "ComparatorConfig",
+    "Environment",
+    "SchemaMeta",
+    "SchemaRef",
+    "SchemaVersion",
+    "parse_ref",
+]
+
+FORMAT_VERSION = 1
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Environment(_Model):
+    """Columns absent in an environment, e.g. the label at serving time."""
+
+    absent: list[str] = Field(default_factory=list)
+
+
+class ColumnThresholds(_Model):
+    """Alarm thresholds for one column; ``None`` keeps datalife's documented default.
+
+    Names are the quantities reported by drift: ``linf`` (L-infinity distance of category
+    shares), ``jsd_log2`` (Jensen-Shannon divergence, log base 2), ``psi``,
+    ``wasserstein_norm`` (W1 / std of the baseline), ``ks_stat``.
+    """
+
+    linf: float | None = Field(default=None, ge=0)
+    jsd_log2: float | None = Field(default=None, ge=0, le=1)
+    psi: float | None = Field(default=None, ge=0)
+    wasserstein_norm: float | None = Field(default=None, ge=0)
+    ks_stat: float | None = Field(default=None, ge=0, le=1)
+
+
+class ComparatorConfig(_Model):
+    """Thresholds for a comparison (drift between versions, or training/serving skew)."""
+
+    default: ColumnThresholds = Field(default_factory=ColumnThresholds)
+    columns: dict[str, ColumnThresholds] = Field(default_factory=dict)
+
+    def for_column(self, column: str) -> ColumnThresholds:
+        """The thresholds for ``column``: its own values over the defaults."""
+        own = self.columns.get(column)
+        if own is None:
+            return self.default
+        merged = self.default.model_dump() | own.model_dump(exclude_none=True)
+        return ColumnThresholds.model_validate(merged)
+
+
+class SchemaMeta(_Model):
+    """datalife's metadata for one schema version."""
+
+    format_version: int = FORMAT_VERSION
+    name: str
+    version: int = Field(ge=1)
+    description: str = ""
+    compatibility: Compatibility = Compatibility.BACKWARD
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    drift: ComparatorConfig = Field(default_factory=ComparatorConfig)
+    skew: ComparatorConfig = Field(default_factory=ComparatorConfig)
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value > FORMAT_VERSION:
+            raise ValueError(
+                f"format_version {value} is newer than this datalife reads ({FORMAT_VERSION}); "
+                "upgrade datalife"
+            )
+        if value < 1:
+            raise ValueError("format_version starts at 1")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid schema name (letters, digits, _ . -; not starting with a digit)"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """A parsed schema reference: ``name``, ``name@3`` or ``name@latest``."""
+
+    name: str
+    version: int | None = None  # None: the latest
+
+    def __str__(self) -> str:
+        return self.name if self.version is None else f"{self.name}@{self.version}"
+
+
+def parse_ref(ref: str) -> SchemaRef:
+    """Parse ``"name"``, ``"name@3"`` or ``"name@latest"``.
+
+    Examples:
+        >>> parse_ref("penguins@2")
+        SchemaRef(name='penguins', version=2)
+        >>> parse_ref("penguins@latest")
+        SchemaRef(name='penguins', version=None)
+    """
+    from datalife.errors import DatalifeError
+
+    name, _, version = ref.partition("@")
+    if not name or not NAME_RE.match(name):
+        raise DatalifeError(
+            f"{ref!r} is not a schema reference",
+            hint="write NAME, NAME@VERSION (an integer from 1) or NAME@latest, e.g. penguins@2.",
+        )
+    if version in ("", "latest"):
+        return SchemaRef(name)
+    if not version.isdigit() or int(version) < 1:
+        raise DatalifeError(
+            f"{ref!r}: version {version!r} is not a positive integer",
+            hint="write NAME@VERSION with VERSION 1, 2, ... or NAME@latest.",
+        )
+    return SchemaRef(name, int(version))
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """One version of a named schema: metadata plus a pandera ``DataFrameSchema``."""
+
+    meta: SchemaMeta
+    schema: pac.DataFrameSchema
+    path: str | None = None
+    body: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def version(self) -> int:
+        return self.meta.version
+
+    @property
+    def ref(self) -> str:
+        """``name@version``."""
+        return f"{self.meta.name}@{self.meta.version}"
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.columns)
+
+    def absent_in(self, environment: str) -> list[str]:
+        """Columns absent in ``environment`` (e.g. ``"serving"``)."""
+        env = self.meta.environments.get(environment)
+        return list(env.absent) if env else []
+
+    def for_environment(self, environment: str) -> SchemaVersion:
+        """This schema without the columns absent in ``environment``."""
+        absent = self.absent_in(environment)
+        if not absent:
+            return self
+        return SchemaVersion(self.meta, self.schema.remove_columns(absent), self.path, self.body)
+
+    def __repr__(self) -> str:
+        return f"SchemaVersion({self.ref!r}, columns={self.columns})"

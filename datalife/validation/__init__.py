@@ -1,0 +1,357 @@
+"""Validate data against a versioned schema.
+
+Examples:
+    >>> import pandas as pd, pandera.pandas as pa, datalife
+    >>> schema = pa.DataFrameSchema({"x": pa.Column(int, pa.Check.ge(0))}, name="demo")
+    >>> report = datalife.validate(pd.DataFrame({"x": [1, -2, 3]}), schema)
+    >>> report.valid, report.failures[0].column, report.failures[0].failure_count
+    (False, 'x', 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from datalife.errors import DatalifeError
+from datalife.io import Source
+from datalife.validation.report import CheckResult, Example, Failure, ValidationReport
+
+if TYPE_CHECKING:
+    import pandera.api.pandas.container as pac
+
+    from datalife.config import Workspace
+    from datalife.schemas.model import SchemaVersion
+
+__all__ = [
+    "CheckResult",
+    "Example",
+    "Failure",
+    "ValidationReport",
+    "resolve_schema",
+    "validate",
+    "validate_files",
+    "validates",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+SchemaLike = "str | SchemaVersion | pac.DataFrameSchema"
+
+
+def resolve_schema(
+    schema: Any, workspace: Workspace | str | Path | None = None
+) -> tuple[pac.DataFrameSchema, str, SchemaVersion | None]:
+    """``(pandera schema, reference, SchemaVersion or None)`` for a reference or schema object."""
+    import pandera.pandas as pa
+
+    from datalife.schemas.model import SchemaVersion
+    from datalife.schemas.registry import load_schema
+
+    if isinstance(schema, SchemaVersion):
+        return schema.schema, schema.ref, schema
+    if isinstance(schema, pa.DataFrameSchema):
+        return schema, schema.name or "<inline schema>", None
+    if isinstance(schema, type) and issubclass(schema, pa.DataFrameModel):
+        s = schema.to_schema()
+        return s, s.name or schema.__name__, None
+    if isinstance(schema, str):
+        sv = load_schema(schema, workspace)
+        return sv.schema, sv.ref, sv
+    raise DatalifeError(
+        f"cannot validate against a {type(schema).__name__}",
+        hint="pass a schema reference such as 'penguins@2', a SchemaVersion, or a pandera schema.",
+    )
+
+
+def _is_paths(data: Any) -> bool:
+    if isinstance(data, str | Path):
+        return True
+    return (
+        isinstance(data, list | tuple)
+        and bool(data)
+        and all(isinstance(d, str | Path) for d in data)
+    )
+
+
+def validate(
+    data: Any,
+    schema: Any = None,
+    *,
+    workspace: Workspace | str | Path | None = None,
+    engine: str = "auto",
+    record: bool = False,
+) -> ValidationReport:
+    """Validate ``data`` against ``schema`` and return a :class:`ValidationReport`.
+
+    Args:
+        data: a pandas DataFrame, a polars DataFrame or LazyFrame, or one or more paths (CSV,
+            Parquet, JSON lines) that together form one dataset.
+        schema: ``"name"``, ``"name@3"``, a :class:`SchemaVersion` or a pandera schema. For
+            paths it may be omitted: the workspace dataset whose globs match the paths gives it.
+        workspace: the workspace to resolve references in (default: the current one).
+        engine: ``auto`` (pandas frames: pandera pandas; polars frames and files: DuckDB),
+            ``pandas`` (read files into memory and use pandera), or ``duckdb``.
+        record: append the validation to the workspace's lineage log.
+
+    The report never raises for invalid data; call ``report.raise_for_errors()`` for that.
+    Unreadable input raises :class:`~datalife.errors.InputError`.
+    """
+    from datalife.storage import frame_hash
+
+    if _is_paths(data):
+        paths = [data] if isinstance(data, str | Path) else list(data)
+        return validate_files(paths, schema, workspace=workspace, engine=engine, record=record)
+    if schema is None:
+        raise DatalifeError(
+            "no schema given",
+            hint="pass a schema reference such as 'penguins@2' or a pandera schema.",
+        )
+    pa_schema, ref, sv = resolve_schema(schema, workspace)
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas" and engine in ("auto", "pandas"):
+        from datalife.validation.pandas_engine import run_pandas_validation
+
+        rows, failures, checks = run_pandas_validation(pa_schema, data)
+        report = ValidationReport(ref, rows, "pandas", failures, checks)
+        report._version_fn = functools.partial(frame_hash, data)
+    elif module in ("polars", "pandas", "pyarrow"):
+        report = _validate_arrow(data, pa_schema, ref, module)
+    else:
+        raise DatalifeError(
+            f"cannot validate a {type(data).__name__}",
+            hint="pass a pandas or polars DataFrame, a polars LazyFrame, or file paths.",
+        )
+    if record:
+        _record(report, [], sv, workspace, data)
+    return report
+
+
+def _validate_arrow(
+    data: Any, pa_schema: pac.DataFrameSchema, ref: str, module: str
+) -> ValidationReport:
+    import pyarrow as pa
+
+    from datalife.io import connect
+    from datalife.storage import table_hash
+    from datalife.validation.duckdb_engine import run_sql_validation
+
+    if module == "polars":
+        if hasattr(data, "collect") and not hasattr(data, "to_arrow"):
+            data = data.collect()
+        table = data.to_arrow()
+    elif module == "pandas":
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    else:
+        table = data
+    con = connect()
+    con.register("__frame", table)
+    src = _FrameSource(table)
+    rows, failures, checks, _info, notes = run_sql_validation(
+        pa_schema, [src], con, display_paths=["<frame>"]
+    )
+    report = ValidationReport(ref, rows, "duckdb", failures, checks, [], notes)
+    report._version_fn = functools.partial(table_hash, table)
+    return report
+
+
+class _FrameSource(Source):
+    """An in-memory Arrow table (registered as ``__frame``) seen as a source by the SQL engine."""
+
+    def __init__(self, table: Any) -> None:
+        # typed columns like Parquet; row numbers come from the scan order
+        super().__init__(Path("<frame>"), "parquet", int(table.nbytes), list(table.column_names))
+
+    def scan_sql(self, *, varchar: bool = True) -> str:
+        return "(SELECT *, (row_number() OVER () - 1) AS file_row_number FROM __frame)"
+
+
+def validate_files(
+    paths: Sequence[str | Path],
+    schema: Any = None,
+    *,
+    workspace: Workspace | str | Path | None = None,
+    engine: str = "auto",
+    record: bool = False,
+) -> ValidationReport:
+    """Validate files that form one dataset (see :func:`validate`)."""
+    from datalife.io import connect, resolve_sources
+    from datalife.storage import dataset_version_id, hash_file
+    from datalife.validation.duckdb_engine import run_sql_validation
+
+    ws = _workspace_or_none(workspace)
+    sources = resolve_sources(paths)
+    if schema is None:
+        schema = _schema_for_paths(ws, [s.path for s in sources])
+    pa_schema, ref, sv = resolve_schema(schema, ws if ws is not None else workspace)
+    display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
+    hashes = [hash_file(s.path) for s in sources]
+    if engine == "pandas":
+        from datalife.io import read_pandas
+        from datalife.validation.pandas_engine import run_pandas_validation
+
+        df = read_pandas([s.path for s in sources])
+        rows, failures, checks = run_pandas_validation(pa_schema, df)
+        info: list[dict[str, Any]] = [
+            {"path": d, "format": s.format, "bytes": s.size}
+            for d, s in zip(display, sources, strict=True)
+        ]
+        notes: list[str] = []
+        eng = "pandas"
+    else:
+        con = connect()
+        rows, failures, checks, info, notes = run_sql_validation(
+            pa_schema, sources, con, display_paths=display
+        )
+        eng = "duckdb"
+    for item, h in zip(info, hashes, strict=True):
+        item["content_hash"] = h
+    report = ValidationReport(
+        ref, rows, eng, failures, checks, info, notes, dataset_version_id(hashes)
+    )
+    if rows == 0:
+        report.notes.append("no data rows: only the header was checked")
+    if record:
+        _record(report, [s.path for s in sources], sv, ws, None)
+    return report
+
+
+def _workspace_or_none(workspace: Workspace | str | Path | None) -> Workspace | None:
+    from datalife.config import Workspace
+
+    if isinstance(workspace, Workspace):
+        return workspace
+    if workspace is not None:
+        return Workspace.find(workspace)
+    found = Workspace.locate()
+    return Workspace.load(found) if found else None
+
+
+def _schema_for_paths(ws: Workspace | None, paths: Sequence[Path]) -> str:
+    from datalife.errors import ConfigError
+
+    if ws is None:
+        raise ConfigError(
+            "no --schema given and no datalife workspace here to find one",
+            hint="pass `--schema NAME[@VERSION]`, or run inside a workspace (`datalife init`).",
+        )
+    chosen: set[str] = set()
+    for p in paths:
+        names = ws.datasets_for(p)
+        if len(names) > 1:
+            raise ConfigError(
+                f"{ws.relpath(p)} matches several datasets: {', '.join(names)}",
+                path=p,
+                hint="make the datasets' globs disjoint in datalife.toml, or pass --schema.",
+            )
+        if not names:
+            raise ConfigError(
+                f"{ws.relpath(p)} belongs to no dataset in {ws.config_path.name}",
+                path=p,
+                hint=f"pass --schema NAME, or add one: `datalife dataset add NAME {ws.relpath(p)}`.",
+            )
+        chosen.add(ws.schema_for(names[0]))
+    if len(chosen) > 1:
+        raise ConfigError(
+            f"the files belong to datasets with different schemas ({', '.join(sorted(chosen))})",
+            hint="validate each dataset's files separately.",
+        )
+    return chosen.pop()
+
+
+def _record(
+    report: ValidationReport,
+    paths: Sequence[Path],
+    sv: SchemaVersion | None,
+    workspace: Any,
+    frame: Any,
+) -> None:
+    """Append this validation to the lineage log (when the lineage module is available)."""
+    try:
+        from datalife import lineage
+    except ImportError:  # pragma: no cover - lineage not installed
+        return
+    from datalife.errors import ValidationFailed
+
+    ws = _workspace_or_none(workspace)
+    data = report.to_dict()
+    with contextlib.suppress(ValidationFailed):  # recorded as a FAIL event; the report says why
+        _record_run(lineage, ws, report, data, paths, frame)
+
+
+def _record_run(
+    lineage: Any,
+    ws: Any,
+    report: ValidationReport,
+    data: dict[str, Any],
+    paths: Sequence[Path],
+    frame: Any,
+) -> None:
+    with lineage.run("validate", workspace=ws, record=True) as run:
+        if paths:
+            for p, src in zip(paths, report.sources, strict=True):
+                run.input(
+                    p,
+                    rows=src.get("rows"),
+                    schema_ref=report.schema,
+                    validation=data,
+                    content_hash=src.get("content_hash"),
+                )
+        elif frame is not None:
+            run.input(frame, rows=report.rows, schema_ref=report.schema, validation=data)
+        if not report.valid:
+            from datalife.errors import ValidationFailed
+
+            raise ValidationFailed(report)
+
+
+def validates(
+    returns: Any = None, *, workspace: Workspace | str | Path | None = None, **inputs: Any
+) -> Callable[[F], F]:
+    """Decorate a function so its frame arguments and its result are validated.
+
+    Examples:
+        >>> import pandas as pd, pandera.pandas as pa, datalife
+        >>> pos = pa.DataFrameSchema({"x": pa.Column(int, pa.Check.ge(0))}, name="pos")
+        >>> @datalife.validates(df=pos, returns=pos)
+        ... def double(df):
+        ...     return df * 2
+        >>> double(pd.DataFrame({"x": [1, 2]}))["x"].tolist()
+        [2, 4]
+        >>> double(pd.DataFrame({"x": [-1]}))
+        Traceback (most recent call last):
+        ...
+        datalife.errors.ValidationFailed: data frame failed schema pos: 1 failed checks, 1 failing values in 1 rows
+          ...
+
+    Args:
+        returns: schema for the return value (None: not checked).
+        **inputs: parameter name -> schema, for the arguments to check.
+    """
+
+    def decorator(fn: F) -> F:
+        sig = inspect.signature(fn)
+        unknown = set(inputs) - set(sig.parameters)
+        if unknown:
+            raise DatalifeError(
+                f"@validates names {', '.join(sorted(unknown))}, which {fn.__qualname__} does not take",
+                hint=f"use the parameter names of {fn.__qualname__}: {', '.join(sig.parameters)}.",
+            )
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(*args, **kwargs)
+            for param, schema in inputs.items():
+                if param in bound.arguments:
+                    validate(bound.arguments[param], schema, workspace=workspace).raise_for_errors()
+            result = fn(*args, **kwargs)
+            if returns is not None:
+                validate(result, returns, workspace=workspace).raise_for_errors()
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,594 @@
+"""Out-of-core validation: the schema compiled to SQL and run by DuckDB over the files.
+
+One aggregate pass counts the failures of every check and keeps the first few failing values
+of each (``min_by(..., n)``), so memory stays bounded whatever the file size. Uniqueness takes
+one ``GROUP BY`` per unique column. Custom checks with a SQL form run in the same pass; those
+without one stream the column through their Python function in batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from datalife.errors import DatalifeError
+from datalife.io import Source, input_error_from_duckdb, sql_ident, sql_str
+from datalife.validation.plan import PlannedCheck, describe_failure, plan_checks, rename_candidates
+from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandera.api.pandas.container as pac
+
+__all__ = ["run_sql_validation", "sql_type"]
+
+_INT = {
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "uint8": "UTINYINT",
+    "uint16": "USMALLINT",
+    "uint32": "UINTEGER",
+    "uint64": "UBIGINT",
+}
+
+
+def sql_type(dtype: str | None) -> str | None:
+    """The DuckDB type for a pandera dtype name (None: no type constraint)."""
+    if dtype is None:
+        return None
+    d = dtype.lower()
+    if d in _INT:
+        return _INT[d]
+    if d in ("float16", "float32"):
+        return "FLOAT"
+    if d in ("float64", "float", "double"):
+        return "DOUBLE"
+    if d in ("bool", "boolean"):
+        return "BOOLEAN"
+    if d.startswith(("str", "string", "object", "category")):
+        return "VARCHAR"
+    if d.startswith(("datetime64", "timestamp")):
+        return "TIMESTAMPTZ" if "," in d or "tz" in d else "TIMESTAMP"
+    if d == "date":
+        return "DATE"
+    if d.startswith("timedelta"):
+        return "INTERVAL"
+    raise DatalifeError(
+        f"dtype {dtype!r} has no SQL equivalent for out-of-core validation",
+        hint="use int/float/bool/str/category/datetime dtypes, or validate a DataFrame in memory.",
+    )
+
+
+INT_PATTERN = r"'\s*[-+]?[0-9]+\s*'"
+_INT_TYPES = frozenset({*_INT.values(), "HUGEINT"})
+
+
+def varchar_cast(raw: str, target: str) -> str:
+    """Parse text as ``target`` the way pandas does: ``39.1`` is not an integer, ``181.0`` is."""
+    if target in _INT_TYPES:
+        as_double = f"TRY_CAST({raw} AS DOUBLE)"
+        return (
+            f"(CASE WHEN regexp_full_match({raw}, {INT_PATTERN}) THEN TRY_CAST({raw} AS {target}) "
+            f"WHEN {as_double} = trunc({as_double}) THEN TRY_CAST({as_double} AS {target}) END)"
+        )
+    return f"TRY_CAST({raw} AS {target})"
+
+
+def _family(t: str) -> str:
+    t = t.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE"):
+        return "TIMESTAMPTZ"
+    if t.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    if t.startswith("DECIMAL"):
+        return "DECIMAL"
+    if t.startswith(("VARCHAR", "ENUM(")) or t == "ENUM":
+        return "VARCHAR"
+    return t
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a check parameter."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | decimal.Decimal):
+        if isinstance(value, float) and value != value:
+            return "'NaN'::DOUBLE"
+        return repr(value) if isinstance(value, int) else repr(float(value))
+    if hasattr(value, "item") and not isinstance(value, str):
+        return sql_literal(value.item())
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP {sql_str(value.isoformat(sep=' '))}"
+    if isinstance(value, dt.date):
+        return f"DATE {sql_str(value.isoformat())}"
+    if hasattr(value, "isoformat"):
+        return f"TIMESTAMP {sql_str(str(value))}"
+    return sql_str(str(value))
+
+
+_STRUCTURAL = frozenset({"column_in_dataframe", "column_in_schema", "column_ordered"})
+
+
+def _check_sql(check: PlannedCheck, v: str) -> str | None:
+    """SQL that is TRUE where the value passes (evaluated on non-null values)."""
+    from datalife.schemas.checks import registered_checks
+
+    s: dict[str, Any] = dict(check.obj.statistics or {})
+    name = check.check
+    lit = sql_literal
+    if name in ("equal_to", "eq"):
+        return f"{v} = {lit(s['value'])}"
+    if name in ("not_equal_to", "ne"):
+        return f"{v} <> {lit(s['value'])}"
+    if name in ("greater_than", "gt"):
+        return f"{v} > {lit(s['min_value'])}"
+    if name in ("greater_than_or_equal_to", "ge"):
+        return f"{v} >= {lit(s['min_value'])}"
+    if name in ("less_than", "lt"):
+        return f"{v} < {lit(s['max_value'])}"
+    if name in ("less_than_or_equal_to", "le"):
+        return f"{v} <= {lit(s['max_value'])}"
+    if name in ("in_range", "between"):
+        lo = ">=" if s.get("include_min", True) else ">"
+        hi = "<=" if s.get("include_max", True) else "<"
+        return f"({v} {lo} {lit(s['min_value'])} AND {v} {hi} {lit(s['max_value'])})"
+    if name == "isin":
+        values = list(s["allowed_values"])
+        if not values:
+            return "FALSE"
+        return f"{v} IN ({', '.join(lit(x) for x in values)})"
+    if name == "notin":
+        values = list(s["forbidden_values"])
+        if not values:
+            return "TRUE"
+        return f"{v} NOT IN ({', '.join(lit(x) for x in values)})"
+    if name == "str_matches":
+        pattern = s["pattern"]
+        pattern = pattern if isinstance(pattern, str) else pattern.pattern
+        return f"regexp_matches({v}, {sql_str('^(?:' + pattern + ')')})"
+    if name == "str_contains":
+        pattern = s["pattern"]
+        pattern = pattern if isinstance(pattern, str) else pattern.pattern
+        return f"regexp_matches({v}, {sql_str(pattern)})"
+    if name == "str_startswith":
+        return f"starts_with({v}, {sql_str(s['string'])})"
+    if name == "str_endswith":
+        return f"ends_with({v}, {sql_str(s['string'])})"
+    if name == "str_length":
+        parts = []
+        if s.get("exact_value") is not None:
+            parts.append(f"length({v}) = {int(s['exact_value'])}")
+        if s.get("min_value") is not None:
+            parts.append(f"length({v}) >= {int(s['min_value'])}")
+        if s.get("max_value") is not None:
+            parts.append(f"length({v}) <= {int(s['max_value'])}")
+        return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+    custom = registered_checks().get(name)
+    if custom is not None and custom.sql is not None:
+        params = {k: s[k] for k in custom.statistics if k in s}
+        return "(" + custom.sql(v, **{k: lit(x) for k, x in params.items()}) + ")"
+    return None
+
+
+@dataclass
+class _Col:
+    name: str
+    raw: str  # SQL expression of the column as stored
+    typed: str  # the column as the schema's type
+    is_float: bool
+    present: bool
+
+
+def _union_sql(sources: Sequence[Source], columns: Sequence[str]) -> str:
+    """One table expression over every file, with ``__file`` (index) and ``__row`` (0-based)."""
+    parts = []
+    for i, src in enumerate(sources):
+        have = set(src.columns)
+        cols = ", ".join(
+            f"{sql_ident(c)}" if c in have else f"NULL AS {sql_ident(c)}" for c in columns
+        )
+        row = "file_row_number" if src.format == "parquet" else "(row_number() OVER () - 1)"
+        parts.append(
+            f"SELECT {cols}{', ' if cols else ''}{i} AS __file, {row} AS __row FROM {src.scan_sql()}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _describe_types(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[Source]
+) -> list[dict[str, str]]:
+    out = []
+    for src in sources:
+        if src.format == "parquet":
+            rows = con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(src.path))})"
+            ).fetchall()
+            out.append({r[0]: str(r[1]) for r in rows})
+        else:
+            out.append(dict.fromkeys(src.columns, "VARCHAR"))
+    return out
+
+
+def run_sql_validation(
+    schema: pac.DataFrameSchema,
+    sources: Sequence[Source],
+    con: duckdb.DuckDBPyConnection,
+    *,
+    display_paths: Sequence[str] | None = None,
+) -> tuple[int, list[Failure], list[CheckResult], list[dict[str, Any]], list[str]]:
+    """Validate ``sources`` (one dataset) against ``schema``.
+
+    Returns ``(rows, failures, checks, per-source info, notes)``.
+    """
+    import duckdb
+
+    names = display_paths or [str(s.path) for s in sources]
+    plan = plan_checks(schema)
+    failures: list[Failure] = []
+    failed_keys: set[tuple[str | None, str]] = set()
+    notes: list[str] = []
+    schema_cols = list(schema.columns)
+
+    # -- structure, per file -----------------------------------------------------------
+    try:
+        types = _describe_types(con, sources)
+    except duckdb.Error as exc:
+        raise input_error_from_duckdb(exc, sources) from None
+    for src, display in zip(sources, names, strict=True):
+        have = list(src.columns)
+        missing = [c for c in schema_cols if c not in have and schema.columns[c].required]
+        extra = [c for c in have if c not in schema.columns]
+        renames = rename_candidates(missing, extra)
+        for c in missing:
+            msg = "required column is missing"
+            if c in renames:
+                msg += f"; column {renames[c]!r} looks like it was renamed from it"
+            failures.append(
+                Failure(
+                    c, "column_in_dataframe", "column_in_dataframe", 1, (Example(c),), msg, display
+                )
+            )
+            failed_keys.add((c, "column_in_dataframe"))
+        if schema.strict is True:
+            for c in extra:
+                msg = "column is not in the schema (the schema is strict)"
+                back = [m for m, e in renames.items() if e == c]
+                if back:
+                    msg += f"; it looks like a rename of {back[0]!r}"
+                failures.append(
+                    Failure(
+                        c, "column_in_schema", "column_in_schema", 1, (Example(c),), msg, display
+                    )
+                )
+                failed_keys.add((None, "column_in_schema"))
+        if schema.ordered:
+            order = [c for c in have if c in schema.columns]
+            if order != [c for c in schema_cols if c in have]:
+                failures.append(
+                    Failure(
+                        None,
+                        "column_ordered",
+                        "column_ordered",
+                        1,
+                        (Example(",".join(have)),),
+                        "columns are not in the schema's order",
+                        display,
+                    )
+                )
+                failed_keys.add((None, "column_ordered"))
+
+    failures = _merge_structural(failures, len(sources))
+
+    # -- column expressions ------------------------------------------------------------
+    cols: dict[str, _Col] = {}
+    present_any = {c for s in sources for c in s.columns}
+    dtype_failures: list[tuple[PlannedCheck, str]] = []
+    for c in schema_cols:
+        col = schema.columns[c]
+        want = sql_type(None if col.dtype is None else str(col.dtype))
+        actual = {t.get(c) for t in types if c in t}
+        raw = sql_ident(c)
+        actual_types = {_family(a) for a in actual if a}
+        is_float = bool(actual_types & {"DOUBLE", "FLOAT"})
+        typed = raw
+        if want is not None and actual_types and actual_types != {_family(want)}:
+            typed = (
+                varchar_cast(raw, want)
+                if actual_types == {"VARCHAR"}
+                else f"TRY_CAST({raw} AS {want})"
+            )
+            if actual_types != {"VARCHAR"} and not (col.coerce or schema.coerce):
+                # a physical type mismatch (Parquet) without coercion is a dtype failure
+                kind = next(
+                    p for p in plan if p.column == c and p.check in ("dtype", "coerce_dtype")
+                )
+                dtype_failures.append((kind, ", ".join(sorted(actual_types))))
+        cols[c] = _Col(c, raw, typed, is_float, c in present_any)
+
+    # -- one aggregate pass --------------------------------------------------------------
+    aggs: list[str] = ["count(*) AS __n"]
+    aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
+    keyed: list[tuple[PlannedCheck, str]] = []
+    python_checks: list[PlannedCheck] = []
+    order_key = "(__file::BIGINT << 40) + __row"
+    for i, p in enumerate(plan):
+        if p.check in _STRUCTURAL:
+            continue
+        if p.column is None or p.column not in cols or not cols[p.column].present:
+            if (
+                p.check
+                not in (
+                    "column_in_dataframe",
+                    "column_in_schema",
+                    "column_ordered",
+                    "unique",
+                )
+                and p.column is None
+            ):
+                raise DatalifeError(
+                    f"dataframe-level check {p.detail} cannot run out of core",
+                    hint="validate the data in memory (datalife.validate(DataFrame)), or move "
+                    "the check to a column.",
+                )
+            continue
+        col = cols[p.column]
+        cond: str | None = None
+        if p.check in ("dtype", "coerce_dtype"):
+            if col.typed == col.raw:
+                continue
+            if any(d[0] is p for d in dtype_failures):
+                continue
+            cond = f"({col.raw} IS NOT NULL AND {col.typed} IS NULL)"
+        elif p.check == "not_nullable":
+            cond = f"({col.raw} IS NULL" + (f" OR isnan({col.raw}))" if col.is_float else ")")
+        elif p.check == "unique":
+            continue
+        else:
+            passes = _check_sql(p, col.typed)
+            if passes is None:
+                python_checks.append(p)
+                continue
+            notnull = f"{col.typed} IS NOT NULL" + (
+                f" AND NOT isnan({col.typed})" if col.is_float else ""
+            )
+            cond = f"({notnull} AND NOT COALESCE({passes}, FALSE))"
+        shown = col.raw if p.check in ("dtype", "coerce_dtype", "not_nullable") else col.typed
+        aggs.append(f"count_if({cond}) AS f{i}")
+        aggs.append(
+            f"min_by(struct_pack(f := __file, r := __row, v := {shown}), {order_key}, "
+            f"{MAX_EXAMPLES}) FILTER (WHERE {cond}) AS e{i}"
+        )
+        keyed.append((p, f"{i}"))
+
+    union = _union_sql(sources, [c for c in schema_cols if cols[c].present])
+    sql = f"SELECT {', '.join(aggs)} FROM ({union})"
+    try:
+        cur = con.execute(sql)
+        row = cur.fetchone()
+        desc = [d[0] for d in cur.description or []]
+    except duckdb.Error as exc:
+        if isinstance(
+            exc, duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
+        ):
+            raise input_error_from_duckdb(exc, sources) from None
+        raise
+    assert row is not None
+    result = dict(zip(desc, row, strict=True))
+    total = int(result["__n"])
+
+    def examples_of(items: Any) -> tuple[Example, ...]:
+        out = []
+        for item in items or []:
+            f_idx, r, v = item["f"], item["r"], item["v"]
+            src = sources[f_idx]
+            line = (r + 2) if src.format == "csv" else (r + 1 if src.format == "jsonl" else None)
+            out.append(Example(value=v, row=int(r), file=names[f_idx], line=line))
+        return tuple(out)
+
+    for p, key in keyed:
+        n = int(result[f"f{key}"])
+        if n:
+            exs = examples_of(result[f"e{key}"])
+            failures.append(
+                Failure(
+                    p.column,
+                    p.check,
+                    p.detail,
+                    n,
+                    exs,
+                    describe_failure(p.check, p.detail, p.column, p.obj),
+                )
+            )
+            failed_keys.add((p.column, p.check))
+    for p, stored_as in dtype_failures:
+        failures.append(
+            Failure(
+                p.column,
+                p.check,
+                p.detail,
+                1,
+                (Example(stored_as),),
+                f"stored as {stored_as}, the schema says {p.detail.split(chr(39))[1]}",
+            )
+        )
+        failed_keys.add((p.column, p.check))
+
+    # -- uniqueness ----------------------------------------------------------------------
+    for p in plan:
+        if p.check != "unique" or p.column is None:
+            continue
+        key_cols = p.column.split(",")
+        if not all(c in cols and cols[c].present for c in key_cols):
+            continue
+        keys = ", ".join(cols[c].typed for c in key_cols)
+        notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
+        dup_sql = (
+            f"SELECT {keys}, count(*) AS __c, min({order_key}) AS __first FROM ({union}) "
+            f"WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
+        )
+        try:
+            dups = con.execute(
+                f"SELECT coalesce(sum(__c), 0), count(*) FROM ({dup_sql})"
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise input_error_from_duckdb(exc, sources) from None
+        assert dups is not None
+        n = int(dups[0])
+        if n:
+            ex_sql = (
+                (
+                    f"SELECT __file, __row, {keys} FROM ({union}) WHERE ({keys}) IN "
+                    f"(SELECT ({keys}) FROM ({dup_sql}) ORDER BY __first LIMIT {MAX_EXAMPLES}) "
+                    f"ORDER BY __file, __row LIMIT {MAX_EXAMPLES}"
+                )
+                if len(key_cols) > 1
+                else (
+                    f"SELECT __file, __row, {keys} FROM ({union}) WHERE {keys} IN "
+                    f"(SELECT {keys} FROM ({dup_sql}) ORDER BY __first LIMIT {MAX_EXAMPLES}) "
+                    f"ORDER BY __file, __row LIMIT {MAX_EXAMPLES}"
+                )
+            )
+            dup_examples: list[Example] = []
+            for f_idx, r, *vals in con.execute(ex_sql).fetchall():
+                src = sources[f_idx]
+                line = (
+                    (r + 2) if src.format == "csv" else (r + 1 if src.format == "jsonl" else None)
+                )
+                value = vals[0] if len(vals) == 1 else tuple(vals)
+                dup_examples.append(Example(value=value, row=int(r), file=names[f_idx], line=line))
+            failures.append(
+                Failure(
+                    p.column,
+                    "unique",
+                    p.detail,
+                    n,
+                    tuple(dup_examples),
+                    f"duplicate values where values must be unique ({int(dups[1])} values repeated)",
+                )
+            )
+            failed_keys.add((p.column, "unique"))
+
+    # -- custom checks without SQL: stream the column through the Python function ----------
+    for p in python_checks:
+        assert p.column is not None
+        fail = _python_check(con, p, cols[p.column], union, sources, names)
+        if fail is not None:
+            failures.append(fail)
+            failed_keys.add((p.column, p.check))
+
+    checks = [
+        CheckResult(p.column, p.check, p.detail, (p.column, p.check) not in failed_keys)
+        for p in plan
+    ]
+    checks = _dedupe(checks)
+    failures.sort(key=lambda f: _order(f, schema_cols))
+    info = []
+    for i, (src, display) in enumerate(zip(sources, names, strict=True)):
+        info.append(
+            {
+                "path": display,
+                "format": src.format,
+                "bytes": src.size,
+                "rows": int(result[f"__n{i}"]),
+            }
+        )
+    if any(s.format == "csv" for s in sources):
+        notes.append(
+            "CSV values "
+            + ", ".join(repr(t) for t in ("", "NA", "N/A", "n/a", "NaN", "null"))
+            + " (and the other pandas defaults) are read as missing"
+        )
+    return total, failures, checks, info, notes
+
+
+def _merge_structural(failures: list[Failure], n_sources: int) -> list[Failure]:
+    """One failure per structural problem, naming the files only when not all have it."""
+    merged: dict[tuple[str | None, str, str], list[Failure]] = {}
+    for f in failures:
+        merged.setdefault((f.column, f.check, f.message), []).append(f)
+    out = []
+    for group in merged.values():
+        files = [f.file for f in group if f.file]
+        first = group[0]
+        where = None if len(group) == n_sources or n_sources == 1 else ", ".join(files)
+        out.append(
+            Failure(
+                first.column,
+                first.check,
+                first.detail,
+                len(group),
+                first.examples,
+                first.message,
+                where,
+            )
+        )
+    return out
+
+
+def _dedupe(checks: list[CheckResult]) -> list[CheckResult]:
+    seen: set[tuple[str | None, str, str]] = set()
+    out = []
+    for c in checks:
+        k = (c.column, c.check, c.detail)
+        if k not in seen:
+            seen.add(k)
+            out.append(c)
+    return out
+
+
+def _order(f: Failure, columns: list[str]) -> tuple[int, str]:
+    idx = columns.index(f.column) if f.column in columns else len(columns)
+    return idx, f.check
+
+
+_BATCH = 200_000
+
+
+def _python_check(
+    con: duckdb.DuckDBPyConnection,
+    p: PlannedCheck,
+    col: _Col,
+    union: str,
+    sources: Sequence[Source],
+    names: Sequence[str],
+) -> Failure | None:
+    import pandas as pd
+
+    fn = p.obj
+    if fn is None:
+        return None
+    reader = con.execute(  # type: ignore[attr-defined]
+        f"SELECT __file, __row, {col.typed} AS v FROM ({union}) WHERE {col.typed} IS NOT NULL"
+    ).fetch_record_batch(_BATCH)
+    count = 0
+    exs: list[Example] = []
+    for batch in reader:
+        frame = batch.to_pandas()
+        series: pd.Series[Any] = frame["v"]
+        try:
+            ok = fn(series)
+        except Exception as exc:  # noqa: BLE001 - user check code may raise anything
+            raise DatalifeError(
+                f"check {p.detail} on column {p.column!r} raised {type(exc).__name__}: {exc}",
+                column=p.column,
+                hint="fix the check function.",
+            ) from None
+        passed = getattr(ok, "check_passed", ok)
+        passed = getattr(ok, "check_output", passed)
+        mask = ~pd.Series(passed).astype(bool).to_numpy()
+        bad = frame[mask]
+        count += len(bad)
+        for f_idx, r, v in bad.head(MAX_EXAMPLES - len(exs)).itertuples(index=False):
+            src = sources[int(f_idx)]
+            line = (int(r) + 2) if src.format == "csv" else None
+            exs.append(Example(v, int(r), names[int(f_idx)], line))
+    if not count:
+        return None
+    return Failure(p.column, p.check, p.detail, count, tuple(exs), f"failed {p.detail}")
