@@ -203,8 +203,9 @@ class ValidationFailed(DataError):
     def __init__(self, report: Any) -> None:
         super().__init__(
             str(report.summary()),
-            path=report.sources[0] if report.sources else None,
+            path=report.sources[0]["path"] if report.sources else None,
             hint=report.hint(),
+            details=[f.describe() for f in report.failures],
         )
         self.report = report
 
@@ -264,3 +265,53 @@ class AmbiguousNode(LineageError, LookupError):
             details=["candidates:", *(f"  {c}" for c in shown)],
             hint="use a longer prefix, path@hash, or the full node id.",
         )
+
+
+class SplitConfigError(ConfigError):
+    """A split asked for with parameters that cannot work: ratios, unknown columns, options."""
+
+
+class SplitDataError(DataError):
+    """Data that cannot be split as asked: all-null or one-row classes, duplicate keys, too few rows."""
+
+
+class OutputNotWritable(DatalifeError):
+    """An output directory (or file) that cannot be created or written."""
+
+    @classmethod
+    def from_path(cls, path: str | Path, reason: str) -> OutputNotWritable:
+        return cls(
+            f"{path}: cannot write here ({reason})",
+            path=path,
+            hint="choose another --out directory, or fix its permissions; nothing was written.",
+        )
+
+
+class TransformError(DataError):
+    """A transform failed on data: it raised, broke its declared contract, or mutated its input.
+
+    Attributes:
+        transform: the transform's ``name@version``.
+    """
+
+    def __init__(self, message: str, *, transform: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.transform = transform
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["transform"] = self.transform
+        return out
+
+
+class TransformDefinitionError(ConfigError):
+    """A transform that cannot be registered or found: a name/version clash, a bad declaration,
+    an unknown name, or a transform module that cannot be imported."""
+
+
+class LeakageError(ConfigError):
+    """A stateful transform asked to fit on data that holds dev or test rows."""
+
+
+class FittedParamsError(InputError):
+    """A fitted-parameters artifact that cannot be used: unreadable, tampered, or for other code."""
