@@ -1,0 +1,201 @@
+"""datalife's custom OpenLineage facets, and the JSON Schema of each.
+
+OpenLineage lets a producer add its own facets to runs, jobs and datasets. The spec's rules
+for a custom facet: its key is prefixed with the producer's name (``datalife_...``), and the
+facet carries ``_producer`` (who wrote it) and ``_schemaURL`` (the JSON Schema it follows,
+as a URL with a JSON Pointer to the definition). The schemas below are the source of truth
+for those URLs; the test suite validates every event datalife writes against them and the
+official OpenLineage schemas.
+
+| key | where | what |
+|---|---|---|
+| ``datalife_run`` | run facet | log format version, datalife version, run parameters |
+| ``datalife_code`` | run facet | the code that ran: transforms as name, fingerprint, version |
+| ``datalife_dataset`` | dataset facet | content hash, rows, bytes, storage, schema name@version, member files |
+| ``datalife_validation`` | input/output facet | the verdict of a schema validation |
+
+Examples:
+    >>> facet_url("datalife_dataset").endswith("#/$defs/DatalifeDatasetFacet")
+    True
+    >>> sorted(SCHEMAS)  # doctest: +NORMALIZE_WHITESPACE
+    ['datalife_code', 'datalife_dataset', 'datalife_run', 'datalife_validation']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datalife._version import __version__
+
+__all__ = [
+    "FACET_BASE",
+    "OPENLINEAGE_SPEC",
+    "PRODUCER",
+    "RUN_EVENT_SCHEMA_URL",
+    "SCHEMAS",
+    "facet_url",
+    "spec_facet_url",
+]
+
+PRODUCER = f"https://github.com/datalife/datalife/tree/v{__version__}"
+OPENLINEAGE_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+RUN_EVENT_SCHEMA_URL = f"{OPENLINEAGE_SPEC}#/$defs/RunEvent"
+FACET_BASE = "https://github.com/datalife/datalife/blob/main/spec/facets/1-0-0/"
+
+# The official facets datalife writes: key -> (schema file, version, $defs name).
+_SPEC_FACETS: dict[str, tuple[str, str]] = {
+    "schema": ("SchemaDatasetFacet", "1-2-0"),
+    "version": ("DatasetVersionDatasetFacet", "1-0-1"),
+    "dataQualityAssertions": ("DataQualityAssertionsDatasetFacet", "1-1-0"),
+    "columnLineage": ("ColumnLineageDatasetFacet", "1-2-0"),
+    "errorMessage": ("ErrorMessageRunFacet", "1-0-1"),
+    "parent": ("ParentRunFacet", "1-2-0"),
+    "jobType": ("JobTypeJobFacet", "2-0-4"),
+}
+
+_NAMES = {
+    "datalife_run": "DatalifeRunFacet",
+    "datalife_code": "DatalifeCodeFacet",
+    "datalife_dataset": "DatalifeDatasetFacet",
+    "datalife_validation": "DatalifeValidationFacet",
+}
+
+
+def spec_facet_url(key: str) -> str:
+    """The ``_schemaURL`` of an official OpenLineage facet datalife writes.
+
+    Examples:
+        >>> spec_facet_url("schema")
+        'https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet'
+    """
+    name, version = _SPEC_FACETS[key]
+    return f"https://openlineage.io/spec/facets/{version}/{name}.json#/$defs/{name}"
+
+
+def facet_url(key: str) -> str:
+    """The ``_schemaURL`` of one of datalife's custom facets."""
+    name = _NAMES[key]
+    return f"{FACET_BASE}{name}.json#/$defs/{name}"
+
+
+def _schema(key: str, base: str, body: dict[str, Any]) -> dict[str, Any]:
+    name = _NAMES[key]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{FACET_BASE}{name}.json",
+        "$defs": {
+            name: {
+                "allOf": [
+                    {"$ref": f"{OPENLINEAGE_SPEC}#/$defs/{base}"},
+                    {"type": "object", **body},
+                ],
+                "type": "object",
+            }
+        },
+        "type": "object",
+        "properties": {key: {"$ref": f"#/$defs/{name}"}},
+    }
+
+
+_HEX = {"type": "string", "pattern": "^[0-9a-f]{8,128}$"}
+_COUNT = {"type": ["integer", "null"], "minimum": 0}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "datalife_run": _schema(
+        "datalife_run",
+        "RunFacet",
+        {
+            "properties": {
+                "formatVersion": {
+                    "description": "datalife lineage log format; readers skip newer lines",
+                    "type": "integer",
+                    "minimum": 1,
+                },
+                "datalifeVersion": {"type": "string"},
+                "parameters": {
+                    "description": "run parameters (split ratios, seed, ...), any JSON",
+                    "type": "object",
+                },
+            },
+            "required": ["formatVersion"],
+        },
+    ),
+    "datalife_code": _schema(
+        "datalife_code",
+        "RunFacet",
+        {
+            "properties": {
+                "transforms": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "fingerprint": {"type": "string", "minLength": 1},
+                            "version": {"type": ["string", "null"]},
+                        },
+                        "required": ["name", "fingerprint"],
+                    },
+                }
+            },
+            "required": ["transforms"],
+        },
+    ),
+    "datalife_dataset": _schema(
+        "datalife_dataset",
+        "DatasetFacet",
+        {
+            "properties": {
+                "contentHash": {**_HEX, "description": "BLAKE3 hex of the content"},
+                "storage": {"enum": ["file", "files", "memory"]},
+                "rows": _COUNT,
+                "bytes": _COUNT,
+                "schemaRef": {"type": ["string", "null"], "description": "name@version"},
+                "files": {
+                    "description": "for a dataset made of several files: each member",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "path": {"type": "string"},
+                            "contentHash": _HEX,
+                            "rows": _COUNT,
+                            "bytes": _COUNT,
+                        },
+                        "required": ["path", "contentHash"],
+                    },
+                },
+            },
+            "required": ["contentHash", "storage"],
+        },
+    ),
+    "datalife_validation": _schema(
+        "datalife_validation",
+        "InputDatasetFacet",
+        {
+            "properties": {
+                "valid": {"type": "boolean"},
+                "schema": {"type": "string"},
+                "engine": {"type": ["string", "null"]},
+                "rows": _COUNT,
+                "datasetVersion": {"type": ["string", "null"]},
+                "failures": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "column": {"type": ["string", "null"]},
+                            "check": {"type": "string"},
+                            "detail": {"type": ["string", "null"]},
+                            "failureCount": {"type": "integer", "minimum": 0},
+                            "message": {"type": ["string", "null"]},
+                            "examples": {"type": "array"},
+                        },
+                        "required": ["check", "failureCount"],
+                    },
+                },
+            },
+            "required": ["valid", "schema"],
+        },
+    ),
+}
