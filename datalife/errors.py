@@ -315,3 +315,13 @@ class LeakageError(ConfigError):
 
 class FittedParamsError(InputError):
     """A fitted-parameters artifact that cannot be used: unreadable, tampered, or for other code."""
+
+
+class ProfileError(InputError):
+    """A statistics profile that cannot be used: not JSON, not a profile, damaged, too new,
+    or profiles that cannot be merged."""
+
+
+class DriftInputError(InputError):
+    """Drift or skew asked for on inputs that cannot be compared at all (nothing to read,
+    an unknown dataset or saved version, a schema that is not a schema)."""
