@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -28,7 +32,7 @@ def repo_root() -> Path:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the repository's sample workspace (config, schemas, sample data) in tmp."""
     root = tmp_path / "ws"
     root.mkdir()
@@ -38,3 +42,41 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     (root / "lineage").mkdir()
     monkeypatch.chdir(root)
     return root
+
+
+class CliResult:
+    """What a CLI run printed and returned."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code, self.stdout, self.stderr = code, stdout, stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"<exit {self.code}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
+
+
+def run_cli(*args: str | Path, cwd: str | Path | None = None) -> CliResult:
+    """Run ``python -m datalife ARGS`` in a fresh process."""
+    env = {**os.environ, "NO_COLOR": "1", "DATALIFE_DEBUG": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "datalife", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli(workspace: Path) -> Callable[..., CliResult]:
+    """Run the CLI inside the sample workspace copy."""
+
+    def run(*args: str | Path) -> CliResult:
+        return run_cli(*args, cwd=workspace)
+
+    return run

@@ -126,7 +126,7 @@ def infer_schema(
     import duckdb
 
     try:
-        row = con.execute(f"SELECT {', '.join(aggs)} FROM ({union})").fetchone()
+        row = con.execute(f"SELECT {', '.join(aggs)} FROM ({union})").fetchall()[0]
     except duckdb.Error as exc:
         if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
             raise input_error_from_duckdb(
@@ -217,7 +217,7 @@ def _num_min_max(q: str, stored: str, fn: str) -> str:
 
 
 def _fetch(con: Any, sql: str) -> tuple[Any, ...]:
-    row = con.execute(sql).fetchone()
+    row = con.execute(sql).fetchall()[0]
     assert row is not None
     return tuple(row)
 

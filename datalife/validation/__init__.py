@@ -321,11 +321,11 @@ def validates(
         ...     return df * 2
         >>> double(pd.DataFrame({"x": [1, 2]}))["x"].tolist()
         [2, 4]
-        >>> double(pd.DataFrame({"x": [-1]}))
-        Traceback (most recent call last):
-        ...
-        datalife.errors.ValidationFailed: data frame failed schema pos: 1 failed checks, 1 failing values in 1 rows
-          ...
+        >>> try:
+        ...     double(pd.DataFrame({"x": [-1]}))
+        ... except datalife.ValidationFailed as exc:
+        ...     print(exc.report.failures[0].describe())
+        column 'x': values below 0 (row 0: -1)
 
     Args:
         returns: schema for the return value (None: not checked).

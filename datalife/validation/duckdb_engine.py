@@ -207,9 +207,7 @@ def _describe_types(
     out = []
     for src in sources:
         if src.format == "parquet":
-            rows = con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(src.path))})"
-            ).fetchall()
+            rows = con.execute(f"DESCRIBE SELECT * FROM {src.scan_sql()}").fetchall()
             out.append({r[0]: str(r[1]) for r in rows})
         else:
             out.append(dict.fromkeys(src.columns, "VARCHAR"))
@@ -371,7 +369,7 @@ def run_sql_validation(
     sql = f"SELECT {', '.join(aggs)} FROM ({union})"
     try:
         cur = con.execute(sql)
-        row = cur.fetchone()
+        row = cur.fetchall()[0]
         desc = [d[0] for d in cur.description or []]
     except duckdb.Error as exc:
         if isinstance(
@@ -381,7 +379,7 @@ def run_sql_validation(
         raise
     assert row is not None
     result = dict(zip(desc, row, strict=True))
-    total = int(result["__n"])
+    total = int(result["__n"] or 0)
 
     def examples_of(items: Any) -> tuple[Example, ...]:
         out = []
@@ -393,7 +391,7 @@ def run_sql_validation(
         return tuple(out)
 
     for p, key in keyed:
-        n = int(result[f"f{key}"])
+        n = int(result[f"f{key}"] or 0)
         if n:
             exs = examples_of(result[f"e{key}"])
             failures.append(
@@ -428,32 +426,26 @@ def run_sql_validation(
         if not all(c in cols and cols[c].present for c in key_cols):
             continue
         keys = ", ".join(cols[c].typed for c in key_cols)
+        aliased = ", ".join(f"{cols[c].typed} AS __k{k}" for k, c in enumerate(key_cols))
+        alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
         notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
         dup_sql = (
-            f"SELECT {keys}, count(*) AS __c, min({order_key}) AS __first FROM ({union}) "
+            f"SELECT {aliased}, count(*) AS __c, min({order_key}) AS __first FROM ({union}) "
             f"WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
         )
         try:
             dups = con.execute(
                 f"SELECT coalesce(sum(__c), 0), count(*) FROM ({dup_sql})"
-            ).fetchone()
+            ).fetchall()[0]
         except duckdb.Error as exc:
             raise input_error_from_duckdb(exc, sources) from None
         assert dups is not None
         n = int(dups[0])
         if n:
             ex_sql = (
-                (
-                    f"SELECT __file, __row, {keys} FROM ({union}) WHERE ({keys}) IN "
-                    f"(SELECT ({keys}) FROM ({dup_sql}) ORDER BY __first LIMIT {MAX_EXAMPLES}) "
-                    f"ORDER BY __file, __row LIMIT {MAX_EXAMPLES}"
-                )
-                if len(key_cols) > 1
-                else (
-                    f"SELECT __file, __row, {keys} FROM ({union}) WHERE {keys} IN "
-                    f"(SELECT {keys} FROM ({dup_sql}) ORDER BY __first LIMIT {MAX_EXAMPLES}) "
-                    f"ORDER BY __file, __row LIMIT {MAX_EXAMPLES}"
-                )
+                f"SELECT __file, __row, {keys} FROM ({union}) WHERE ({keys}) IN "
+                f"(SELECT ({alias}) FROM ({dup_sql}) ORDER BY __first LIMIT {MAX_EXAMPLES}) "
+                f"ORDER BY __file, __row LIMIT {MAX_EXAMPLES}"
             )
             dup_examples: list[Example] = []
             for f_idx, r, *vals in con.execute(ex_sql).fetchall():
@@ -496,7 +488,7 @@ def run_sql_validation(
                 "path": display,
                 "format": src.format,
                 "bytes": src.size,
-                "rows": int(result[f"__n{i}"]),
+                "rows": int(result[f"__n{i}"] or 0),
             }
         )
     if any(s.format == "csv" for s in sources):
@@ -564,9 +556,9 @@ def _python_check(
     fn = p.obj
     if fn is None:
         return None
-    reader = con.execute(  # type: ignore[attr-defined]
+    reader = con.sql(
         f"SELECT __file, __row, {col.typed} AS v FROM ({union}) WHERE {col.typed} IS NOT NULL"
-    ).fetch_record_batch(_BATCH)
+    ).to_arrow_reader(_BATCH)
     count = 0
     exs: list[Example] = []
     for batch in reader:

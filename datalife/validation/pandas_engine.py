@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from datalife.validation.plan import describe_failure, plan_checks, rename_candidates
-from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure
+from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure, _plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +47,7 @@ def run_pandas_validation(
     failed: set[tuple[str | None, str]] = set()
     if cases is not None and len(cases):
         failures = _normalise(cases, schema, list(df.columns), plan)
+        failures = _after_coercion(failures, schema, df, plan)
         failed = {(f.column if f.check != "column_in_schema" else None, f.check) for f in failures}
     checks = []
     seen = set()
@@ -57,6 +58,46 @@ def run_pandas_validation(
         seen.add(key)
         checks.append(CheckResult(p.column, p.check, p.detail, (p.column, p.check) not in failed))
     return len(df), failures, checks
+
+
+def _after_coercion(
+    failures: list[Failure], schema: pac.DataFrameSchema, df: pd.DataFrame, plan: Any
+) -> list[Failure]:
+    """Report a column that failed to coerce as the out-of-core engine does.
+
+    When values cannot be coerced, pandera also reports the column's dtype and lets checks
+    fail with a ``TypeError``. Those are consequences of the same bad values: keep the
+    ``coerce_dtype`` failure, and run the value checks on the values that did parse.
+    """
+    import pandas as pd
+
+    broken = {f.column for f in failures if f.check == "coerce_dtype" and f.column is not None}
+    if not broken:
+        return failures
+    out: list[Failure] = []
+    objs = {(p.column, p.check): p for p in plan}
+    for f in failures:
+        if f.column not in broken or f.check == "coerce_dtype":
+            out.append(f)
+            continue
+        if f.check == "dtype":
+            continue
+        errored = any(str(e.value).startswith(("TypeError(", "ValueError(")) for e in f.examples)
+        planned = objs.get((f.column, f.check))
+        numeric = str(schema.columns[f.column].dtype).lower().startswith(("int", "uint", "float"))
+        if not errored or not numeric or planned is None or planned.obj is None:
+            out.append(f)
+            continue
+        series = pd.to_numeric(df[f.column], errors="coerce")
+        result = planned.obj(series.dropna())
+        passed = result.check_output
+        bad = series.dropna()[~passed.astype(bool).to_numpy()]
+        if len(bad):
+            exs = tuple(
+                Example(value=_plain(v), row=_row(i)) for i, v in bad.head(MAX_EXAMPLES).items()
+            )
+            out.append(Failure(f.column, f.check, f.detail, len(bad), exs, f.message))
+    return out
 
 
 def _normalise(
@@ -102,7 +143,7 @@ def _normalise(
                 continue
             head = group.head(MAX_EXAMPLES)
             exs = tuple(
-                Example(value=v, row=_row(i))
+                Example(value=_plain(v), row=_row(i))
                 for v, i in zip(head["failure_case"], head["index"], strict=True)
             )
             n = int(group["index"].nunique()) if name == "unique" else len(group)

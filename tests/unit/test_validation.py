@@ -1,0 +1,277 @@
+"""Validation: one verdict whatever the engine, and every bad input named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import polars as pl
+import pytest
+
+import datalife
+from datalife.errors import InputError, ValidationFailed
+from datalife.io import read_pandas
+from datalife.validation import ValidationReport
+
+SCHEMA = pa.DataFrameSchema(
+    {
+        "id": pa.Column("int64", unique=True, coerce=True),
+        "species": pa.Column("category", pa.Check.isin(["Adelie", "Gentoo"]), coerce=True),
+        "mass": pa.Column("float64", pa.Check.in_range(2000, 7000), nullable=True, coerce=True),
+        "flipper": pa.Column("Int64", pa.Check.ge(100), nullable=True, coerce=True),
+        "sex": pa.Column("str", pa.Check.str_length(1, 6), nullable=False, coerce=True),
+    },
+    strict=True,
+    name="birds",
+)
+
+GOOD = "id,species,mass,flipper,sex\n1,Adelie,3750,181,male\n2,Gentoo,5000,NA,female\n3,Adelie,NA,190,male\n"
+BAD = (
+    "id,species,mass,flipper,sex\n"
+    "1,Adelie,3750,181,male\n"
+    "2,Emperor,5000,NA,female\n"  # unseen category
+    "2,Adelie,9000,190,male\n"  # duplicate id, mass out of range
+    "4,Gentoo,abc,50,NA\n"  # unparsable number, flipper below range, null sex
+    "5,Gentoo,n/a,200,female\n"  # n/a is missing, not an error
+)
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    p = tmp_path / name
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+def summary(report: ValidationReport) -> dict[tuple[str | None, str], tuple[int, list[Any]]]:
+    """(column, check) -> (count, failing values), the part every engine must agree on."""
+    out = {}
+    for f in report.failures:
+        values = sorted(str(e.value) for e in f.examples)
+        out[(f.column, f.check)] = (f.failure_count, values)
+    return out
+
+
+def test_good_data_is_valid_in_every_engine(tmp_path: Path) -> None:
+    path = write(tmp_path, "good.csv", GOOD)
+    frame = read_pandas(path)
+    reports = [
+        datalife.validate(path, SCHEMA),
+        datalife.validate(path, SCHEMA, engine="pandas"),
+        datalife.validate(frame, SCHEMA),
+        datalife.validate(pl.from_pandas(frame), SCHEMA),
+        datalife.validate(pl.from_pandas(frame).lazy(), SCHEMA),
+    ]
+    for r in reports:
+        assert r.valid, r.to_text()
+        assert r.rows == 3
+    assert {r.engine for r in reports} == {"duckdb", "pandas"}
+
+
+def test_bad_data_gives_the_same_verdict_in_every_engine(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.csv", BAD)
+    frame = read_pandas(path)
+    duck = datalife.validate(path, SCHEMA)
+    mem = datalife.validate(frame, SCHEMA)
+    polars = datalife.validate(pl.from_pandas(frame), SCHEMA)
+    expected = {
+        ("id", "unique"): (2, ["2", "2"]),
+        ("species", "isin"): (1, ["Emperor"]),
+        ("mass", "coerce_dtype"): (1, ["abc"]),
+        ("mass", "in_range"): (1, ["9000.0"]),
+        ("flipper", "greater_than_or_equal_to"): (1, ["50"]),
+        ("sex", "not_nullable"): (1, ["None"]),
+    }
+    assert summary(duck) == expected
+    assert summary(mem) == expected
+    # a polars frame read from the same file holds the column as text, like the CSV
+    assert summary(polars) == expected
+    # rows are named: CSV line numbers for files, row numbers for frames
+    species = next(f for f in duck.failures if f.check == "isin")
+    assert species.examples[0].line == 3 and species.examples[0].row == 1
+    assert species.examples[0].file == str(path)
+    mem_species = next(f for f in mem.failures if f.check == "isin")
+    assert mem_species.examples[0].row == 1
+    assert any("'n/a'" in n for n in duck.notes)
+
+
+def test_parquet_and_jsonl_agree_with_csv(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.csv", BAD.replace("abc", "3000"))
+    frame = read_pandas(path)
+    pq = tmp_path / "bad.parquet"
+    frame.to_parquet(pq)
+    jl = tmp_path / "bad.jsonl"
+    frame.to_json(jl, orient="records", lines=True)
+    counts = [
+        {k: v[0] for k, v in summary(datalife.validate(p, SCHEMA)).items()} for p in (path, pq, jl)
+    ]
+    assert counts[0] == counts[1] == counts[2]
+    assert ("id", "unique") in counts[0]
+
+
+def test_structure_missing_extra_and_renamed_columns(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "r.csv", "id,species,mass_g,flipper,sex,colour\n1,Adelie,3000,200,male,red\n"
+    )
+    for report in (datalife.validate(path, SCHEMA), datalife.validate(read_pandas(path), SCHEMA)):
+        by = {(f.column, f.check): f for f in report.failures}
+        assert "renamed" in by[("mass", "column_in_dataframe")].message
+        assert "'mass_g'" in by[("mass", "column_in_dataframe")].message
+        assert ("colour", "column_in_schema") in by
+        assert ("mass_g", "column_in_schema") in by
+
+
+def test_dataset_version_is_stable_across_file_order(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", GOOD)
+    b = write(tmp_path, "b.csv", GOOD.replace("1,Adelie", "7,Adelie"))
+    r1 = datalife.validate([a, b], SCHEMA)
+    r2 = datalife.validate([b, a], SCHEMA)
+    assert r1.dataset_version == r2.dataset_version
+    assert len(r1.dataset_version) == 64
+    assert [s["rows"] for s in r1.sources] == [3, 3]
+    # a frame's version is a hash of its Arrow data
+    f1 = datalife.validate(read_pandas(a), SCHEMA).dataset_version
+    assert f1 == datalife.validate(read_pandas(a), SCHEMA).dataset_version
+    assert f1 != datalife.validate(read_pandas(b), SCHEMA).dataset_version
+
+
+def test_report_api(tmp_path: Path) -> None:
+    report = datalife.validate(write(tmp_path, "bad.csv", BAD), SCHEMA)
+    data = json.loads(report.to_json())
+    assert {"valid", "schema", "dataset_version", "rows", "failures"} <= set(data)
+    assert data["valid"] is False and data["rows"] == 5
+    assert {"column", "check", "failure_count", "examples"} <= set(data["failures"][0])
+    assert "birds" in repr(report) and "failures" in repr(report)
+    assert "<table>" in report._repr_html_()
+    assert "Emperor" in str(report)
+    with pytest.raises(ValidationFailed) as err:
+        report.raise_for_errors()
+    assert "species" in str(err.value)
+    assert err.value.exit_code == 1
+
+
+def test_decorator_checks_inputs_and_outputs() -> None:
+    @datalife.validates(df=SCHEMA, returns=SCHEMA)
+    def passthrough(df: pd.DataFrame, drop: bool = False) -> pd.DataFrame:
+        return df.drop(columns=["sex"]) if drop else df
+
+    good = pd.DataFrame(
+        {"id": [1], "species": ["Adelie"], "mass": [3000.0], "flipper": [180], "sex": ["male"]}
+    )
+    assert passthrough(good) is good
+    with pytest.raises(ValidationFailed, match="sex"):
+        passthrough(good, drop=True)
+    with pytest.raises(datalife.DatalifeError, match="does not take"):
+        datalife.validates(frame=SCHEMA)(passthrough)
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        datalife.validate(tmp_path / "nope.csv", SCHEMA)
+
+
+def test_directory_without_data(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.md").write_text("hi")
+    with pytest.raises(InputError, match="no data files"):
+        datalife.validate(tmp_path / "d", SCHEMA)
+
+
+def test_directory_expands_to_its_files(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    write(tmp_path / "d", "a.csv", GOOD)
+    assert datalife.validate(tmp_path / "d", SCHEMA).rows == 3
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="empty"):
+        datalife.validate(write(tmp_path, "e.csv", ""), SCHEMA)
+
+
+def test_header_only_is_valid_with_a_note(tmp_path: Path) -> None:
+    report = datalife.validate(write(tmp_path, "h.csv", GOOD.splitlines()[0] + "\n"), SCHEMA)
+    assert report.valid and report.rows == 0
+    assert any("no data rows" in n for n in report.notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("id,species,mass,flipper,sex\n1,Adelie,3,4,male\n2,Adelie,3,4,male,extra\n", 3, "ragged"),
+        ("id,species,mass,flipper,sex\n1,Adelie,3,4,male\n2,Adel", 3, "ragged"),
+        ('id,species,mass,flipper,sex\n1,Adelie,3,4,male\n2,"Adel', 3, "quoted value"),
+    ],
+)
+def test_ragged_and_truncated_rows(tmp_path: Path, text: str, line: int, words: str) -> None:
+    with pytest.raises(InputError) as err:
+        datalife.validate(write(tmp_path, "r.csv", text), SCHEMA)
+    assert err.value.line == line
+    assert words in str(err.value)
+    assert "r.csv" in str(err.value)
+
+
+def test_non_utf8_bytes(tmp_path: Path) -> None:
+    data = GOOD.encode() + "4,Adelie,3000,190,m\xe4le\n".encode("latin-1")
+    with pytest.raises(InputError, match="not UTF-8") as err:
+        datalife.validate(write(tmp_path, "l.csv", data), SCHEMA)
+    assert err.value.line == 5
+    assert "iconv" in str(err.value)
+
+
+def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()
+    report = datalife.validate(write(tmp_path, "w.csv", data), SCHEMA)
+    assert report.valid, report.to_text()
+    assert report.rows == 3
+
+
+def test_duplicate_header_names(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="twice"):
+        datalife.validate(write(tmp_path, "d.csv", "id,id\n1,2\n"), SCHEMA)
+
+
+def test_corrupt_parquet(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Parquet"):
+        datalife.validate(write(tmp_path, "x.parquet", b"PAR1 not really"), SCHEMA)
+
+
+def test_parquet_type_mismatch_without_coerce(tmp_path: Path) -> None:
+    schema = pa.DataFrameSchema({"x": pa.Column("int64")}, name="strict_types")
+    path = tmp_path / "f.parquet"
+    pd.DataFrame({"x": [1.5, 2.0]}).to_parquet(path)
+    for report in (
+        datalife.validate(path, schema),
+        datalife.validate(pd.read_parquet(path), schema),
+    ):
+        (failure,) = report.failures
+        assert failure.check == "dtype"
+        assert "float" in failure.message.lower() or "DOUBLE" in failure.message
+
+
+def test_custom_check_runs_out_of_core_with_and_without_sql(tmp_path: Path) -> None:
+    @datalife.register_check("even_number", statistics=["flag"])
+    def even_number(series: Any, *, flag: bool) -> Any:
+        return (series % 2 == 0) == flag
+
+    @datalife.register_check(
+        "below_limit", statistics=["limit"], sql=lambda col, limit: f"{col} < {limit}"
+    )
+    def below_limit(series: Any, *, limit: int) -> Any:
+        return series < limit
+
+    schema = pa.DataFrameSchema(
+        {"x": pa.Column("int64", [pa.Check.even_number(flag=True), pa.Check.below_limit(limit=5)])},
+        name="custom",
+    )
+    path = write(tmp_path, "c.csv", "x\n2\n3\n4\n8\n")
+    duck = summary(datalife.validate(path, schema))
+    mem = summary(datalife.validate(read_pandas(path), schema))
+    assert duck == mem == {("x", "even_number"): (1, ["3"]), ("x", "below_limit"): (1, ["8"])}
