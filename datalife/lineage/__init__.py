@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 from datalife.lineage.events import FORMAT_VERSION
 from datalife.lineage.recorder import NullRun, Run, current_run, run
 from datalife.lineage.store import LineageStore, LineageWarning, LogIssue
+from datalife.lineage.verify import VerifyReport, verify_graph  # before def verify (shadowing)
 
 if TYPE_CHECKING:
     from datalife.config import Workspace
     from datalife.lineage.graph import LineageGraph
-    from datalife.lineage.verify import VerifyReport
 
 __all__ = [
     "FORMAT_VERSION",
@@ -46,6 +46,7 @@ __all__ = [
     "LogIssue",
     "NullRun",
     "Run",
+    "VerifyReport",
     "current_run",
     "load",
     "run",
@@ -85,8 +86,6 @@ def load(
 
 def verify(workspace: Workspace | str | os.PathLike[str] | None = None) -> VerifyReport:
     """Recompute the hash of every recorded file that should still exist (see ``verify.py``)."""
-    from datalife.lineage.verify import verify_graph
-
     return verify_graph(load(workspace, warn=False))
 
 

@@ -122,14 +122,17 @@ class NullRun:
     ) -> None:
         return None
 
-    def input(self, data: Any, **kwargs: Any) -> None:
-        """Does nothing (see :meth:`Run.input`)."""
+    def input(self, data: Any, **kwargs: Any) -> str:
+        """Records nothing and returns "" (see :meth:`Run.input`)."""
+        return ""
 
-    def output(self, data: Any, **kwargs: Any) -> None:
-        """Does nothing (see :meth:`Run.output`)."""
+    def output(self, data: Any, **kwargs: Any) -> str:
+        """Records nothing and returns "" (see :meth:`Run.output`)."""
+        return ""
 
-    def validated(self, report: Mapping[str, Any], **kwargs: Any) -> None:
-        """Does nothing (see :meth:`Run.validated`)."""
+    def validated(self, report: Mapping[str, Any], **kwargs: Any) -> str:
+        """Records nothing and returns "" (see :meth:`Run.validated`)."""
+        return ""
 
     def code(self, name: str, fingerprint: str, version: str | None = None) -> None:
         """Does nothing (see :meth:`Run.code`)."""

@@ -95,7 +95,9 @@ class VerifyReport:
         return {
             "ok": self.ok,
             "checked": len(self.files),
-            **counts,
+            "unchanged": counts["ok"],
+            "changed": counts["changed"],
+            "missing": counts["missing"],
             "problems": [f.to_dict() for f in self.problems],
             "files": [f.to_dict() for f in self.files],
             "issues": [i.to_dict() for i in self.issues],
@@ -109,7 +111,7 @@ class VerifyReport:
         lines.extend(f"log: {m}" for m in summarize_issues(self.issues))
         verdict = "ok" if self.ok else "PROBLEMS"
         lines.append(
-            f"{verdict}: {d['checked']} recorded files checked: {d['ok']} unchanged, "
+            f"{verdict}: {d['checked']} recorded files checked: {d['unchanged']} unchanged, "
             f"{d['changed']} changed, {d['missing']} missing; {len(self.issues)} log issues"
         )
         return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The vendored OpenLineage JSON Schemas and an offline validator for RunEvents."""
