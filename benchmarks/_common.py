@@ -1,13 +1,13 @@
 """Helpers shared by the benchmarks: fresh-process timing with peak RSS, tables, JSON results.
 
 Every measurement runs a command in a fresh process. Wall time is taken around the process;
-peak RSS is the kernel's high-water mark for it (``ru_maxrss`` from ``os.wait4``, the number
-``/usr/bin/time -v`` prints). A child may also report the time of its own work (after its
+peak RSS is the kernel's high-water mark for it, as GNU ``time`` reports it (``%M``). A child may also report the time of its own work (after its
 imports) by printing one ``BENCH_RESULT {json}`` line: see :func:`emit_result`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.metadata
 import json
@@ -85,6 +85,9 @@ class Run:
         return out
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def run_process(
     cmd: Sequence[str],
     *,
@@ -95,8 +98,11 @@ def run_process(
 ) -> Run:
     """Run ``cmd`` in a fresh process; measure wall time and peak RSS.
 
-    Output goes to temporary files (no pipe can fill up while we wait). ``env`` entries are
-    added to the current environment.
+    Peak RSS comes from GNU ``time`` (``/usr/bin/time -f %M``) when it is installed: the
+    kernel's high-water mark of the command alone. Without it, ``os.wait4`` gives the same
+    number, except that it can include the memory of this (forking) process, so small commands
+    then show this process's size as a floor. Output goes to temporary files (no pipe can fill
+    up while we wait); ``env`` entries are added to the current environment.
 
     Examples:
         >>> r = run_process([sys.executable, "-c", "print('hi')"])
@@ -104,10 +110,24 @@ def run_process(
         (0, 'hi', True, True)
     """
     full_env = {**os.environ, **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    use_time = GNU_TIME.is_file() and os.access(GNU_TIME, os.X_OK)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file,
+    ):
+        argv = list(cmd)
+        if use_time:
+            argv = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *argv]
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            list(cmd), cwd=cwd, env=full_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+            argv,
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,  # a timeout kills the whole group
         )
         timer: threading.Timer | None = None
         timed_out = threading.Event()
@@ -115,7 +135,8 @@ def run_process(
 
             def kill() -> None:
                 timed_out.set()
-                proc.send_signal(signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
             timer = threading.Timer(timeout, kill)
             timer.start()
@@ -124,6 +145,11 @@ def run_process(
         if timer is not None:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        peak_kib = int(usage.ru_maxrss)  # Linux reports KiB
+        if use_time:
+            lines = rss_file.read().split()
+            if lines and lines[-1].isdigit():
+                peak_kib = int(lines[-1])
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
@@ -132,7 +158,7 @@ def run_process(
         label=label,
         cmd=list(cmd),
         wall_s=wall,
-        peak_rss=int(usage.ru_maxrss) * 1024,  # Linux reports KiB
+        peak_rss=peak_kib * 1024,
         returncode=proc.returncode,
         stdout=stdout,
         stderr=stderr,
