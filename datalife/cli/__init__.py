@@ -27,6 +27,9 @@ COMMANDS: dict[str, str] = {
     "schema": "datalife.cli.schema:schema_group",
     "validate": "datalife.cli.validate:validate_cmd",
     "lineage": "datalife.cli.lineage:lineage_group",
+    "stats": "datalife.cli.stats:stats_cmd",
+    "drift": "datalife.cli.stats:drift_cmd",
+    "skew": "datalife.cli.stats:skew_cmd",
 }
 
 

@@ -1,0 +1,374 @@
+"""``datalife stats``, ``datalife drift`` and ``datalife skew``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from datalife.cli._render import echo, emit_json, format_option, table
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _fmt(x: Any) -> str:
+    """A number for a table: integers as is, floats with 6 significant digits."""
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if x.is_integer() and abs(x) < 1e15:
+            return str(int(x))
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _spark(counts: list[int]) -> str:
+    top = max(counts) if counts else 0
+    if not top:
+        return ""
+    return "".join(_SPARK[0] if c == 0 else _SPARK[min(7, (8 * c - 1) // top)] for c in counts)
+
+
+def _workspace() -> Any:
+    from datalife.config import Workspace
+
+    return Workspace.find() if Workspace.locate() is not None else None
+
+
+def _render_profile(profile: Any, label: str) -> None:
+    from datalife.stats import CategoricalColumn, NumericColumn, TimestampColumn
+
+    src = profile.source
+    files = f"{len(src.files)} file{'s' if len(src.files) != 1 else ''}, " if src.files else ""
+    version = f" (dataset version {src.dataset_version[:12]})" if src.dataset_version else ""
+    echo(f"{label}: {files}{profile.rows} rows, {len(profile.columns)} columns{version}")
+
+    def distinct(c: Any) -> str:
+        if c.distinct is None:
+            return "-"
+        return ("~" if c.distinct_method == "hll" else "") + str(c.distinct)
+
+    def missing(c: Any) -> str:
+        return f"{c.missing} ({_pct(c.missing_share)})" if c.missing else "0"
+
+    nums = [c for c in profile.columns if isinstance(c, NumericColumn)]
+    if nums:
+        echo()
+        table(
+            [
+                "column",
+                "type",
+                "missing",
+                "distinct",
+                "min",
+                "mean",
+                "std",
+                "p50",
+                "max",
+                "zeros",
+                "histogram",
+            ],
+            [
+                [
+                    c.name,
+                    c.dtype,
+                    missing(c),
+                    distinct(c),
+                    _fmt(c.min),
+                    _fmt(c.mean),
+                    _fmt(c.std),
+                    _fmt(c.quantiles.get("p50")),
+                    _fmt(c.max),
+                    c.zeros,
+                    _spark(c.histogram.counts) if c.histogram else "",
+                ]
+                for c in nums
+            ],
+            title="numeric columns",
+        )
+    cats = [c for c in profile.columns if isinstance(c, CategoricalColumn)]
+    if cats:
+        echo()
+
+        def top(c: Any) -> str:
+            shown = ", ".join(f"{t.value} {_pct(t.share)}" for t in c.top[:5])
+            more = len(c.top) > 5 or (c.distinct or 0) > 5
+            return shown + (", ..." if more else "")
+
+        table(
+            ["column", "type", "missing", "distinct", "top values", "avg length"],
+            [
+                [
+                    c.name,
+                    c.dtype,
+                    missing(c),
+                    distinct(c),
+                    top(c),
+                    _fmt(c.length_mean and round(c.length_mean, 2)),
+                ]
+                for c in cats
+            ],
+            title="categorical columns",
+        )
+    times = [c for c in profile.columns if isinstance(c, TimestampColumn)]
+    if times:
+        echo()
+        table(
+            ["column", "type", "missing", "distinct", "min", "max", "histogram"],
+            [
+                [
+                    c.name,
+                    c.dtype,
+                    missing(c),
+                    distinct(c),
+                    c.min or "-",
+                    c.max or "-",
+                    _spark(c.histogram.counts) if c.histogram else "",
+                ]
+                for c in times
+            ],
+            title="timestamp columns",
+        )
+    others = [c for c in profile.columns if c.kind == "other"]
+    if others:
+        echo()
+        table(
+            ["column", "type", "missing"],
+            [[c.name, c.dtype, missing(c)] for c in others],
+            title="other columns (counts only)",
+        )
+
+
+@click.command("stats")
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH...|DATASET[@VERSION]")
+@format_option()
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Save the profile as lineage/profiles/<dataset_version>.json in the workspace.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the profile JSON to this file.",
+)
+@click.option(
+    "--top-k", type=click.IntRange(1), default=10, show_default=True, help="Top values shown."
+)
+def stats_cmd(inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, top_k: int) -> int:
+    """Profile data files, a dataset (DATASET, or DATASET@VERSION for a saved version), or
+    show a saved profile: counts, missing, distinct, min/max/mean/std, quantiles, histograms
+    and top values per column."""
+    from pathlib import Path
+
+    from datalife.errors import DriftInputError
+    from datalife.stats import save_profile, stats
+    from datalife.stats.store import resolve_input
+
+    ws = _workspace()
+    resolved = [resolve_input(spec, ws) for spec in inputs]
+    saved = [r for r in resolved if r.profile is not None]
+    if saved and len(resolved) > 1:
+        raise DriftInputError(
+            "give either one saved profile or data files, not both",
+            hint="run `datalife stats` once per saved profile.",
+        )
+    if saved:
+        profile = saved[0].profile
+        assert profile is not None
+    else:
+        paths: list[Path] = [p for r in resolved for p in r.paths]
+        datasets = {r.dataset for r in resolved}
+        dataset = datasets.pop() if len(datasets) == 1 else None
+        profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
+    if out:
+        profile.save(out)
+    if save:
+        if ws is None:
+            from datalife.errors import WorkspaceNotFound
+
+            raise WorkspaceNotFound.from_start(Path.cwd())
+        path = save_profile(profile, ws)
+        echo(f"saved profile: {ws.relpath(path)}", err=True)
+    if fmt == "json":
+        emit_json(profile.to_dict())
+    else:
+        label = " ".join(inputs)
+        _render_profile(profile, label)
+    return 0
+
+
+def _worst(c: dict[str, Any]) -> str:
+    w = c.get("worst")
+    if not w:
+        return ""
+    share = f"{_pct(w['baseline_share'])} -> {_pct(w['current_share'])}"
+    if "value" in w:
+        return f"{w['value']}: {share}"
+    lo, hi = w["bin"]
+    return f"({_fmt(lo) if lo is not None else '-inf'}, {_fmt(hi) if hi is not None else 'inf'}]: {share}"
+
+
+def _render_drift(report: Any) -> None:
+    d = report.to_dict()
+    b, c = d["baseline"], d["current"]
+
+    def side(s: dict[str, Any]) -> str:
+        kind = "profile" if s["from_profile"] else "data"
+        return f"{s['label']} ({s['rows']} rows, {kind})"
+
+    echo(f"{d['comparison']}: baseline {side(b)} -> current {side(c)}")
+    thresholds = f"schema {d['schema']}" if d["schema"] else "datalife defaults"
+    env = f", environment {d['environment']!r}" if d["environment"] else ""
+    echo(f"thresholds: {thresholds}{env}")
+    echo()
+    compared = [col for col in d["columns"] if col["status"] in ("ok", "drift")]
+    table(
+        ["column", "kind", "status", "decided by", "value", "threshold", "moved most"],
+        [
+            [
+                col["column"],
+                col["kind"],
+                col["status"].upper() if col["drifted"] else col["status"],
+                col["method"] or "-",
+                _fmt(col["value"]),
+                _fmt(col["threshold"]),
+                _worst(col),
+            ]
+            for col in compared
+        ],
+    )
+    if compared:
+        echo()
+        table(
+            [
+                "column",
+                "linf",
+                "jsd_log2",
+                "psi",
+                "wasserstein_norm",
+                "ks_stat",
+                "ks_pvalue",
+                "chi2_pvalue",
+                "n_baseline",
+                "n_current",
+            ],
+            [
+                [
+                    col["column"],
+                    *(
+                        _fmt(col[m])
+                        for m in (
+                            "linf",
+                            "jsd_log2",
+                            "psi",
+                            "wasserstein_norm",
+                            "ks_stat",
+                            "ks_pvalue",
+                            "chi2_pvalue",
+                        )
+                    ),
+                    col["n_baseline"],
+                    col["n_current"],
+                ]
+                for col in compared
+            ],
+            title="metrics",
+        )
+    rest = [col for col in d["columns"] if col["status"] not in ("ok", "drift")]
+    if rest:
+        echo()
+        for col in rest:
+            echo(f"{col['column']}: {col['status'].replace('_', ' ')}: {col['reason']}")
+    noisy = [col for col in compared if col["within_noise"]]
+    for col in noisy:
+        echo(f"note: {col['column']}: {col['notes'].get('verdict', '')}")
+    for note in d["notes"]:
+        echo(f"note: {note}")
+    echo()
+    echo(("DRIFT: " if d["drifted"] else "") + d["summary"])
+
+
+def _auto_schema(sides: list[Any], ws: Any) -> str | None:
+    """The schema of the dataset both sides belong to, if the registry holds it."""
+    if ws is None:
+        return None
+    names = {s.dataset for s in sides if s.dataset}
+    if len(names) != 1:
+        return None
+    name = ws.schema_for(names.pop())
+    from datalife.schemas.registry import SchemaRegistry
+
+    registry = SchemaRegistry.for_workspace(ws)
+    return name if name in registry.names() else None
+
+
+def _compare(
+    comparison: str, base: str, current: str, schema: str | None, environment: str | None, fmt: str
+) -> int:
+    from datalife.drift import drift
+    from datalife.stats.store import resolve_input
+
+    ws = _workspace()
+    sides = [resolve_input(base, ws), resolve_input(current, ws)]
+    if schema is None:
+        schema = _auto_schema(sides, ws)
+    report = drift(
+        sides[0],
+        sides[1],
+        schema,
+        environment,
+        comparison="skew" if comparison == "skew" else "drift",
+        workspace=ws,
+    )
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        _render_drift(report)
+    return 1 if report.drifted else 0
+
+
+_SCHEMA_HELP = (
+    "Schema NAME[@VERSION] whose thresholds apply (default: the schema of the datasets "
+    "compared, if registered; otherwise datalife's defaults)."
+)
+
+
+@click.command("drift")
+@click.argument("base", metavar="BASE")
+@click.argument("current", metavar="CURRENT")
+@click.option("--schema", "schema", default=None, metavar="NAME[@V]", help=_SCHEMA_HELP)
+@format_option()
+def drift_cmd(base: str, current: str, schema: str | None, fmt: str) -> int:
+    """Compare CURRENT with BASE column by column; exit 1 if any threshold is exceeded.
+
+    Each side is a data file, a saved profile (.json), or DATASET[@VERSION].
+    """
+    return _compare("drift", base, current, schema, None, fmt)
+
+
+@click.command("skew")
+@click.argument("training", metavar="TRAINING")
+@click.argument("serving", metavar="SERVING")
+@click.option("--schema", "schema", default=None, metavar="NAME[@V]", help=_SCHEMA_HELP)
+@click.option(
+    "--environment",
+    default="serving",
+    show_default=True,
+    help="Columns the schema declares absent in this environment are skipped.",
+)
+@format_option()
+def skew_cmd(training: str, serving: str, schema: str | None, environment: str, fmt: str) -> int:
+    """Training/serving skew: compare SERVING with TRAINING using the schema's skew thresholds;
+    columns absent at serving (such as the label) are skipped. Exit 1 on skew."""
+    return _compare("skew", training, serving, schema, environment, fmt)

@@ -1,0 +1,471 @@
+"""Computing profiles with DuckDB, out of core.
+
+Files are scanned by DuckDB: Parquet in place; CSV and JSON lines are first loaded into a table
+of a temporary on-disk DuckDB database (types inferred by DuckDB's sniffer, pandas' missing-value
+tokens), so the per-column queries do not parse the text again. In-memory frames (pandas, polars,
+pyarrow) are scanned where they are. DuckDB runs with a memory limit and spills to a temporary
+directory, so memory stays bounded whatever the size of the input.
+
+Per column, one aggregate gives counts, min/max, zeros and moments; one grouped query gives the
+buckets and the HyperLogLog registers (``GROUPING SETS``); strings are grouped by value. Integer
+sums are exact (HUGEINT); floating-point moments are computed on one thread so that the result is
+the same on every run (DuckDB's parallel float sums differ in the last bits from run to run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from datalife.errors import InputError
+from datalife.io import (
+    NA_TOKENS,
+    Source,
+    input_error_from_duckdb,
+    resolve_sources,
+    sql_ident,
+    sql_str,
+)
+from datalife.stats.profile import (
+    FileRef,
+    Profile,
+    ProfileSettings,
+    ProfileSource,
+    categorical_column,
+    exact_moments,
+    numeric_column,
+    other_column,
+    timestamp_column,
+)
+from datalife.stats.sketch import (
+    EXP_OFFSET,
+    HyperLogLog,
+    LogLinearSketch,
+    TimeGrid,
+    ValueTable,
+    grid_shift_for,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from datalife.config import Workspace
+
+__all__ = ["DEFAULT_MEMORY_LIMIT", "Scan", "column_kind", "open_scan", "profile_scan"]
+
+#: DuckDB's memory limit while profiling (it spills to disk beyond it).
+DEFAULT_MEMORY_LIMIT = "512MB"
+
+Kind = Literal["numeric", "string", "boolean", "timestamp", "other"]
+
+_INTS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
+_FLOATS = ("FLOAT", "DOUBLE", "REAL")
+
+
+def column_kind(dtype: str) -> Kind:
+    """How a DuckDB type is profiled.
+
+    Examples:
+        >>> column_kind("BIGINT"), column_kind("DECIMAL(10,2)"), column_kind("VARCHAR")
+        ('numeric', 'numeric', 'string')
+        >>> column_kind("TIMESTAMP WITH TIME ZONE"), column_kind("INTEGER[]")
+        ('timestamp', 'other')
+    """
+    t = dtype.upper()
+    if t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION")):
+        return "other"
+    if t in _INTS or t in _FLOATS or t.startswith("DECIMAL"):
+        return "numeric"
+    if t == "BOOLEAN":
+        return "boolean"
+    if t in ("VARCHAR", "UUID") or t.startswith("ENUM"):
+        return "string"
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return "timestamp"
+    return "other"
+
+
+@dataclass
+class Scan:
+    """An open DuckDB connection with the data as relation ``src``."""
+
+    con: duckdb.DuckDBPyConnection
+    columns: list[tuple[str, str]]
+    source: ProfileSource
+    sources: list[Source] = field(default_factory=list)
+    threads: int = 1
+
+    def execute(self, sql: str, *, single_thread: bool = False) -> list[tuple[Any, ...]]:
+        try:
+            if single_thread:
+                self.con.execute("SET threads = 1")
+            return self.con.execute(sql).fetchall()
+        except Exception as exc:
+            import duckdb
+
+            if isinstance(exc, duckdb.Error) and self.sources:
+                raise input_error_from_duckdb(exc, self.sources) from None
+            raise
+        finally:
+            if single_thread:
+                self.con.execute(f"SET threads = {self.threads}")
+
+
+def _is_paths(data: Any) -> bool:
+    if isinstance(data, str | Path):
+        return True
+    return (
+        isinstance(data, list | tuple)
+        and bool(data)
+        and all(isinstance(d, str | Path) for d in data)
+    )
+
+
+def _typed_scan_sql(sources: Sequence[Source], *, sample_all: bool = False) -> str:
+    fmt = sources[0].format
+    paths = "[" + ", ".join(sql_str(str(s.path)) for s in sources) + "]"
+    if fmt == "parquet":
+        return f"read_parquet({paths}, union_by_name = true)"
+    if fmt == "csv":
+        nulls = ", ".join(sql_str(t) for t in NA_TOKENS)
+        sample = ", sample_size = -1" if sample_all else ""
+        return (
+            f"read_csv({paths}, header = true, delim = {sql_str(sources[0].delimiter)}, "
+            f"nullstr = [{nulls}], union_by_name = true{sample})"
+        )
+    return f"read_json({paths}, format = 'newline_delimited', union_by_name = true)"
+
+
+@contextlib.contextmanager
+def open_scan(
+    data: Any,
+    *,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+    workspace: Workspace | None = None,
+    dataset: str | None = None,
+) -> Iterator[Scan]:
+    """Open ``data`` (paths, or a pandas/polars/pyarrow frame) as relation ``src``."""
+    import os
+
+    import duckdb
+
+    tmp = Path(tempfile.mkdtemp(prefix="datalife-stats-"))
+    nthreads = threads or os.cpu_count() or 1
+    con: duckdb.DuckDBPyConnection | None = None
+    try:
+        if _is_paths(data):
+            items = [data] if isinstance(data, str | Path) else list(data)
+            sources = resolve_sources(items)
+            formats = sorted({s.format for s in sources})
+            if len(formats) > 1:
+                raise InputError(
+                    f"the files mix formats ({', '.join(formats)})",
+                    path=sources[0].path,
+                    hint="profile files of one format together (convert the others first).",
+                )
+            con = duckdb.connect(str(tmp / "scan.duckdb"))
+            _configure(con, memory_limit, tmp, nthreads)
+            scan = Scan(con, [], _file_source(sources, workspace, dataset), sources, nthreads)
+            if formats[0] == "parquet":
+                scan.execute(f"CREATE VIEW src AS SELECT * FROM {_typed_scan_sql(sources)}")
+            else:
+                try:
+                    scan.execute(f"CREATE TABLE src AS SELECT * FROM {_typed_scan_sql(sources)}")
+                except InputError as exc:
+                    if "convert" not in " ".join([exc.message, *exc.details]).lower():
+                        raise
+                    # a value late in the file did not fit the type sniffed from the head
+                    scan.execute(
+                        "CREATE OR REPLACE TABLE src AS SELECT * FROM "
+                        + _typed_scan_sql(sources, sample_all=True)
+                    )
+        else:
+            frame, fhash = _frame(data)
+            con = duckdb.connect()
+            _configure(con, memory_limit, tmp, nthreads)
+            con.register("src_frame", frame)
+            con.execute("CREATE VIEW src AS SELECT * FROM src_frame")
+            source = ProfileSource(dataset=dataset, dataset_version=fhash, frame=True)
+            scan = Scan(con, [], source, [], nthreads)
+        scan.columns = [(r[0], str(r[1])) for r in scan.execute("DESCRIBE src")]
+        yield scan
+    finally:
+        if con is not None:
+            con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str, tmp: Path, threads: int) -> None:
+    con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
+    con.execute(f"SET temp_directory = {sql_str(str(tmp / 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET threads = {threads}")
+
+
+def _file_source(
+    sources: Sequence[Source], workspace: Workspace | None, dataset: str | None
+) -> ProfileSource:
+    from datalife.storage import dataset_version_id, hash_file
+
+    refs = []
+    for s in sources:
+        s.content_hash = s.content_hash or hash_file(s.path)
+        shown = workspace.relpath(s.path) if workspace is not None else s.path.as_posix()
+        refs.append(FileRef(path=shown, content_hash=s.content_hash))
+    version = dataset_version_id(r.content_hash for r in refs)
+    return ProfileSource(dataset=dataset, dataset_version=version, files=refs)
+
+
+def _frame(data: Any) -> tuple[Any, str]:
+    """A frame DuckDB can scan, and its content hash."""
+    from datalife.storage import frame_hash, table_hash
+
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        import pandas as pd
+
+        if isinstance(data, pd.Series):
+            data = data.to_frame()
+        if isinstance(data, pd.DataFrame):
+            if not all(isinstance(c, str) for c in data.columns):
+                data = data.rename(columns=str)
+            return data, frame_hash(data)
+    if module == "polars":
+        import polars as pl
+
+        if isinstance(data, pl.LazyFrame):
+            data = data.collect()
+        if isinstance(data, pl.DataFrame):
+            table = data.to_arrow()
+            return table, table_hash(table)
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(data, pa.Table):
+            return data, table_hash(data)
+    raise InputError(
+        f"cannot profile a {type(data).__name__}",
+        hint="pass a pandas or polars DataFrame, a pyarrow Table, or paths to CSV, Parquet "
+        "or JSON lines files.",
+    )
+
+
+# -- SQL ------------------------------------------------------------------------------------
+
+_MASK52 = (1 << 52) - 1
+
+
+def _hll_exprs(hashed: str) -> tuple[str, str]:
+    """SQL for the HyperLogLog register and rank of a 64-bit hash."""
+    w = f"({hashed} & {_MASK52}::UBIGINT)"
+    f0 = f"floor(log2(greatest({w}, 1)::DOUBLE))::INTEGER"
+    bit = (
+        f"(CASE WHEN (1::UBIGINT << {f0}) > {w} THEN {f0} - 1 "
+        f"WHEN {f0} < 51 AND (1::UBIGINT << ({f0} + 1)) <= {w} THEN {f0} + 1 ELSE {f0} END)"
+    )
+    reg = f"({hashed} >> 52)::INTEGER"
+    rank = f"(CASE WHEN {w} = 0 THEN 53 ELSE 52 - {bit} END)"
+    return reg, rank
+
+
+def _loglinear_key(x: str, sub_buckets: int) -> str:
+    """SQL for the log-linear bucket key of a finite DOUBLE ``x`` (see sketch.loglinear_keys)."""
+    a = f"abs({x})"
+    e0 = f"floor(log2({a}))::INTEGER"
+    e = (
+        f"(CASE WHEN {a} / pow(2.0, {e0}) >= 2 THEN {e0} + 1 "
+        f"WHEN {a} / pow(2.0, {e0}) < 1 THEN {e0} - 1 ELSE {e0} END)"
+    )
+    key = f"(({e} + {EXP_OFFSET})::BIGINT * {sub_buckets} + floor(({a} / pow(2.0, {e}) - 1) * {sub_buckets})::BIGINT)"
+    return f"(CASE WHEN {x} = 0 THEN 0::BIGINT WHEN {x} < 0 THEN -{key} ELSE {key} END)"
+
+
+def _registers(rows: Sequence[tuple[Any, ...]], settings: ProfileSettings) -> HyperLogLog:
+    return HyperLogLog.from_pairs(
+        [int(r[0]) for r in rows], [int(r[1]) for r in rows], settings.hll_precision
+    )
+
+
+def profile_scan(scan: Scan, settings: ProfileSettings) -> Profile:
+    """Profile every column of ``scan``."""
+    rows = int(scan.execute("SELECT count(*) FROM src")[0][0])
+    columns = []
+    for name, dtype in scan.columns:
+        kind = column_kind(dtype)
+        if kind == "numeric":
+            columns.append(_numeric(scan, name, dtype, rows, settings))
+        elif kind in ("string", "boolean"):
+            columns.append(_categorical(scan, name, dtype, kind, rows, settings))
+        elif kind == "timestamp":
+            columns.append(_timestamp(scan, name, dtype, rows, settings))
+        else:
+            c = sql_ident(name)
+            present = int(scan.execute(f"SELECT count({c}) FROM src")[0][0])
+            columns.append(other_column(name=name, dtype=dtype, rows=rows, missing=rows - present))
+    return Profile(rows=rows, source=scan.source, settings=settings, columns=columns)
+
+
+def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSettings) -> Any:
+    c = sql_ident(name)
+    x = f"{c}::DOUBLE"
+    integer = dtype.upper() in _INTS
+    moments: tuple[Any, ...] | None = None
+    if integer:
+        import duckdb
+
+        with contextlib.suppress(duckdb.OutOfRangeException, duckdb.ConversionException):
+            moments = scan.execute(
+                f"SELECT count({c}), min({c}), max({c}), count_if({c} = 0), "
+                f"sum({c}::HUGEINT), sum({c}::HUGEINT * {c}::HUGEINT) FROM src"
+            )[0]
+    if moments is not None:
+        present, lo, hi, zeros, s1, s2 = moments
+        present, zeros = int(present), int(zeros)
+        nan = infinite = 0
+        finite = present
+        mean, m2 = exact_moments(finite, int(s1), int(s2)) if finite else (None, 0.0)
+        lo = float(lo) if lo is not None else None
+        hi = float(hi) if hi is not None else None
+    else:
+        r = scan.execute(
+            f"SELECT count({c}), count_if(isnan(x)), count_if(isinf(x)), "
+            "min(x) FILTER (isfinite(x)), max(x) FILTER (isfinite(x)), count_if(x = 0), "
+            "count_if(isfinite(x)), avg(x) FILTER (isfinite(x)), var_pop(x) FILTER (isfinite(x)) "
+            f"FROM (SELECT {c}, {x} AS x FROM src)",
+            single_thread=True,
+        )[0]
+        present, nan, infinite, lo, hi, zeros, finite = (
+            int(r[0]),
+            int(r[1]),
+            int(r[2]),
+            r[3],
+            r[4],
+            int(r[5]),
+            int(r[6]),
+        )
+        mean = float(r[7]) if r[7] is not None else None
+        m2 = float(r[8]) * finite if r[8] is not None else 0.0
+        present -= nan
+    reg, rank = _hll_exprs("hash(x)")
+    key = _loglinear_key("x", settings.initial_sub_buckets)
+    grouped = scan.execute(
+        "SELECT grouping(k) AS gk, k, r, count(*), max(rank) FROM ("
+        f"SELECT CASE WHEN isfinite(x) THEN {key} END AS k, {reg} AS r, {rank} AS rank "
+        f"FROM (SELECT {x} AS x FROM src WHERE {c} IS NOT NULL AND NOT isnan({x}))"
+        ") GROUP BY GROUPING SETS ((k), (r))"
+    )
+    keys = [int(g[1]) for g in grouped if g[0] == 0 and g[1] is not None]
+    counts = [int(g[3]) for g in grouped if g[0] == 0 and g[1] is not None]
+    regs = [(g[2], g[4]) for g in grouped if g[0] == 1]
+    sketch = LogLinearSketch.from_counts(
+        keys, counts, settings.initial_sub_buckets, settings.max_buckets
+    )
+    return numeric_column(
+        name=name,
+        dtype=dtype,
+        rows=rows,
+        missing=rows - present,
+        nan=nan,
+        infinite=infinite,
+        zeros=zeros,
+        finite=finite,
+        mean=mean,
+        m2=m2,
+        lo=lo,
+        hi=hi,
+        sketch=sketch,
+        hll=_registers(regs, settings),
+    )
+
+
+def _categorical(
+    scan: Scan,
+    name: str,
+    dtype: str,
+    kind: Literal["string", "boolean"],
+    rows: int,
+    settings: ProfileSettings,
+) -> Any:
+    c = sql_ident(name)
+    v = f"{c}::VARCHAR"
+    scan.execute(
+        f"CREATE OR REPLACE TEMP TABLE grouped AS SELECT {v} AS v, count(*) AS n FROM src "
+        f"WHERE {c} IS NOT NULL GROUP BY ALL"
+    )
+    distinct, present, length_sum, length_min, length_max = scan.execute(
+        "SELECT count(*), coalesce(sum(n), 0), coalesce(sum(n * length(v)), 0), "
+        "min(length(v)), max(length(v)) FROM grouped"
+    )[0]
+    top = scan.execute(
+        f"SELECT v, n FROM grouped ORDER BY n DESC, v LIMIT {settings.max_values + 1}"
+    )
+    reg, rank = _hll_exprs("hash(v)")
+    regs = scan.execute(f"SELECT {reg} AS r, max({rank}) FROM grouped GROUP BY r")
+    scan.execute("DROP TABLE grouped")
+    kept = top[: settings.max_values]
+    complete = len(top) <= settings.max_values
+    table = ValueTable(
+        tuple((str(t[0]), int(t[1])) for t in kept),
+        complete,
+        0,
+        0 if complete else int(top[-1][1]),
+    )
+    return categorical_column(
+        name=name,
+        dtype=dtype,
+        kind=kind,
+        rows=rows,
+        missing=rows - int(present),
+        table=table,
+        distinct_exact=int(distinct),
+        length_sum=int(length_sum),
+        length_min=int(length_min) if length_min is not None else None,
+        length_max=int(length_max) if length_max is not None else None,
+        hll=_registers(regs, settings),
+        top_k=settings.top_k,
+    )
+
+
+def _timestamp(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSettings) -> Any:
+    c = sql_ident(name)
+    us = f"epoch_us({c}::TIMESTAMP)" if dtype.upper() == "DATE" else f"epoch_us({c})"
+    present, lo, hi = scan.execute(f"SELECT count({c}), min({us}), max({us}) FROM src")[0]
+    present = int(present)
+    shift = grid_shift_for(int(lo), int(hi), settings.max_buckets) if present else 0
+    reg, rank = _hll_exprs("hash(t)")
+    grouped = scan.execute(
+        "SELECT grouping(k) AS gk, k, r, count(*), max(rank) FROM ("
+        f"SELECT t >> {shift} AS k, {reg} AS r, {rank} AS rank "
+        f"FROM (SELECT {us} AS t FROM src WHERE {c} IS NOT NULL)"
+        ") GROUP BY GROUPING SETS ((k), (r))"
+    )
+    keys = [int(g[1]) for g in grouped if g[0] == 0]
+    counts = [int(g[3]) for g in grouped if g[0] == 0]
+    regs = [(g[2], g[4]) for g in grouped if g[0] == 1]
+    return timestamp_column(
+        name=name,
+        dtype=dtype,
+        rows=rows,
+        missing=rows - present,
+        min_us=int(lo) if present else None,
+        max_us=int(hi) if present else None,
+        grid=TimeGrid.from_counts(shift, keys, counts, settings.max_buckets),
+        hll=_registers(regs, settings),
+    )
