@@ -1,0 +1,295 @@
+"""The split assignment algorithms, on numpy arrays (no pandas, no DuckDB).
+
+Every mode turns a few per-row arrays (stratum codes, group codes, key hashes) into one
+``int8`` array: the split index (0 train, 1 dev, 2 test) of every input row. The same
+functions serve in-memory frames and out-of-core files, so a frame and a file holding the
+same rows in the same order are split the same way.
+
+Randomness is a documented hash, not a random number generator whose stream could change
+with the numpy version:
+
+* ``mix64(x)`` is the SplitMix64 finaliser (a bijection on 64-bit integers).
+* exact and group modes order rows (groups) by ``mix64(i ^ mix64(seed))`` where ``i`` is the
+  row position (for groups: the group key's hash).
+* key mode hashes each key: integers with ``mix64(key ^ mix64(seed))``; anything else with
+  the first 8 bytes (little-endian) of ``md5(f"{seed}:{key}")``. The top 53 bits of the hash,
+  as a fraction of 2**53, are compared with the cumulative ratios.
+
+Examples:
+    >>> int(mix64(np.array([0], dtype=np.uint64))[0])
+    16294208416658607535
+    >>> allocate(np.array([10, 3]), [Fraction(8, 10), Fraction(1, 10), Fraction(1, 10)]).tolist()
+    [[8, 1, 1], [1, 1, 1]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+    U64 = npt.NDArray[np.uint64]
+    I64 = npt.NDArray[np.int64]
+    I8 = npt.NDArray[np.int8]
+
+__all__ = [
+    "GOLDEN",
+    "allocate",
+    "assign_exact",
+    "assign_groups",
+    "assign_key",
+    "key_fraction",
+    "mix64",
+    "row_keys",
+    "seed_mix",
+]
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TOP53 = 1 << 53
+
+
+_CHUNK = 1 << 15
+
+
+def mix64(x: U64) -> U64:
+    """SplitMix64's finaliser applied element-wise (a bijection of uint64; wraps mod 2**64).
+
+    The input array is not modified. Works in cache-sized chunks (several times faster than
+    whole-array passes on large inputs).
+    """
+    out = np.empty(len(x), dtype=np.uint64)
+    tmp = np.empty(min(len(x), _CHUNK), dtype=np.uint64)
+    for lo in range(0, len(x), _CHUNK):
+        z = out[lo : lo + _CHUNK]
+        t = tmp[: len(z)]
+        np.add(x[lo : lo + _CHUNK], GOLDEN, out=z)
+        np.right_shift(z, np.uint64(30), out=t)
+        z ^= t
+        z *= _M1
+        np.right_shift(z, np.uint64(27), out=t)
+        z ^= t
+        z *= _M2
+        np.right_shift(z, np.uint64(31), out=t)
+        z ^= t
+    return out
+
+
+def seed_mix(seed: int) -> np.uint64:
+    """The 64-bit value a seed contributes to every hash."""
+    return np.uint64(mix64(np.array([seed], dtype=np.uint64))[0])
+
+
+def row_keys(n: int, seed: int) -> U64:
+    """Distinct pseudo-random sort keys for rows ``0..n-1`` (exact mode's shuffle)."""
+    return mix64(np.arange(n, dtype=np.uint64) ^ seed_mix(seed))
+
+
+def int_key_hash(keys: npt.NDArray[np.integer], seed: int) -> U64:
+    """Key mode's hash of integer keys (negative keys are read as two's complement)."""
+    return mix64(keys.astype(np.int64, copy=False).view(np.uint64) ^ seed_mix(seed))
+
+
+def thresholds(ratios: Sequence[Fraction]) -> list[int]:
+    """The fixed cut points, in units of 2**-53, between consecutive splits."""
+    cuts: list[int] = []
+    acc = Fraction(0)
+    for r in ratios[:-1]:
+        acc += r
+        cuts.append(int(acc * _TOP53))
+    return cuts
+
+
+def key_fraction(hashes: U64) -> npt.NDArray[np.float64]:
+    """A key hash as a number in [0, 1) (its top 53 bits)."""
+    return (hashes >> np.uint64(11)).astype(np.float64) / float(_TOP53)
+
+
+def assign_key(hashes: U64, ratios: Sequence[Fraction]) -> I8:
+    """Key mode: a row's split depends only on its key's hash and the fixed thresholds."""
+    top = hashes >> np.uint64(11)
+    cuts = np.array(thresholds(ratios), dtype=np.uint64)
+    return np.searchsorted(cuts, top, side="right").astype(np.int8)
+
+
+def _common_denominator(ratios: Sequence[Fraction]) -> tuple[list[int], int]:
+    den = 1
+    for r in ratios:
+        den = den * r.denominator // np.gcd(den, r.denominator)
+    return [int(r * den) for r in ratios], int(den)
+
+
+def allocate(sizes: npt.NDArray[np.integer], ratios: Sequence[Fraction]) -> I64:
+    """How many rows of each stratum go to each split (exact mode).
+
+    Every count is the floor or the ceiling of ``size * ratio`` (so within one row of its
+    exact target); which strata round up is chosen to keep each split's total as close to
+    its target as possible. Then, for a stratum with at least as many rows as there are
+    splits, a split left with no row of it takes one from the split most over its target:
+    a rare class appears in every split.
+
+    Args:
+        sizes: rows per stratum.
+        ratios: the split ratios, exact fractions summing to 1.
+
+    Returns:
+        An array of shape ``(len(sizes), len(ratios))``.
+    """
+    nums, den = _common_denominator(ratios)
+    k = len(nums)
+    sizes64 = np.asarray(sizes, dtype=np.int64)
+    num = sizes64[:, None] * np.array(nums, dtype=np.int64)[None, :]  # target * den
+    base = num // den
+    rem = num - base * den  # fractional part of the target, in units of 1/den
+    extra = sizes64 - base.sum(axis=1)
+    deficit = np.zeros(k, dtype=np.int64)  # running (target - allocated) per split, * den
+    out = base.copy()
+    for s in range(len(sizes64)):
+        deficit += rem[s]
+        d = int(extra[s])
+        if d:
+            candidates = [j for j in range(k) if rem[s, j] > 0]
+            candidates.sort(key=lambda j: (-int(deficit[j]), -int(rem[s, j]), j))
+            for j in candidates[:d]:
+                out[s, j] += 1
+                deficit[j] -= den
+        n_s = int(sizes64[s])
+        if n_s >= k:
+            for j in range(k):
+                if out[s, j] == 0:
+                    surplus = out[s] * den - num[s]
+                    surplus[out[s] <= 1] = np.iinfo(np.int64).min
+                    donor = int(np.argmax(surplus))
+                    out[s, donor] -= 1
+                    out[s, j] += 1
+                    deficit[donor] += den
+                    deficit[j] -= den
+    return out
+
+
+def assign_exact(codes: I64, n_strata: int, ratios: Sequence[Fraction], seed: int) -> I8:
+    """Exact (stratified) mode: each stratum's rows are dealt out by :func:`allocate`.
+
+    Within a stratum the rows with the smallest :func:`row_keys` go to train, the next ones
+    to dev, the rest to test: an O(n) selection, no full sort.
+    """
+    n = len(codes)
+    sizes = np.bincount(codes, minlength=n_strata)
+    counts = allocate(sizes, ratios)
+    keys = row_keys(n, seed)
+    assign = np.empty(n, dtype=np.int8)
+    if n_strata > 1:
+        small = codes.astype(np.int16) if n_strata < 2**15 else codes
+        order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
+    else:
+        order = np.arange(n)
+    start = 0
+    for s in range(n_strata):
+        size = int(sizes[s])
+        if size == 0:
+            continue
+        idx = order[start : start + size]
+        start += size
+        _deal(idx, keys[idx], counts[s], assign)
+    return assign
+
+
+def _deal(idx: I64, keys: U64, counts: I64, assign: I8) -> None:
+    """Give the ``counts[0]`` smallest keys split 0, the next ``counts[1]`` split 1, ..."""
+    k = len(counts)
+    if k == 1 or len(idx) == 0:
+        assign[idx] = 0
+        return
+    cuts = np.cumsum(counts)[:-1]
+    rank_cut = [int(c) for c in cuts if 0 < c < len(idx)]
+    if not rank_cut:
+        first = int(np.flatnonzero(counts)[0])
+        assign[idx] = first
+        return
+    part = np.argpartition(keys, rank_cut)
+    bounds = [0, *(int(c) for c in cuts), len(idx)]
+    for j in range(k):
+        assign[idx[part[bounds[j] : bounds[j + 1]]]] = j
+
+
+@dataclass(frozen=True)
+class GroupAssignment:
+    """Result of :func:`assign_groups`: the split of every row and of every group."""
+
+    rows: I8
+    groups: I8
+
+
+def assign_groups(
+    group_codes: I64,
+    n_groups: int,
+    strata: I64,
+    n_strata: int,
+    group_hashes: U64,
+    ratios: Sequence[Fraction],
+) -> GroupAssignment:
+    """Group mode: whole groups are dealt to splits, greedily, largest first.
+
+    Each group goes to the split where it most reduces (or least increases) the L1 distance
+    between the split's per-stratum counts and their targets; ties go to the split furthest
+    below its size target. Groups are taken by size (largest first), then by the hash of
+    the group value, so the result does not depend on the row order.
+    """
+    k = len(ratios)
+    n = len(group_codes)
+    sizes = np.bincount(group_codes, minlength=n_groups)
+    order = np.lexsort((group_hashes, -sizes))
+    # per group, the (stratum, count) pairs it holds
+    pair = group_codes * n_strata + strata
+    uniq, cnt = np.unique(pair, return_counts=True)
+    g_of = uniq // n_strata
+    s_of = uniq % n_strata
+    starts = np.searchsorted(g_of, np.arange(n_groups + 1))
+    totals = np.bincount(strata, minlength=n_strata).astype(np.float64)
+    rat = [float(r) for r in ratios]
+    target = [[totals[s] * rat[j] for s in range(n_strata)] for j in range(k)]
+    size_target = [n * rat[j] for j in range(k)]
+    cur = [[0.0] * n_strata for _ in range(k)]
+    cur_size = [0.0] * k
+    g_split = np.empty(n_groups, dtype=np.int8)
+    s_list = s_of.tolist()
+    c_list = cnt.tolist()
+    st = starts.tolist()
+    for g in order.tolist():
+        lo, hi = st[g], st[g + 1]
+        best_j = 0
+        best = None
+        for j in range(k):
+            cj = cur[j]
+            tj = target[j]
+            cost = 0.0
+            for i in range(lo, hi):
+                s = s_list[i]
+                c = c_list[i]
+                cost += abs(cj[s] + c - tj[s]) - abs(cj[s] - tj[s])
+            slack = (cur_size[j] - size_target[j]) / size_target[j]
+            score = (cost, slack, j)
+            if best is None or score < best:
+                best = score
+                best_j = j
+        g_split[g] = best_j
+        cj = cur[best_j]
+        for i in range(lo, hi):
+            cj[s_list[i]] += c_list[i]
+        cur_size[best_j] += float(sizes[g])
+    return GroupAssignment(rows=g_split[group_codes], groups=g_split)
+
+
+def ratios_as_fractions(ratios: Sequence[float]) -> list[Fraction]:
+    """Ratios as exact fractions (denominators up to 10**6) that sum to exactly 1."""
+    fr = [Fraction(r).limit_denominator(10**6) for r in ratios]
+    fr[-1] = 1 - sum(fr[:-1], Fraction(0))
+    return fr

@@ -1,0 +1,466 @@
+"""From the fetched columns to a split plan: the split of every row, rebalancing, the report.
+
+Everything data-dependent that can go wrong (an all-null column, a one-row class, duplicate
+keys, a split that would be empty) is found here, before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from datalife.errors import SplitDataError
+from datalife.splits._assign import (
+    allocate,
+    assign_exact,
+    assign_groups,
+    assign_key,
+    row_keys,
+)
+from datalife.splits._sources import hash_values
+from datalife.splits.params import SPLITS, WEIGHT_COLUMN, SplitParams
+from datalife.splits.report import (
+    MAX_EXAMPLES,
+    ClassDistribution,
+    Deviation,
+    DuplicateStats,
+    RebalanceStats,
+    SplitReport,
+    class_table,
+    duplicate_stats,
+    group_stats,
+    split_sizes,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+    import pyarrow as pa
+
+    from datalife.splits._sources import Fetched
+
+__all__ = ["Plan", "encode", "make_plan"]
+
+NULL_LABEL = "<null>"
+
+
+def _label(value: Any) -> str:
+    if value is None:
+        return NULL_LABEL
+    if isinstance(value, float) and value != value:
+        return NULL_LABEL
+    return str(value)
+
+
+def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Codes ``0..k-1`` for the distinct values (sorted; null last and its own code)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_dictionary(arr.type):
+        arr = pc.cast(arr, arr.type.value_type)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), []
+    enc = pc.dictionary_encode(arr, null_encoding="encode")
+    indices = enc.indices.to_numpy(zero_copy_only=False)
+    dictionary = enc.dictionary
+    order = np.asarray(
+        pc.array_sort_indices(dictionary, null_placement="at_end").to_numpy(), dtype=np.int64
+    )
+    if bool(np.all(order[1:] > order[:-1])):
+        codes = indices.astype(np.int64)
+    else:
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        codes = rank[indices]
+    labels = [_label(v) for v in dictionary.take(pa.array(order)).to_pylist()]
+    return codes, labels
+
+
+def _combine(
+    parts: Sequence[tuple[npt.NDArray[np.int64], list[str]]],
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    codes, labels = parts[0]
+    for c2, l2 in parts[1:]:
+        joint = codes * len(l2) + c2
+        uniq, inverse = np.unique(joint, return_inverse=True)
+        labels = [f"{labels[int(u) // len(l2)]} | {l2[int(u) % len(l2)]}" for u in uniq]
+        codes = inverse.astype(np.int64)
+    return codes, labels
+
+
+@dataclass
+class Plan:
+    """The split of every input row, plus train's rebalancing, plus the report.
+
+    Attributes:
+        assign: per input row, 0 (train), 1 (dev) or 2 (test).
+        reps: per input row, how many times it is written to train (rebalanced by
+            resampling), else None.
+        weights: per input row, its class weight (``rebalance="weight"``), else None.
+        report: the split report.
+    """
+
+    assign: npt.NDArray[np.int8]
+    reps: npt.NDArray[np.int32] | None
+    weights: npt.NDArray[np.float64] | None
+    report: SplitReport
+
+    def rows_of(self, split: int) -> npt.NDArray[np.int64]:
+        """Input row numbers of a split, in input order (train repeated as rebalanced)."""
+        idx = np.flatnonzero(self.assign == split)
+        if split == 0 and self.reps is not None:
+            idx = np.repeat(idx, self.reps[idx])
+        return idx
+
+    def table(self) -> pa.Table:
+        """The plan as an Arrow table, one row per input row (DuckDB joins it by position)."""
+        import pyarrow as pa
+
+        cols: dict[str, Any] = {"__split": pa.array(self.assign)}
+        if self.reps is not None:
+            cols["__reps"] = pa.array(self.reps)
+        if self.weights is not None:
+            cols["__weight"] = pa.array(self.weights)
+        return pa.table(cols)
+
+    @property
+    def weight_column(self) -> str | None:
+        return WEIGHT_COLUMN if self.weights is not None else None
+
+
+def _check_not_all_null(arr: pa.ChunkedArray, column: str, role: str, n: int) -> None:
+    if arr.null_count == n:
+        raise SplitDataError(
+            f"{role} column {column!r} is null in all {n:,} rows",
+            column=column,
+            hint=f"{role} by a column that has values, or fill this one first.",
+        )
+
+
+def _strata(fetched: Fetched, params: SplitParams) -> tuple[npt.NDArray[np.int64], list[str]]:
+    n = fetched.n_rows
+    if not params.stratify:
+        return np.zeros(n, dtype=np.int64), []
+    parts = []
+    for col in params.stratify:
+        arr = fetched.arrays[col]
+        _check_not_all_null(arr, col, "stratify", n)
+        parts.append(encode(arr))
+    return _combine(parts)
+
+
+def _check_no_singletons(
+    codes: npt.NDArray[np.int64], labels: list[str], params: SplitParams
+) -> None:
+    sizes = np.bincount(codes, minlength=len(labels))
+    single = np.flatnonzero(sizes == 1)
+    if len(single) == 0:
+        return
+    details = []
+    for c in single[:MAX_EXAMPLES]:
+        row = int(np.flatnonzero(codes == c)[0])
+        details.append(f"class {labels[int(c)]!r}: 1 row (row {row})")
+    cols = ", ".join(params.stratify)
+    raise SplitDataError(
+        f"{len(single)} class(es) of {cols} have a single row, which cannot be in train and "
+        "in dev/test at once",
+        column=params.stratify[0],
+        rows=[int(np.flatnonzero(codes == c)[0]) for c in single[:MAX_EXAMPLES]],
+        details=details,
+        hint="drop these rows or merge rare classes into one (for example 'other'), "
+        "or split without stratify.",
+    )
+
+
+def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: str) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if arr.null_count:
+        nulls = np.flatnonzero(np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False)))
+        raise SplitDataError(
+            f"key column {column!r} is null in {arr.null_count:,} of {n:,} rows",
+            column=column,
+            rows=[int(r) for r in nulls[:MAX_EXAMPLES]],
+            hint="every row needs a key: fill the missing keys, or split without --key.",
+        )
+    if pa.types.is_integer(arr.type):
+        ints = np.asarray(arr.to_numpy())
+        if n < 2 or bool(np.all(ints[1:] > ints[:-1])):
+            return
+    hs = np.sort(hashes)
+    same = hs[1:] == hs[:-1]
+    if not same.any():
+        return
+    dup_hashes = np.unique(hs[1:][same])
+    rows = np.flatnonzero(np.isin(hashes, dup_hashes))
+    values = arr.take(pa.array(rows)).to_pylist()
+    by_value: dict[Any, list[int]] = {}
+    for r, v in zip(rows.tolist(), values, strict=True):
+        by_value.setdefault(v, []).append(r)
+    dups = {v: rs for v, rs in by_value.items() if len(rs) > 1}
+    if not dups:  # 64-bit hash collision between different keys: harmless
+        return
+    shown = list(dups.items())[:MAX_EXAMPLES]
+    raise SplitDataError(
+        f"key column {column!r} has duplicates: {len(dups):,} key(s) appear more than once",
+        column=column,
+        rows=[r for _, rs in shown for r in rs[:3]],
+        details=[f"key {v!r}: rows {', '.join(map(str, rs[:5]))}" for v, rs in shown],
+        hint="a key must identify one row: deduplicate the data, pick a unique column, "
+        "or use --group for a column shared by related rows.",
+    )
+
+
+def _check_nonempty(assign: npt.NDArray[np.int8], params: SplitParams, why: str) -> None:
+    counts = np.bincount(assign, minlength=len(SPLITS))
+    empty = [s for j, s in enumerate(SPLITS) if counts[j] == 0]
+    if empty:
+        n = len(assign)
+        raise SplitDataError(
+            f"{' and '.join(empty)} would be empty: {why}",
+            hint=f"split more data (now {n:,} rows), or give {' and '.join(empty)} a larger ratio.",
+        )
+
+
+def _rebalance(
+    plan_assign: npt.NDArray[np.int8],
+    codes: npt.NDArray[np.int64],
+    labels: list[str],
+    order_keys: npt.NDArray[np.uint64],
+    method: str,
+) -> tuple[npt.NDArray[np.int32] | None, npt.NDArray[np.float64] | None, RebalanceStats]:
+    n = len(plan_assign)
+    train = np.flatnonzero(plan_assign == 0)
+    tcodes = codes[train]
+    counts = np.bincount(tcodes, minlength=len(labels))
+    present = np.flatnonzero(counts > 0)
+    before: dict[str, dict[str, float]] = {
+        labels[int(c)]: {"before": int(counts[c])} for c in present
+    }
+    if method == "weight":
+        w_c = np.zeros(len(labels), dtype=np.float64)
+        w_c[present] = len(train) / (len(present) * counts[present])
+        weights = np.zeros(n, dtype=np.float64)
+        weights[train] = w_c[tcodes]
+        for c in present:
+            before[labels[int(c)]].update({"after": int(counts[c]), "weight": float(w_c[c])})
+        return None, weights, RebalanceStats(method, len(train), len(train), before)
+    target = int(counts[present].min() if method == "downsample" else counts[present].max())
+    order = np.lexsort((order_keys[train], tcodes))
+    sorted_rows = train[order]
+    starts = np.searchsorted(tcodes[order], np.arange(len(labels) + 1))
+    reps = np.ones(n, dtype=np.int32)
+    for c in present:
+        block = sorted_rows[starts[c] : starts[c + 1]]
+        n_c = len(block)
+        if method == "downsample":
+            reps[block] = 0
+            reps[block[:target]] = 1
+        else:
+            reps[block] = target // n_c
+            reps[block[: target % n_c]] += 1
+        before[labels[int(c)]]["after"] = target
+    after = int(reps[train].sum())
+    return reps, None, RebalanceStats(method, len(train), after, before)
+
+
+def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> Plan:
+    """Assign every row to a split and build the report (raises :class:`SplitDataError`)."""
+    n = fetched.n_rows
+    if n == 0:
+        raise SplitDataError("there are no rows to split", hint="check the input is not empty.")
+    codes, labels = _strata(fetched, params)
+    mode = params.mode
+    warnings: list[str] = []
+    group_codes: npt.NDArray[np.int64] | None = None
+    group_labels: list[str] = []
+    if params.group is not None:
+        garr = fetched.arrays[params.group]
+        _check_not_all_null(garr, params.group, "group", n)
+        group_codes, group_labels = encode(garr)
+        if garr.null_count:
+            # a null group value says nothing about the row: each such row is its own group
+            null_code = len(group_labels) - 1
+            nulls = np.flatnonzero(group_codes == null_code)
+            group_codes = group_codes.copy()
+            group_codes[nulls] = len(group_labels) - 1 + np.arange(len(nulls))
+            group_labels = group_labels[:-1] + [f"{NULL_LABEL}#{int(r)}" for r in nulls]
+            warnings.append(
+                f"{len(nulls):,} rows have no {params.group!r} value; each is treated as its own group"
+            )
+
+    if mode == "exact":
+        if params.stratify:
+            _check_no_singletons(codes, labels, params)
+        n_strata = max(len(labels), 1)
+        sizes = np.bincount(codes, minlength=n_strata)
+        totals = allocate(sizes, params.fractions).sum(axis=0)
+        if (totals == 0).any():
+            empty = [s for j, s in enumerate(SPLITS) if totals[j] == 0]
+            raise SplitDataError(
+                f"{' and '.join(empty)} would be empty: {n:,} rows × "
+                + ", ".join(f"{params.ratios[SPLITS.index(s)]:g}" for s in empty)
+                + " is less than one row",
+                hint="split more rows, or give that split a larger ratio.",
+            )
+        assign = assign_exact(codes, n_strata, params.fractions, params.seed)
+        order_keys = row_keys(n, params.seed)
+    elif mode == "group":
+        assert group_codes is not None
+        assert params.group is not None
+        n_groups = len(group_labels)
+        if n_groups < len(SPLITS):
+            raise SplitDataError(
+                f"group column {params.group!r} has {n_groups} distinct value(s); "
+                f"whole groups cannot fill {len(SPLITS)} splits",
+                column=params.group,
+                hint="group by a finer column, or split without --group.",
+            )
+        uniq_hash = _group_hashes(fetched.arrays[params.group], group_codes, n_groups, params.seed)
+        result = assign_groups(
+            group_codes,
+            n_groups,
+            codes,
+            max(len(labels), 1),
+            uniq_hash,
+            params.fractions,
+        )
+        assign = result.rows
+        _check_nonempty(assign, params, f"{n_groups:,} groups could not be spread over 3 splits")
+        order_keys = row_keys(n, params.seed)
+    else:
+        assert params.key is not None
+        karr = fetched.arrays[params.key]
+        if karr.null_count:
+            _check_keys(karr, np.zeros(0, dtype=np.uint64), params.key)
+        key_hash = hash_values(karr, params.seed)
+        _check_keys(karr, key_hash, params.key)
+        if params.group is not None and group_codes is not None:
+            ghash = _group_hashes(
+                fetched.arrays[params.group], group_codes, len(group_labels), params.seed
+            )
+            row_hash = ghash[group_codes]
+            gnull = np.asarray(
+                fetched.arrays[params.group].is_null().to_numpy(zero_copy_only=False)
+            )
+            order_keys = np.where(gnull, key_hash, row_hash)
+        else:
+            order_keys = key_hash
+        assign = assign_key(order_keys, params.fractions)
+        _check_nonempty(
+            assign,
+            params,
+            f"with {n:,} rows no key hashed into its range (key mode shares are random)",
+        )
+        if params.stratify:
+            sizes = np.bincount(codes, minlength=len(labels))
+            single = int((sizes == 1).sum())
+            if single:
+                warnings.append(f"{single} class(es) have a single row")
+
+    excluded = [params.key] if params.key else []
+    dup = duplicate_stats(assign, fetched.row_hash, excluded)
+    reps = weights = None
+    rebalance_stats = None
+    if params.rebalance is not None:
+        reps, weights, rebalance_stats = _rebalance(
+            assign, codes, labels, order_keys, params.rebalance
+        )
+    report = _report(
+        params,
+        assign,
+        codes,
+        labels,
+        group_codes,
+        group_labels,
+        dup,
+        rebalance_stats,
+        columns,
+        warnings,
+    )
+    return Plan(assign=assign, reps=reps, weights=weights, report=report)
+
+
+def _group_hashes(
+    arr: pa.ChunkedArray, group_codes: npt.NDArray[np.int64], n_groups: int, seed: int
+) -> npt.NDArray[np.uint64]:
+    """The key-mode hash of each group's value (null groups: of their first row number)."""
+    import pyarrow as pa
+
+    _, first = np.unique(group_codes, return_index=True)
+    assert len(first) == n_groups
+    values = arr.take(pa.array(first))
+    hashes = hash_values(values, seed)
+    if values.null_count:
+        nulls = np.asarray(values.is_null().to_numpy(zero_copy_only=False))
+        hashes[nulls] = row_keys(len(group_codes), seed)[first[nulls]]
+    return hashes
+
+
+def _report(
+    params: SplitParams,
+    assign: npt.NDArray[np.int8],
+    codes: npt.NDArray[np.int64],
+    labels: list[str],
+    group_codes: npt.NDArray[np.int64] | None,
+    group_labels: list[str],
+    dup: DuplicateStats,
+    rebalance_stats: RebalanceStats | None,
+    columns: Sequence[str],
+    warnings: list[str],
+) -> SplitReport:
+    unit_sq_sum: float | None = None
+    if params.mode == "key":
+        if group_codes is not None:
+            unit_sq_sum = float((np.bincount(group_codes).astype(np.float64) ** 2).sum())
+        else:
+            unit_sq_sum = float(len(assign))
+    sizes = split_sizes(assign, params, unit_sq_sum)
+    classes: list[ClassDistribution] = []
+    largest: Deviation | None = None
+    max_rows: float | None = None
+    missing: list[dict[str, Any]] = []
+    if params.stratify:
+        classes, largest, max_rows, missing = class_table(assign, codes, labels, params)
+    groups = None
+    if params.group is not None and group_codes is not None:
+        groups = group_stats(assign, group_codes, group_labels, params.group)
+    for m in missing[:MAX_EXAMPLES]:
+        warnings.append(
+            f"class {m['class']!r} ({m['rows']} rows) is not in {', '.join(m['splits'])}"
+        )
+    if len(missing) > MAX_EXAMPLES:
+        warnings.append(f"... and {len(missing) - MAX_EXAMPLES} more classes missing from a split")
+    if dup.shared_rows:
+        warnings.append(
+            f"{dup.shared_rows:,} rows have an exact duplicate in another split "
+            f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
+        )
+    if params.mode == "key":
+        for s in sizes:
+            if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:
+                warnings.append(
+                    f"{s.split} has {s.rows:,} rows, {s.deviation / s.noise_sd:+.1f} standard "
+                    "deviations from its target: check the key column is not skewed"
+                )
+    return SplitReport(
+        params=params,
+        total_rows=len(assign),
+        sizes=sizes,
+        classes=classes,
+        largest_deviation=largest,
+        max_row_deviation=max_rows,
+        missing_classes=missing,
+        groups=groups,
+        duplicates=dup,
+        rebalance=rebalance_stats,
+        drift=dict.fromkeys(columns),
+        warnings=warnings,
+    )

@@ -1,0 +1,296 @@
+"""Where the rows come from: a pandas DataFrame in memory, or files read by DuckDB.
+
+Both sources hand the split algorithms the same things: the row count, the column names,
+the few columns the parameters name (as Arrow arrays), and a 64-bit hash of every row's
+content (for the duplicate check). Files are never loaded whole: only those columns are
+read, and the outputs are written by DuckDB streaming the inputs again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from datalife.errors import InputError
+from datalife.splits._assign import int_key_hash
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy.typing as npt
+    import pandas as pd
+    import pyarrow as pa
+
+    from datalife.io import Source
+
+__all__ = ["Fetched", "FileSource", "FrameSource", "hash_values", "to_arrow"]
+
+ROWHASH = "__datalife_rowhash"
+
+
+@dataclass
+class Fetched:
+    """The columns a split needs, as Arrow arrays, plus per-row content hashes."""
+
+    n_rows: int
+    arrays: dict[str, pa.ChunkedArray]
+    row_hash: npt.NDArray[np.uint64] | None
+
+
+def to_arrow(series: pd.Series[Any]) -> pa.ChunkedArray:
+    """A pandas column as a (chunked) Arrow array; mixed-type object columns become text."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        arr = pa.Array.from_pandas(series)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        arr = pa.array([None if pd.isna(v) else str(v) for v in series], type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        return arr
+    return pa.chunked_array([arr])
+
+
+def hash_values(values: pa.ChunkedArray, seed: int) -> npt.NDArray[np.uint64]:
+    """Key mode's hash of each value (see :mod:`datalife.splits._assign`); nulls hash to 0.
+
+    Integers: ``mix64(key ^ mix64(seed))``. Anything else: the first 8 bytes, read as a
+    little-endian integer, of ``md5(f"{seed}:{text}")`` where ``text`` is DuckDB's
+    ``CAST(value AS VARCHAR)``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(values.type):
+        values = pc.cast(values, values.type.value_type)
+    if pa.types.is_integer(values.type):
+        filled = pc.fill_null(values, 0) if values.null_count else values
+        ints = np.asarray(
+            filled.to_numpy(),
+            dtype=np.int64 if pa.types.is_signed_integer(values.type) else np.uint64,
+        )
+        return int_key_hash(ints, seed)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("__datalife_keys", pa.table({"k": values}))
+        out = con.sql(
+            f"SELECT coalesce(md5_number_upper('{int(seed)}:' || CAST(k AS VARCHAR)), 0) AS h "
+            "FROM __datalife_keys"
+        ).fetchnumpy()["h"]
+    finally:
+        con.close()
+    return np.asarray(out, dtype=np.uint64)
+
+
+class FrameSource:
+    """A pandas DataFrame being split in memory."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.columns = [str(c) for c in frame.columns]
+        self.n_rows = len(frame)
+
+    def describe(self) -> str:
+        return "the DataFrame"
+
+    def fetch(self, names: Sequence[str], *, hash_exclude: Sequence[str] | None) -> Fetched:
+        """The named columns, and (unless ``hash_exclude`` is None) per-row content hashes."""
+        import pandas as pd
+
+        arrays = {name: to_arrow(self.frame[name]) for name in names}
+        row_hash = None
+        if hash_exclude is not None:
+            cols = [c for c in self.frame.columns if str(c) not in hash_exclude]
+            if cols:
+                try:
+                    hashed = pd.util.hash_pandas_object(self.frame[cols], index=False)
+                    row_hash = np.asarray(hashed.to_numpy(), dtype=np.uint64)
+                except TypeError:  # unhashable cells (lists, dicts): skip the check
+                    row_hash = None
+        return Fetched(n_rows=self.n_rows, arrays=arrays, row_hash=row_hash)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class FileSource:
+    """Data files (CSV or Parquet, or JSON lines) read by DuckDB, out of core.
+
+    All files must have the same format; they are read as one table, in the order given,
+    columns matched by name.
+    """
+
+    def __init__(self, paths: Sequence[str | os.PathLike[str]]) -> None:
+        from datalife.io import resolve_sources
+
+        self.sources: list[Source] = resolve_sources([Path(p) for p in paths])
+        formats = sorted({s.format for s in self.sources})
+        if len(formats) > 1:
+            raise InputError(
+                "cannot split files of different formats together (" + ", ".join(formats) + ")",
+                path=self.sources[0].path,
+                hint="convert them to one format first (for example all to Parquet).",
+            )
+        self.format = formats[0]
+        delims = sorted({s.delimiter for s in self.sources})
+        if self.format == "csv" and len(delims) > 1:
+            raise InputError(
+                "the CSV files use different delimiters (" + ", ".join(map(repr, delims)) + ")",
+                path=self.sources[0].path,
+                hint="write them with one delimiter.",
+            )
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._columns: list[str] | None = None
+        self.n_rows = 0
+
+    @property
+    def paths(self) -> list[Path]:
+        return [s.path for s in self.sources]
+
+    def describe(self) -> str:
+        if len(self.sources) == 1:
+            return str(self.sources[0].path)
+        return f"{len(self.sources)} files ({self.sources[0].path}, ...)"
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            from datalife.io import connect
+
+            self._con = connect()
+            self._con.execute("SET enable_progress_bar = false").fetchall()
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def scan_sql(self) -> str:
+        """A DuckDB table expression reading every input file in order."""
+        files = "[" + ", ".join(_sql_str(str(s.path)) for s in self.sources) + "]"
+        union = ", union_by_name=true" if len(self.sources) > 1 else ""
+        if self.format == "parquet":
+            return f"read_parquet({files}{union})"
+        if self.format == "csv":
+            from datalife.io import NA_TOKENS
+
+            nulls = ", ".join(_sql_str(t) for t in NA_TOKENS)
+            return (
+                f"read_csv({files}, header=true, delim={_sql_str(self.sources[0].delimiter)}, "
+                f"nullstr=[{nulls}]{union})"
+            )
+        return f"read_json({files}, format='newline_delimited'{union})"
+
+    def _run(self, fn: Any, *args: Any) -> Any:
+        import duckdb
+
+        try:
+            return fn(*args)
+        except duckdb.Error as exc:
+            from datalife.io import input_error_from_duckdb
+
+            raise input_error_from_duckdb(exc, self.sources) from None
+
+    @property
+    def columns(self) -> list[str]:
+        if self._columns is None:
+            rows = self._run(
+                lambda: self.con.execute(f"DESCRIBE SELECT * FROM {self.scan_sql()}").fetchall()
+            )
+            self._columns = [str(r[0]) for r in rows]
+        return self._columns
+
+    def fetch(self, names: Sequence[str], *, hash_exclude: Sequence[str] | None) -> Fetched:
+        """One pass over the files: the named columns, and per-row content hashes."""
+        select = [_quote(n) for n in names]
+        if hash_exclude is not None:
+            cols = [c for c in self.columns if c not in hash_exclude]
+            if cols:
+                select.append(f"hash({', '.join(_quote(c) for c in cols)}) AS {ROWHASH}")
+            else:
+                hash_exclude = None
+        if not select:
+            select = ["NULL AS __none"]
+        sql = f"SELECT {', '.join(select)} FROM {self.scan_sql()}"
+        table = self._run(lambda: self.con.sql(sql).to_arrow_table())
+        self.n_rows = table.num_rows
+        arrays = {n: table.column(n) for n in names}
+        row_hash = None
+        if hash_exclude is not None:
+            row_hash = np.asarray(table.column(ROWHASH).to_numpy(), dtype=np.uint64)
+        return Fetched(n_rows=table.num_rows, arrays=arrays, row_hash=row_hash)
+
+    def select_split(self, plan_columns: Sequence[str], split: int, *, weight: str | None) -> str:
+        """SQL selecting the rows of one split (the plan table is positionally joined).
+
+        The plan holds ``__split`` (the split of every input row) and, for a rebalanced
+        train, ``__reps`` (how many times each row is written) and ``__weight``.
+        """
+        query = (
+            f"SELECT * FROM {self.scan_sql()} POSITIONAL JOIN __datalife_plan "
+            f"WHERE __split = {int(split)}"
+        )
+        drop = list(plan_columns)
+        if "__reps" in plan_columns and split == 0:
+            query = f"SELECT *, UNNEST(range(__reps)) AS __rep FROM ({query})"
+            drop.append("__rep")
+        extra = ""
+        if weight is not None and "__weight" in plan_columns and split == 0:
+            extra = f", __weight AS {_quote(weight)}"
+        return f"SELECT * EXCLUDE ({', '.join(drop)}){extra} FROM ({query})"
+
+    def copy_split(
+        self,
+        plan_table: pa.Table,
+        split: int,
+        target: Path,
+        metadata: str,
+        *,
+        weight: str | None = None,
+    ) -> None:
+        """Write one split's rows to ``target`` (Parquet, with ``metadata`` under ``datalife``)."""
+        self.con.register("__datalife_plan", plan_table)
+        query = self.select_split(plan_table.column_names, split, weight=weight)
+        sql = (
+            f"COPY ({query}) TO {_sql_str(str(target))} "
+            f"(FORMAT parquet, KV_METADATA {{datalife: {_sql_str(metadata)}}})"
+        )
+        self._run(lambda: self.con.execute(sql).fetchall())
+
+    def read_split(
+        self, plan_table: pa.Table, split: int, *, weight: str | None = None
+    ) -> pa.Table:
+        """One split's rows, in memory, as an Arrow table."""
+        self.con.register("__datalife_plan", plan_table)
+        query = self.select_split(plan_table.column_names, split, weight=weight)
+        return self._run(lambda: self.con.sql(query).to_arrow_table())
+
+
+@contextlib.contextmanager
+def temp_paths(directory: Path, names: Sequence[str]) -> Iterator[dict[str, Path]]:
+    """Temporary file paths in ``directory`` (removed on exit if still there)."""
+    made: dict[str, Path] = {}
+    try:
+        for name in names:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            made[name] = Path(tmp)
+        yield made
+    finally:
+        for p in made.values():
+            with contextlib.suppress(OSError):
+                p.unlink()

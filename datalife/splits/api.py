@@ -1,0 +1,223 @@
+"""``split()``: one function for frames and files, three modes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from datalife.splits._plan import Plan, make_plan
+from datalife.splits._sources import FileSource, FrameSource, temp_paths
+from datalife.splits.params import SPLITS, SplitParams
+from datalife.splits.result import (
+    REPORT_FILE,
+    SPLIT_ATTR,
+    SplitResult,
+    _dumps,
+    commit,
+    prepare_out_dir,
+    provenance,
+    report_bytes,
+    write_splits,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["split"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _is_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")  # no DataFrame can exist before pandas is imported
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
+def split(
+    data: pd.DataFrame | PathLike | Sequence[PathLike],
+    ratios: Sequence[float] = (0.8, 0.1, 0.1),
+    *,
+    stratify: str | Sequence[str] | None = None,
+    group: str | None = None,
+    key: str | None = None,
+    seed: int = 0,
+    rebalance: str | None = None,
+    out: PathLike | None = None,
+    check_duplicates: bool = True,
+    provenance: Mapping[str, Any] | None = None,
+) -> SplitResult:
+    """Split rows into train, dev and test: deterministic, stratified, group-aware or stable.
+
+    Modes (picked from the arguments):
+
+    * **exact** (default): each stratum's rows are dealt out so that every class's count in
+      every split is within one row of ``rows × ratio``. Depends on the row order.
+    * **group** (``group=COL``): whole groups go to one split; stratification then holds as
+      closely as the groups allow (the report says how close).
+    * **key** (``key=COL``): a row's split is a hash of its key against fixed thresholds,
+      so appending rows never moves an existing row (stable splits); shares are within
+      binomial noise of the targets. With ``group`` too, the group value is hashed.
+
+    Args:
+        data: a pandas DataFrame, or one or more CSV / Parquet / JSON-lines files (read by
+            DuckDB; only the named columns are loaded).
+        ratios: shares of train, dev and test; each above 0, summing to 1.
+        stratify: column(s) whose joint values are spread in proportion.
+        group: a column whose values never appear in two splits.
+        key: a column identifying rows (unique, not null): stable hash assignment.
+        seed: changes the shuffle (exact, group) or the hash (key).
+        rebalance: ``"downsample"``, ``"upsample"`` or ``"weight"`` (adds ``sample_weight``)
+            to even out the classes of train only (needs ``stratify``); dev and test are
+            never changed.
+        out: write ``train/dev/test.parquet`` and ``split_report.json`` here. For files this
+            streams the data through DuckDB without loading it.
+        check_duplicates: look for exact-duplicate rows shared across splits (leakage).
+        provenance: caller-supplied provenance for the written files: ``schema``,
+            ``run_id``, ``dataset_versions``, ``transforms``, ``extra``.
+
+    Returns:
+        A :class:`SplitResult`: the frames (or files), the per-row assignment, the report.
+
+    Raises:
+        SplitConfigError: bad ratios or options, or a named column that does not exist.
+        SplitDataError: the data cannot be split so (all-null column, one-row class,
+            duplicate keys, a split that would be empty).
+        InputError: an input file that cannot be read.
+        OutputNotWritable: ``out`` cannot be written (nothing is written).
+
+    Examples:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": ["a"] * 10 + ["b"] * 20, "x": range(30)})
+        >>> result = split(df, stratify="y", seed=1)
+        >>> result.report.rows
+        {'train': 24, 'dev': 3, 'test': 3}
+        >>> result.train["y"].value_counts().to_dict()
+        {'b': 16, 'a': 8}
+    """
+    params = SplitParams.build(
+        ratios=ratios, stratify=stratify, group=group, key=key, seed=seed, rebalance=rebalance
+    )
+    out_dir = prepare_out_dir(out) if out is not None else None
+    if _is_frame(data):
+        return _split_frame(data, params, out_dir, check_duplicates, provenance)  # type: ignore[arg-type]
+    if isinstance(data, str | os.PathLike):
+        paths: list[PathLike] = [data]
+    else:
+        paths = list(data)  # type: ignore[arg-type]
+    return _split_files(paths, params, out_dir, check_duplicates, provenance)
+
+
+def _split_frame(
+    frame: pd.DataFrame,
+    params: SplitParams,
+    out_dir: Path | None,
+    check_duplicates: bool,
+    supplied: Mapping[str, Any] | None,
+) -> SplitResult:
+    source = FrameSource(frame)
+    params.check_columns(source.columns, "the DataFrame")
+    exclude = [params.key] if params.key else []
+    fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
+    plan = make_plan(fetched, params, source.columns)
+    frames = {}
+    for j, name in enumerate(SPLITS):
+        part = frame.take(plan.rows_of(j))
+        if j == 0 and plan.weights is not None and plan.weight_column:
+            part = part.assign(**{plan.weight_column: plan.weights[plan.rows_of(0)]})
+        part.attrs[SPLIT_ATTR] = name
+        frames[name] = part
+    result = SplitResult(report=plan.report, frames=frames, assignment=plan.assign, source=frame)
+    if out_dir is not None:
+        result = write_splits(result, out_dir, provenance=supplied)
+    return result
+
+
+def _split_files(
+    paths: Sequence[PathLike],
+    params: SplitParams,
+    out_dir: Path | None,
+    check_duplicates: bool,
+    supplied: Mapping[str, Any] | None,
+) -> SplitResult:
+    from datalife.storage import dataset_version_id, hash_file
+
+    source = FileSource(paths)
+    try:
+        params.check_columns(source.columns, source.describe())
+        exclude = [params.key] if params.key else []
+        fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
+        plan = make_plan(fetched, params, source.columns)
+        hashes = [hash_file(p) for p in source.paths]
+        inputs = [
+            {"path": Path(p).as_posix(), "blake3": h}
+            for p, h in zip(source.paths, hashes, strict=True)
+        ]
+        versions = [dataset_version_id(hashes)]
+        if out_dir is None:
+            frames = _read_frames(source, plan)
+            return SplitResult(
+                report=plan.report,
+                frames=frames,
+                assignment=plan.assign,
+                inputs=inputs,
+                dataset_versions=versions,
+            )
+        files = _write_files(source, plan, out_dir, inputs, versions, supplied)
+        return SplitResult(
+            report=plan.report,
+            frames=None,
+            assignment=plan.assign,
+            files=files,
+            inputs=inputs,
+            dataset_versions=versions,
+        )
+    finally:
+        source.close()
+
+
+def _read_frames(source: FileSource, plan: Plan) -> dict[str, pd.DataFrame]:
+    table = plan.table()
+    frames = {}
+    for j, name in enumerate(SPLITS):
+        frame = source.read_split(table, j, weight=plan.weight_column).to_pandas()
+        frame.attrs[SPLIT_ATTR] = name
+        frames[name] = frame
+    return frames
+
+
+def _write_files(
+    source: FileSource,
+    plan: Plan,
+    out_dir: Path,
+    inputs: list[dict[str, str]],
+    versions: list[str],
+    supplied: Mapping[str, Any] | None,
+) -> dict[str, Path]:
+    from datalife.errors import OutputNotWritable
+
+    table = plan.table()
+    counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
+    finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
+    finals["report"] = out_dir / REPORT_FILE
+    try:
+        with temp_paths(out_dir, list(finals)) as temps:
+            for j, name in enumerate(SPLITS):
+                meta = _dumps(
+                    provenance(
+                        plan.report.params,
+                        name,
+                        counts[name],
+                        inputs=inputs,
+                        dataset_versions=versions,
+                        supplied=supplied,
+                    )
+                )
+                source.copy_split(table, j, temps[name], meta, weight=plan.weight_column)
+            temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
+            commit({temps[k]: finals[k] for k in finals})
+    except OSError as exc:
+        raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from None
+    return finals

@@ -1,0 +1,176 @@
+"""Splitting files out of core (DuckDB): same answers as frames, atomic writes, provenance."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from datalife.errors import InputError, OutputNotWritable, SplitConfigError
+from datalife.splits import REPORT_FILE, SPLITS, read_provenance, split
+from datalife.splits._sources import FileSource
+from datalife.storage import dataset_version_id, hash_file
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def data(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": np.arange(n, dtype=np.int64),
+            "label": rng.choice(["neg", "pos", "rare"], n, p=[0.7, 0.25, 0.05]),
+            "user": rng.integers(0, 60, n),
+            "x": rng.normal(size=n).round(6),
+            "name": [f"n{i % 37}" for i in range(n)],
+        }
+    )
+
+
+@pytest.fixture
+def parquet(tmp_path: Path) -> Path:
+    path = tmp_path / "data.parquet"
+    data().to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"stratify": "label"},
+        {"key": "id"},
+        {"key": "name_id"},
+        {"group": "user", "stratify": "label"},
+        {"stratify": "label", "rebalance": "upsample"},
+        {"stratify": "label", "rebalance": "downsample"},
+        {"stratify": "label", "rebalance": "weight"},
+    ],
+)
+def test_files_split_like_frames(tmp_path: Path, kwargs: dict[str, str]) -> None:
+    df = data().assign(name_id=lambda d: "u" + d["id"].astype(str))
+    path = tmp_path / "d.parquet"
+    df.to_parquet(path, index=False)
+    in_memory = split(df, **kwargs)  # type: ignore[arg-type]
+    from_file = split(path, **kwargs)  # type: ignore[arg-type]
+    written = split(path, out=tmp_path / "out", **kwargs)  # type: ignore[arg-type]
+    assert np.array_equal(in_memory.assignment, from_file.assignment)
+    assert in_memory.report.to_dict() == from_file.report.to_dict()
+    for name in SPLITS:
+        expected = in_memory[name].reset_index(drop=True)
+        pd.testing.assert_frame_equal(from_file[name], expected, check_dtype=False)
+        pd.testing.assert_frame_equal(written[name], expected, check_dtype=False)
+    assert written.frames is None
+    assert written.files[name].exists()
+
+
+def test_csv_and_several_files_in_order(tmp_path: Path) -> None:
+    df = data(300)
+    parts = [df.iloc[:100], df.iloc[100:250], df.iloc[250:]]
+    paths = []
+    for i, part in enumerate(parts):
+        p = tmp_path / f"part{i}.csv"
+        part.to_csv(p, index=False)
+        paths.append(p)
+    from_csv = split(paths, stratify="label", out=tmp_path / "out")
+    assert np.array_equal(from_csv.assignment, split(df, stratify="label").assignment)
+    ids = pd.concat([from_csv[s]["id"] for s in SPLITS])
+    assert sorted(ids) == list(range(300))
+    assert from_csv.inputs == [{"path": p.as_posix(), "blake3": hash_file(p)} for p in paths]
+    assert from_csv.dataset_versions == [dataset_version_id([hash_file(p) for p in paths])]
+
+
+def test_penguins_sample_with_na(tmp_path: Path) -> None:
+    paths = sorted((REPO / "sample_data").glob("*.csv"))
+    result = split(paths, stratify="species", out=tmp_path / "out", seed=42)
+    assert result.report.total_rows == 344
+    assert result.report.max_row_deviation is not None
+    assert result.report.max_row_deviation < 1
+    train = result.train
+    assert train["bill_length_mm"].dtype.kind == "f"  # "NA" read as missing, not text
+    assert (
+        train["bill_length_mm"].isna().any()
+        or result.dev["bill_length_mm"].isna().any()
+        or (result.test["bill_length_mm"].isna().any())
+    )
+
+
+def test_file_outputs_carry_provenance_and_report(parquet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = split(
+        parquet,
+        stratify="label",
+        out=out,
+        provenance={"schema": "toy@3", "run_id": "run-1", "extra": {"note": "x"}},
+    )
+    prov = read_provenance(out / "dev.parquet")
+    assert prov is not None
+    assert prov["split"] == "dev"
+    assert prov["rows"] == result.report.rows["dev"]
+    assert prov["schema"] == "toy@3"
+    assert prov["run_id"] == "run-1"
+    assert prov["extra"] == {"note": "x"}
+    assert prov["inputs"] == [{"path": parquet.as_posix(), "blake3": hash_file(parquet)}]
+    assert prov["parameters"]["stratify"] == ["label"]
+    report = json.loads((out / REPORT_FILE).read_text())
+    assert report["files"] == {s: f"{s}.parquet" for s in SPLITS}
+    assert report["rows"]["total"] == 400
+    assert pq.read_metadata(out / "train.parquet").num_rows == result.report.rows["train"]
+
+
+@given(n=st.integers(30, 200), seed=st.integers(0, 2**32), key=st.booleans())
+def test_file_outputs_are_byte_identical(n: int, seed: int, key: bool) -> None:
+    kwargs = {"key": "id"} if key else {"stratify": "label"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.parquet"
+        data(n, seed % 7).assign(label=np.arange(n) % 3).to_parquet(path, index=False)
+        a = split(path, seed=seed, out=Path(tmp) / "a", **kwargs)  # type: ignore[arg-type]
+        b = split(path, seed=seed, out=Path(tmp) / "b", **kwargs)  # type: ignore[arg-type]
+        for name in (*SPLITS, "report"):
+            assert a.files[name].read_bytes() == b.files[name].read_bytes()
+
+
+def test_failure_leaves_previous_outputs_untouched(
+    parquet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    split(parquet, stratify="label", out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = {"n": 0}
+    real = FileSource.copy_split
+
+    def flaky(self: FileSource, *args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FileSource, "copy_split", flaky)
+    with pytest.raises(OutputNotWritable, match="No space left"):
+        split(parquet, stratify="label", seed=9, out=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # a data or config error is found before anything is written
+    with pytest.raises(SplitConfigError):
+        split(parquet, stratify="nope", out=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_bad_files(tmp_path: Path, parquet: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        split(tmp_path / "missing.csv")
+    csv = tmp_path / "d.csv"
+    data(20).to_csv(csv, index=False)
+    with pytest.raises(InputError, match="different formats"):
+        split([csv, parquet])
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match="not a readable Parquet"):
+        split(broken)
+    with pytest.raises(SplitConfigError, match="did you mean 'label'"):
+        split(parquet, stratify="labels")
