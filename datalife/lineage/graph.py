@@ -88,9 +88,7 @@ class LineageGraph:
             details.get("columns") or {}
         )
         self._fields: dict[str, tuple[tuple[str, str], ...]] = dict(details.get("fields") or {})
-        self._by_name: dict[str, list[str]] = {
-            k: list(v) for k, v in (details.get("by_name") or {}).items()
-        }
+        self._by_name: dict[str, list[str]] = details.get("by_name") or {}
         self._names: dict[str, list[str]] | None = None
         self._sorted: tuple[list[str], list[tuple[str, str]]] | None = None
 
@@ -102,8 +100,15 @@ class LineageGraph:
     ) -> LineageGraph:
         """Read every log file of ``store`` and build the graph (bad lines become issues)."""
         issues: list[LogIssue] = []
-        events = ((store.display(p), n, ev) for p, n, ev in store.read(issues))
-        graph, details = build_graph(events, issues)
+
+        def events() -> Iterator[tuple[str, int, dict[str, Any]]]:
+            last, shown = None, ""
+            for path, lineno, ev in store.read(issues):
+                if path is not last:
+                    last, shown = path, store.display(path)
+                yield shown, lineno, ev
+
+        graph, details = build_graph(events(), issues)
         if warn and issues:
             warn_issues(issues)
         return cls(graph, issues=issues, root=root or store.root, details=details, store=store)
@@ -410,7 +415,7 @@ class LineageGraph:
                             dist[other] = d
                             nxt.append(other)
                             break
-                if up:
+                if up and n.startswith("dataset:"):  # never scan a job's or code's many runs
                     for other, keys in succ[n].items():
                         if other not in dist and any(k.startswith("validated_by") for k in keys):
                             dist[other] = d

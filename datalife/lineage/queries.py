@@ -443,7 +443,8 @@ class History:
         return {"name": self.name, "versions": [v.to_dict() for v in self.versions]}
 
     def __str__(self) -> str:
-        lines = [f"{self.name}: {len(self.versions)} versions"]
+        n = len(self.versions)
+        lines = [f"{self.name}: {n} version{'' if n == 1 else 's'}"]
         for v in self.versions:
             verdicts = ", ".join(
                 f"{x.schema} {'✓' if x.valid else '✗' if x.valid is False else '?'}"

@@ -34,7 +34,7 @@ import os
 import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -51,6 +51,7 @@ __all__ = [
     "LineageWarning",
     "LogIssue",
     "check_event",
+    "fast_loads",
     "warn_issues",
 ]
 
@@ -392,36 +393,17 @@ class LineageStore:
                 LogIssue(shown, 0, IssueKind.UNREADABLE, f"cannot be read: {exc.strerror}")
             )
             return
-        loads = json.loads
+        loads = fast_loads
         with fh:
             lineno = 0
             for raw in fh:
                 lineno += 1
                 try:
                     event = loads(raw)
-                except ValueError as exc:
-                    if not raw.strip():
+                except ValueError:
+                    event = _slow_parse(raw, fh, shown, lineno, issues)
+                    if event is None:
                         continue
-                    if not raw.endswith(b"\n") and _at_eof(fh):
-                        issues.append(
-                            LogIssue(
-                                shown,
-                                lineno,
-                                IssueKind.TORN_LINE,
-                                f"is incomplete ({len(raw)} bytes, no newline): "
-                                "a crash while writing?",
-                            )
-                        )
-                    else:
-                        issues.append(
-                            LogIssue(
-                                shown,
-                                lineno,
-                                IssueKind.NOT_JSON,
-                                f"is not JSON ({_short_error(exc)})",
-                            )
-                        )
-                    continue
                 problem = check_event(event)
                 if problem is not None:
                     issues.append(
@@ -455,6 +437,33 @@ class LineageStore:
                 for lineno, raw in enumerate(fh, 1):
                     if lineno in wanted:
                         yield raw if raw.endswith(b"\n") else raw + b"\n"
+
+
+fast_loads: Callable[[bytes], Any]
+"""The JSON parser for log lines: orjson (a C parser, ~3x faster than json here) if present."""
+try:
+    import orjson
+
+    fast_loads = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency; stay usable without it
+    fast_loads = json.loads
+
+
+def _slow_parse(raw: bytes, fh: Any, shown: str, lineno: int, issues: list[LogIssue]) -> Any | None:
+    """A line the fast parser refused: parse it with json, or record why it is unusable."""
+    if not raw.strip():
+        return None
+    try:  # orjson is stricter than json (e.g. integers beyond 64 bits)
+        return json.loads(raw)
+    except ValueError as exc:
+        error: Exception = exc
+    if not raw.endswith(b"\n") and _at_eof(fh):
+        message = f"is incomplete ({len(raw)} bytes, no newline): a crash while writing?"
+        issues.append(LogIssue(shown, lineno, IssueKind.TORN_LINE, message))
+    else:
+        message = f"is not JSON ({_short_error(error)})"
+        issues.append(LogIssue(shown, lineno, IssueKind.NOT_JSON, message))
+    return None
 
 
 def _at_eof(fh: Any) -> bool:

@@ -93,7 +93,7 @@ def test_show_and_queries(ws: Path) -> None:
     down = _cli(ws, "lineage", "downstream", "raw/b.csv")
     assert "things@" in down.stdout
     hist = _cli(ws, "lineage", "history", "clean.csv")
-    assert hist.returncode == 0 and "clean.csv: 1 versions" in hist.stdout
+    assert hist.returncode == 0 and "clean.csv: 1 version" in hist.stdout
     val = _cli(ws, "lineage", "validated-by", "raw/b.csv")
     assert val.returncode == 0 and "things@1: valid" in val.stdout
 
