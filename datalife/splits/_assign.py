@@ -285,7 +285,27 @@ def assign_groups(
         for i in range(lo, hi):
             cj[s_list[i]] += c_list[i]
         cur_size[best_j] += float(sizes[g])
+    _fill_empty_splits(g_split, sizes, size_target)
     return GroupAssignment(rows=g_split[group_codes], groups=g_split)
+
+
+def _fill_empty_splits(
+    g_split: I8, sizes: npt.NDArray[np.integer], size_target: Sequence[float]
+) -> None:
+    """With few large groups the greedy pass can leave a split empty: give it the smallest
+    group of the split furthest over its target (that has two or more groups)."""
+    k = len(size_target)
+    while True:
+        counts = np.bincount(g_split, minlength=k)
+        empty = [j for j in range(k) if counts[j] == 0]
+        donors = [j for j in range(k) if counts[j] >= 2]
+        if not empty or not donors:
+            return
+        totals = np.bincount(g_split, weights=sizes, minlength=k)
+        donor = max(donors, key=lambda j: (totals[j] - size_target[j], -j))
+        members = np.flatnonzero(g_split == donor)
+        smallest = members[np.argmin(sizes[members])]
+        g_split[smallest] = empty[0]
 
 
 def ratios_as_fractions(ratios: Sequence[float]) -> list[Fraction]:

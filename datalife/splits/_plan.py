@@ -443,6 +443,14 @@ def _report(
             f"{dup.shared_rows:,} rows have an exact duplicate in another split "
             f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
         )
+    if params.mode == "group" and groups is not None:
+        far = [s for s in sizes if abs(s.deviation) > max(1.0, 0.1 * s.target)]
+        if far:
+            worst = max(far, key=lambda s: abs(s.deviation) / s.target)
+            warnings.append(
+                f"{worst.split} has {worst.rows:,} rows for a target of {worst.target:,.0f}: "
+                f"{groups.count:,} groups cannot be split closer to the ratios"
+            )
     if params.mode == "key":
         for s in sizes:
             if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:

@@ -1,0 +1,234 @@
+"""``datalife split PATH... --out DIR``: train/dev/test Parquet files and a split report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from datalife.cli._render import echo, emit_json, format_option, table
+
+
+def _parse_ratios(text: str) -> tuple[float, ...]:
+    from datalife.errors import SplitConfigError
+
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    try:
+        return tuple(float(p) for p in parts)
+    except ValueError:
+        raise SplitConfigError(
+            f"--ratios must be three numbers separated by commas, got {text!r}",
+            hint="for example --ratios 0.8,0.1,0.1",
+        ) from None
+
+
+@click.command("split")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(),
+    help="Output directory for train.parquet, dev.parquet, test.parquet and split_report.json.",
+)
+@click.option(
+    "--stratify",
+    "stratify",
+    multiple=True,
+    metavar="COL",
+    help="Spread this column's classes in proportion (repeat for a joint stratum).",
+)
+@click.option("--group", "group", metavar="COL", help="Never put one value of COL in two splits.")
+@click.option(
+    "--key",
+    "key",
+    metavar="COL",
+    help="Assign by a hash of this unique column: stable when rows are appended.",
+)
+@click.option(
+    "--ratios",
+    "ratios",
+    default="0.8,0.1,0.1",
+    show_default=True,
+    help="Shares of train, dev and test.",
+)
+@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Shuffle / hash seed.")
+@click.option(
+    "--rebalance",
+    "rebalance",
+    type=click.Choice(["downsample", "upsample", "weight"]),
+    default=None,
+    help="Even out train's classes (needs --stratify); dev and test are never changed.",
+)
+@click.option(
+    "--no-duplicate-check",
+    "no_duplicate_check",
+    is_flag=True,
+    help="Skip the search for identical rows shared across splits.",
+)
+@click.option(
+    "--fail-on-leakage",
+    "fail_on_leakage",
+    is_flag=True,
+    help="Exit 1 if identical rows are found in two splits (the files are still written).",
+)
+@click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
+@format_option()
+def split_cmd(
+    paths: tuple[str, ...],
+    out: str,
+    stratify: tuple[str, ...],
+    group: str | None,
+    key: str | None,
+    ratios: str,
+    seed: int,
+    rebalance: str | None,
+    no_duplicate_check: bool,
+    fail_on_leakage: bool,
+    no_record: bool,
+    fmt: str,
+) -> int:
+    """Split data files into train/dev/test Parquet files in --out.
+
+    \b
+    Modes:
+      default        exact: every class within one row of its target share (--stratify)
+      --group COL    no value of COL in two splits (users, sessions, patients)
+      --key COL      stable: a row's split is a hash of its key, appends never move rows
+
+    Exit 0 when written, 1 when the data cannot be split (or leaks, with --fail-on-leakage),
+    2 for bad options, unreadable input or an unwritable --out.
+    """
+    from datalife.splits import SplitParams
+
+    params = SplitParams.build(
+        ratios=_parse_ratios(ratios),
+        stratify=list(stratify) or None,
+        group=group,
+        key=key,
+        seed=seed,
+        rebalance=rebalance,
+    )
+    result = _run(list(paths), out, params, not no_duplicate_check, record=not no_record)
+    report = result.report
+    if fmt == "json":
+        emit_json(result.to_dict())
+    else:
+        render(result)
+    if fail_on_leakage and report.duplicates.shared_rows:
+        return 1
+    return 0
+
+
+def _run(paths: list[str], out: str, params: Any, check: bool, *, record: bool) -> Any:
+    from datalife.config import Workspace
+    from datalife.splits import split
+
+    kwargs: dict[str, Any] = {
+        "ratios": params.ratios,
+        "stratify": list(params.stratify) or None,
+        "group": params.group,
+        "key": params.key,
+        "seed": params.seed,
+        "rebalance": params.rebalance,
+        "out": out,
+        "check_duplicates": check,
+    }
+    found = Workspace.locate() if record else None
+    if found is None:
+        return split(paths, **kwargs)
+    from datalife import lineage
+
+    ws = Workspace.load(found)
+    with lineage.run("split", workspace=ws, parameters=params.to_dict()) as run:
+        result = split(paths, provenance={"run_id": run.id}, **kwargs)
+        names = {n for p in paths for n in ws.datasets_for(p)}
+        dataset = names.pop() if len(names) == 1 else None
+        if len(result.inputs) == 1:
+            only = result.inputs[0]
+            run.input(only["path"], content_hash=only["blake3"])
+        else:
+            run.input([i["path"] for i in result.inputs], name=dataset)
+        for name in ("train", "dev", "test"):
+            run.output(str(result.files[name]), rows=_rows_in(result, name))
+    return result
+
+
+def _rows_in(result: Any, name: str) -> int:
+    rows = result.report.rows[name]
+    if name == "train" and result.report.rebalance is not None:
+        return int(result.report.rebalance.rows_after)
+    return int(rows)
+
+
+def _fmt_share(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def render(result: Any) -> None:
+    """The split report as text."""
+    report = result.report
+    p = report.params
+    echo(f"{report.summary()}, seed {p.seed}")
+    table(
+        ["split", "rows", "share", "target share", "target rows", "deviation"],
+        [
+            [
+                s.split,
+                f"{s.rows:,}",
+                _fmt_share(s.rows / report.total_rows if report.total_rows else 0.0),
+                f"{ratio:g}",
+                f"{s.target:,.1f}",
+                f"{s.deviation:+,.1f}"
+                + (f" ({s.deviation / s.noise_sd:+.1f} sd)" if s.noise_sd else ""),
+            ]
+            for s, ratio in zip(report.sizes, p.ratios, strict=True)
+        ],
+    )
+    if report.classes:
+        echo("")
+        table(
+            ["class", "rows", "whole", "train", "dev", "test"],
+            [
+                [
+                    c.label,
+                    f"{c.rows:,}",
+                    _fmt_share(c.share),
+                    *(
+                        f"{_fmt_share(c.split_shares[s])} ({c.split_rows[s]:,})"
+                        for s in ("train", "dev", "test")
+                    ),
+                ]
+                for c in report.classes[:30]
+            ],
+            title="class share of each split (rows)",
+        )
+        if len(report.classes) > 30:
+            echo(f"... {len(report.classes) - 30} more classes (see --format json)")
+        d = report.largest_deviation
+        if d is not None:
+            echo(
+                f"largest deviation: {d.label!r} is {_fmt_share(d.share)} of {d.split} vs "
+                f"{_fmt_share(d.expected_share)} of all rows ({d.share_deviation:+.4f}); "
+                f"largest count deviation {report.max_row_deviation:.2f} rows"
+            )
+    if report.groups is not None:
+        g = report.groups
+        spread = ", ".join(f"{k} {v:,}" for k, v in g.per_split.items())
+        echo(f"groups ({g.column}): {g.count:,} ({spread}); in two splits: {g.overlap}")
+    dup = report.duplicates
+    if dup.checked:
+        echo(
+            f"identical rows in two splits: {dup.shared_rows:,}"
+            + (f" ({dup.shared_contents:,} distinct)" if dup.shared_rows else "")
+        )
+    else:
+        echo("identical rows in two splits: not checked")
+    if report.rebalance is not None:
+        r = report.rebalance
+        echo(f"train rebalanced ({r.method}): {r.rows_before:,} -> {r.rows_after:,} rows")
+    for w in report.warnings:
+        echo(f"warning: {w}")
+    if result.files:
+        written = ", ".join(str(result.files[k]) for k in ("train", "dev", "test", "report"))
+        echo(f"wrote {written}")
