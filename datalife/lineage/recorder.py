@@ -445,6 +445,11 @@ class Run:
         validation: Mapping[str, Any] | None,
         content_hash: str | None,
     ) -> DatasetRecord:
+        if type(frame).__name__ == "LazyFrame":
+            raise LineageError(
+                "cannot record a polars LazyFrame: its content is not known until collected",
+                hint="record the files it scans (run.input(paths)), or the collected DataFrame.",
+            )
         if not hasattr(frame, "columns"):
             raise LineageError(
                 f"cannot record {type(frame).__name__} as a dataset",
@@ -554,8 +559,6 @@ def _frame_fields(frame: Any) -> list[tuple[str, str]]:
 def _frame_hash(frame: Any) -> str:
     from datalife.storage import frame_hash, table_hash
 
-    if hasattr(frame, "to_arrow") and not hasattr(frame, "to_numpy"):
-        return table_hash(frame.to_arrow())
     if type(frame).__module__.startswith("polars"):
         return table_hash(frame.to_arrow())
     return frame_hash(frame)

@@ -171,6 +171,24 @@ def test_frames_are_recorded_with_their_fields_and_hash(ws: Workspace) -> None:
     validate_event(_events(ws)[1])
 
 
+def test_polars_frames_too(ws: Workspace) -> None:
+    import polars as pl
+
+    df = pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    with lineage.run("frames", workspace=ws) as run:
+        node = run.input(df)
+        with pytest.raises(LineageError, match="LazyFrame"):
+            run.input(df.lazy())
+    (inp,) = _events(ws)[1]["inputs"]
+    assert node.startswith("dataset:frame@")
+    assert inp["facets"]["datalife_dataset"]["rows"] == 3
+    assert [(f["name"], f["type"]) for f in inp["facets"]["schema"]["fields"]] == [
+        ("a", "Int64"),
+        ("b", "String"),
+    ]
+    validate_event(_events(ws)[1])
+
+
 def test_no_record_writes_nothing(ws: Workspace) -> None:
     with lineage.run("quiet", workspace=ws, record=False) as run:
         run.input("raw/a.csv")
