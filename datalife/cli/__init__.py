@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "validate": "datalife.cli.validate:validate_cmd",
     "split": "datalife.cli.split:split_cmd",
     "lineage": "datalife.cli.lineage:lineage_group",
+    "report": "datalife.cli.report:report_cmd",
+    "card": "datalife.cli.report:card_cmd",
     "stats": "datalife.cli.stats:stats_cmd",
     "drift": "datalife.cli.stats:drift_cmd",
     "skew": "datalife.cli.stats:skew_cmd",
