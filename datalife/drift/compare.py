@@ -136,8 +136,10 @@ def _numeric(
     col.metrics["ks_stat"] = d
     col.metrics["ks_pvalue"] = m.ks_pvalue(d, b.state.finite, c.state.finite)
     w1 = m.wasserstein_distance(pb, pc)
-    std = math.sqrt(b.state.m2 / b.state.finite)
-    if std > 0:
+    std = math.sqrt(b.state.m2 / b.state.finite) if b.state.m2 is not None else None
+    if std is None:
+        col.notes["wasserstein_norm"] = "the baseline's standard deviation overflowed"
+    elif std > 0 and math.isfinite(w1 / std):
         col.metrics["wasserstein_norm"] = w1 / std
     else:
         col.notes["wasserstein_norm"] = (
@@ -161,7 +163,8 @@ def _numeric(
     col.metrics["jsd_log2"] = m.js_divergence_log2(
         m.equal_width_shares(pb, lo, hi), m.equal_width_shares(pc, lo, hi)
     )
-    col.notes.setdefault("wasserstein", f"W1 = {w1:.6g} in the column's units")
+    if math.isfinite(w1):
+        col.notes.setdefault("wasserstein", f"W1 = {w1:.6g} in the column's units")
 
 
 def _categorical(col: ColumnDrift, b: CategoricalColumn, c: CategoricalColumn) -> None:

@@ -1,17 +1,18 @@
 """The drift metrics, as plain functions of counts and weighted points.
 
 Every function here is datalife's own implementation (numpy only), checked in the tests against
-scipy on the same inputs. The only scipy calls are the two tail probabilities (the Kolmogorov-
-Smirnov distribution ``kstwo`` and the chi-square survival function), imported when a p-value is
-asked for.
+scipy on the same inputs. The two tail probabilities come from scipy: the chi-square survival
+function (``scipy.special.chdtrc``) and the Kolmogorov-Smirnov distribution ``kstwo`` (SciPy's
+code, vendored in :mod:`datalife.drift._kolmogorov` so that it costs an import of
+``scipy.special`` only).
 
 A distribution of numbers is a :class:`Points`: sorted distinct values with weights (counts). From
 raw data the values are the exact distinct values; from a profile they are the representative
 values of its buckets (see :mod:`datalife.stats.sketch`).
 
 Examples:
-    >>> linf_distance([50, 50], [70, 30])
-    (0.2, 0)
+    >>> linf_distance([2, 1, 1], [1, 1, 2])
+    (0.25, 0)
     >>> round(js_divergence_log2([1, 0], [0, 1]), 12)
     1.0
 """
@@ -159,7 +160,8 @@ def wasserstein_distance(a: Points, b: Points) -> float:
     allv, fa, fb = _cdfs(a, b)
     if allv.size < 2:
         return 0.0
-    return float(np.sum(np.abs(fa - fb)[:-1] * np.diff(allv)))
+    with np.errstate(over="ignore", invalid="ignore"):  # spans beyond the largest double
+        return float(np.sum(np.abs(fa - fb)[:-1] * np.diff(allv)))
 
 
 def ks_pvalue(statistic: float, n: int, m: int) -> float:
@@ -168,10 +170,10 @@ def ks_pvalue(statistic: float, n: int, m: int) -> float:
     The distribution of the one-sample statistic with ``round(n*m/(n+m))`` observations
     (scipy's ``kstwo``), which is what scipy uses for large samples.
     """
-    from scipy.stats import kstwo
+    from datalife.drift._kolmogorov import kstwo_sf
 
     en = round(n * m / (n + m))
-    return float(min(1.0, max(0.0, kstwo.sf(statistic, max(en, 1)))))
+    return min(1.0, max(0.0, kstwo_sf(statistic, max(en, 1))))
 
 
 def chi2_homogeneity(a_counts: ArrayLike, b_counts: ArrayLike) -> tuple[float, int, float]:

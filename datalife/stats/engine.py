@@ -111,15 +111,29 @@ class Scan:
     sources: list[Source] = field(default_factory=list)
     threads: int = 1
 
-    def execute(self, sql: str, *, single_thread: bool = False) -> list[tuple[Any, ...]]:
+    def execute(
+        self,
+        sql: str,
+        *,
+        single_thread: bool = False,
+        retry_conversion: str | None = None,
+        convert_errors: bool = True,
+    ) -> list[tuple[Any, ...]]:
+        """Run ``sql``; a DuckDB error on files becomes an :class:`InputError`.
+
+        ``retry_conversion``: SQL to run instead when ``sql`` fails on a value that does not fit
+        the type DuckDB's sniffer chose from the head of a CSV file.
+        """
+        import duckdb
+
         try:
             if single_thread:
                 self.con.execute("SET threads = 1")
             return self.con.execute(sql).fetchall()
-        except Exception as exc:
-            import duckdb
-
-            if isinstance(exc, duckdb.Error) and self.sources:
+        except duckdb.Error as exc:
+            if retry_conversion is not None and isinstance(exc, duckdb.ConversionException):
+                return self.execute(retry_conversion)
+            if convert_errors and self.sources:
                 raise input_error_from_duckdb(exc, self.sources) from None
             raise
         finally:
@@ -186,16 +200,13 @@ def open_scan(
             if formats[0] == "parquet":
                 scan.execute(f"CREATE VIEW src AS SELECT * FROM {_typed_scan_sql(sources)}")
             else:
-                try:
-                    scan.execute(f"CREATE TABLE src AS SELECT * FROM {_typed_scan_sql(sources)}")
-                except InputError as exc:
-                    if "convert" not in " ".join([exc.message, *exc.details]).lower():
-                        raise
-                    # a value late in the file did not fit the type sniffed from the head
-                    scan.execute(
-                        "CREATE OR REPLACE TABLE src AS SELECT * FROM "
-                        + _typed_scan_sql(sources, sample_all=True)
-                    )
+                # if a value late in the file does not fit the type sniffed from its head,
+                # sniff the whole file instead
+                scan.execute(
+                    f"CREATE TABLE src AS SELECT * FROM {_typed_scan_sql(sources)}",
+                    retry_conversion="CREATE OR REPLACE TABLE src AS SELECT * FROM "
+                    + _typed_scan_sql(sources, sample_all=True),
+                )
         else:
             frame, fhash = _frame(data)
             con = duckdb.connect()
@@ -332,8 +343,9 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
 
         with contextlib.suppress(duckdb.OutOfRangeException, duckdb.ConversionException):
             moments = scan.execute(
-                f"SELECT count({c}), min({c}), max({c}), count_if({c} = 0), "
-                f"sum({c}::HUGEINT), sum({c}::HUGEINT * {c}::HUGEINT) FROM src"
+                f"SELECT count({c}), min({c}), max({c}), count(*) FILTER ({c} = 0), "
+                f"sum({c}::HUGEINT), sum({c}::HUGEINT * {c}::HUGEINT) FROM src",
+                convert_errors=False,
             )[0]
     if moments is not None:
         present, lo, hi, zeros, s1, s2 = moments
@@ -345,9 +357,10 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
         hi = float(hi) if hi is not None else None
     else:
         r = scan.execute(
-            f"SELECT count({c}), count_if(isnan(x)), count_if(isinf(x)), "
-            "min(x) FILTER (isfinite(x)), max(x) FILTER (isfinite(x)), count_if(x = 0), "
-            "count_if(isfinite(x)), avg(x) FILTER (isfinite(x)), var_pop(x) FILTER (isfinite(x)) "
+            f"SELECT count({c}), count(*) FILTER (isnan(x)), count(*) FILTER (isinf(x)), "
+            "min(x) FILTER (isfinite(x)), max(x) FILTER (isfinite(x)), count(*) FILTER (x = 0), "
+            "count(*) FILTER (isfinite(x)), avg(x) FILTER (isfinite(x)), "
+            "var_pop(x) FILTER (isfinite(x)) "
             f"FROM (SELECT {c}, {x} AS x FROM src)",
             single_thread=True,
         )[0]

@@ -180,7 +180,9 @@ class ValuesState(_Model):
 
 class NumericState(_Model):
     finite: int = Field(ge=0, description="finite values (the ones moments and buckets cover)")
-    m2: float = Field(ge=0, description="sum of squared deviations from the mean")
+    m2: float | None = Field(
+        ge=0, description="sum of squared deviations from the mean (null if it overflowed)"
+    )
     sketch: LogLinearState
     hll: str
 
@@ -304,7 +306,7 @@ def numeric_column(
     zeros: int,
     finite: int,
     mean: float | None,
-    m2: float,
+    m2: float | None,
     lo: float | None,
     hi: float | None,
     sketch: LogLinearSketch,
@@ -318,7 +320,9 @@ def numeric_column(
         quantiles = {k: sketch.quantile(q, lo, hi) for k, q in QUANTILES.items()}
         edges, counts = _equal_width_histogram(sketch.points(lo, hi), sketch.counts, lo, hi)
         histogram = Histogram(edges=edges, counts=counts)
-    std = math.sqrt(m2 / (finite - 1)) if finite > 1 else None
+    m2 = _finite(m2)
+    std = math.sqrt(max(m2, 0.0) / (finite - 1)) if finite > 1 and m2 is not None else None
+    mean = _finite(mean)
     distinct = min(hll.estimate(), count) if count else 0
     return NumericColumn(
         name=name,
@@ -340,7 +344,10 @@ def numeric_column(
         quantile_relative_error=sketch.relative_error() if finite else None,
         histogram=histogram,
         state=NumericState(
-            finite=finite, m2=max(m2, 0.0), sketch=LogLinearState.of(sketch), hll=hll.encode()
+            finite=finite,
+            m2=max(m2, 0.0) if m2 is not None and mean is not None else None,
+            sketch=LogLinearState.of(sketch),
+            hll=hll.encode(),
         ),
     )
 
@@ -725,14 +732,16 @@ def _merge_column(
         for c in cols:
             nb = c.state.finite
             if nb:
-                mb = float(c.mean)
+                # a mean or m2 that overflowed is null: it stays unknown (nan) in the whole
+                mb = math.nan if c.mean is None else float(c.mean)
+                m2b = math.nan if c.state.m2 is None else c.state.m2
                 if n == 0:
-                    n, mean, m2 = nb, mb, c.state.m2
+                    n, mean, m2 = nb, mb, m2b
                 else:
                     total = n + nb
                     delta = mb - mean
                     mean = mean + delta * nb / total
-                    m2 = m2 + c.state.m2 + delta * delta * n * nb / total
+                    m2 = m2 + m2b + delta * delta * n * nb / total
                     n = total
                 lo = c.min if lo is None else min(lo, c.min)
                 hi = c.max if hi is None else max(hi, c.max)

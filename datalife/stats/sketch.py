@@ -83,7 +83,7 @@ def loglinear_keys(values: npt.ArrayLike, sub_buckets: int = INITIAL_SUB_BUCKETS
 
     Examples:
         >>> loglinear_keys([0.0, 1.0, -1.0, 1.5], sub_buckets=4).tolist()
-        [0, 4404, -4404, 4406]
+        [0, 4400, -4400, 4402]
     """
     x = np.asarray(values, dtype=np.float64)
     mant, exp = np.frexp(np.abs(x))  # |x| = mant * 2**exp, 0.5 <= mant < 1
@@ -191,7 +191,10 @@ class LogLinearSketch:
         octave, sub = np.divmod(mag, self.sub_buckets)
         e = (octave - EXP_OFFSET).astype(np.int64)
         lo = np.ldexp(1.0 + sub / self.sub_buckets, e)
-        hi = np.ldexp(1.0 + (sub + 1) / self.sub_buckets, e)
+        with np.errstate(over="ignore"):  # the top bucket of the doubles ends past the largest one
+            hi = np.minimum(
+                np.ldexp(1.0 + (sub + 1) / self.sub_buckets, e), np.finfo(np.float64).max
+            )
         neg = self.keys < 0
         lo, hi = np.where(neg, -hi, lo), np.where(neg, -lo, hi)
         zero = self.keys == 0

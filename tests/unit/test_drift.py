@@ -1,0 +1,293 @@
+"""``datalife.drift`` and ``datalife.skew``: numbers, thresholds, environments, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chi2_contingency, ks_2samp
+from scipy.stats import wasserstein_distance as scipy_wasserstein
+
+import datalife
+from datalife.drift import DEFAULT_THRESHOLDS, METRICS, DriftDetected, DriftReport, drift, skew
+from datalife.errors import DriftInputError
+from datalife.schemas.model import ColumnThresholds, ComparatorConfig, Environment, SchemaMeta
+from datalife.stats import save_profile, stats
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def frames(seed: int = 0, n: int = 2000, shift: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame(
+        {
+            "x": np.round(rng.normal(10, 2, n), 3),
+            "c": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "x": np.round(rng.normal(10 + shift, 2, n), 3),
+            "c": rng.choice(["a", "b", "c", "d"], n, p=[0.3, 0.3, 0.3, 0.1]),
+        }
+    )
+    return base, cur
+
+
+def json_strict(report: DriftReport) -> dict[str, Any]:
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    out: dict[str, Any] = json.loads(text)
+    return out
+
+
+def test_datalife_drift_is_callable() -> None:
+    base, cur = frames()
+    fn: Any = datalife.drift
+    assert isinstance(fn(base, cur), DriftReport)
+
+
+def test_numeric_metrics_from_raw_data_equal_scipy() -> None:
+    base, cur = frames(shift=0.5)
+    col = drift(base, cur)["x"]
+    a, b = base["x"].to_numpy(), cur["x"].to_numpy()
+    assert col.exact
+    assert col.metrics["ks_stat"] == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
+    assert col.metrics["ks_pvalue"] == pytest.approx(
+        ks_2samp(a, b, method="asymp").pvalue, abs=1e-9
+    )
+    assert col.metrics["wasserstein_norm"] == pytest.approx(
+        scipy_wasserstein(a, b) / np.std(a), rel=1e-9
+    )
+    edges = np.unique(np.quantile(a, np.arange(1, 10) / 10, method="inverted_cdf"))
+    p = np.bincount(np.searchsorted(edges, a, side="left"), minlength=edges.size + 1) / a.size
+    q = np.bincount(np.searchsorted(edges, b, side="left"), minlength=edges.size + 1) / b.size
+    p, q = np.where(p == 0, 1e-4, p), np.where(q == 0, 1e-4, q)
+    assert col.metrics["psi"] == pytest.approx(float(np.sum((q - p) * np.log(q / p))), rel=1e-9)
+    lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
+    ha = np.histogram(a, bins=20, range=(lo, hi))[0]
+    hb = np.histogram(b, bins=20, range=(lo, hi))[0]
+    assert col.metrics["jsd_log2"] == pytest.approx(jensenshannon(ha, hb, base=2) ** 2, abs=1e-9)
+    assert (col.n_baseline, col.n_current) == (2000, 2000)
+    assert col.drifted
+    assert col.method == "wasserstein_norm"
+
+
+def test_categorical_metrics_equal_hand_and_scipy() -> None:
+    base, cur = frames()
+    col = drift(base, cur)["c"]
+    vb = base["c"].value_counts().reindex(["a", "b", "c", "d"], fill_value=0).to_numpy()
+    vc = cur["c"].value_counts().reindex(["a", "b", "c", "d"], fill_value=0).to_numpy()
+    p, q = vb / vb.sum(), vc / vc.sum()
+    assert col.metrics["linf"] == pytest.approx(float(np.max(np.abs(p - q))), abs=1e-15)
+    assert col.worst is not None
+    assert col.worst["value"] == "a"
+    assert col.metrics["jsd_log2"] == pytest.approx(jensenshannon(vb, vc, base=2) ** 2, abs=1e-9)
+    ref = chi2_contingency(np.array([vb, vc]), correction=False)
+    assert col.metrics["chi2_pvalue"] == pytest.approx(ref.pvalue, abs=1e-9)
+    assert col.drifted
+    assert col.method == "linf"
+    for metric in ("ks_stat", "wasserstein_norm"):
+        assert col.metrics[metric] is None
+        assert "numeric" in col.notes[metric]
+
+
+def test_from_saved_profiles_needs_no_data_and_agrees(tmp_path: Path) -> None:
+    base, cur = frames(shift=0.5)
+    raw = drift(base, cur)
+    pb = stats(base).save(tmp_path / "b.json")
+    pc = stats(cur).save(tmp_path / "c.json")
+    saved = drift(pb, pc)
+    assert saved.baseline.from_profile
+    assert saved.current.from_profile
+    for name in ("x", "c"):
+        r, s = raw[name], saved[name]
+        for metric in METRICS:
+            if r.metrics[metric] is None:
+                assert s.metrics[metric] is None
+            else:
+                # three-decimal data: every bucket holds one value, so profiles are exact here
+                assert s.metrics[metric] == pytest.approx(r.metrics[metric], rel=1e-9, abs=1e-12)
+        assert s.status == r.status
+    assert not saved["x"].exact
+    assert saved["x"].resolution is not None
+    assert saved["c"].exact
+
+
+def test_profile_approximation_of_continuous_data_is_close() -> None:
+    rng = np.random.default_rng(3)
+    base = pd.DataFrame({"x": rng.lognormal(0, 1, 20_000)})
+    cur = pd.DataFrame({"x": rng.lognormal(0.1, 1, 20_000)})
+    raw = drift(base, cur)["x"]
+    approx = drift(stats(base), stats(cur))["x"]
+    for metric in ("ks_stat", "wasserstein_norm", "psi", "jsd_log2"):
+        assert approx.metrics[metric] == pytest.approx(raw.metrics[metric], rel=0.02, abs=0.002)
+
+
+def test_large_samples_trivial_shift_significant_but_not_drift() -> None:
+    rng = np.random.default_rng(5)
+    n = 300_000
+    base = pd.DataFrame({"x": rng.normal(0, 1, n)})
+    cur = pd.DataFrame({"x": rng.normal(0.02, 1, n)})
+    col = drift(base, cur)["x"]
+    assert col.metrics["ks_pvalue"] is not None
+    assert col.metrics["ks_pvalue"] < 0.001
+    assert col.metrics["wasserstein_norm"] is not None
+    assert col.metrics["wasserstein_norm"] < 0.05
+    assert not col.drifted
+
+
+def test_small_samples_noise_is_not_an_alarm_unless_asked() -> None:
+    rng = np.random.default_rng(11)
+    base = pd.DataFrame({"x": rng.normal(0, 1, 25)})
+    cur = pd.DataFrame({"x": rng.normal(0, 1, 25)})
+    guarded = drift(base, cur)["x"]
+    plain = drift(base, cur, significance=None)["x"]
+    assert plain.breaches
+    assert plain.drifted
+    assert not guarded.drifted
+    assert guarded.within_noise == plain.breaches
+    assert "sampling noise" in guarded.notes["verdict"]
+
+
+def test_thresholds_from_schema_metadata() -> None:
+    base, cur = frames(shift=0.5)
+    meta = SchemaMeta(
+        name="demo",
+        version=2,
+        drift=ComparatorConfig(
+            default=ColumnThresholds(wasserstein_norm=5.0, psi=5.0),
+            columns={"c": ColumnThresholds(linf=0.5), "x": ColumnThresholds(ks_stat=0.01)},
+        ),
+    )
+    report = drift(base, cur, meta)
+    assert report.schema == "demo@2"
+    x, c = report["x"], report["c"]
+    assert x.thresholds == {"wasserstein_norm": 5.0, "psi": 5.0, "ks_stat": 0.01}
+    assert x.drifted
+    assert x.method == "ks_stat"
+    assert c.thresholds["linf"] == 0.5
+    assert not c.drifted
+    assert report.drifted_columns == ["x"]
+    assert DEFAULT_THRESHOLDS["numeric"] == {"wasserstein_norm": 0.1, "psi": 0.2}
+
+
+def test_skew_skips_columns_absent_at_serving_and_uses_skew_thresholds() -> None:
+    base, cur = frames(shift=0.5)
+    base["label"] = 1
+    meta = SchemaMeta(
+        name="demo",
+        version=1,
+        environments={"serving": Environment(absent=["label"])},
+        skew=ComparatorConfig(columns={"x": ColumnThresholds(wasserstein_norm=10.0, psi=10.0)}),
+    )
+    report = skew(base, cur, meta)
+    assert report.comparison == "skew"
+    assert report["label"].status == "skipped"
+    assert not report["label"].drifted
+    assert not report["x"].drifted
+    assert report.drifted_columns == ["c"]
+    plain = drift(base, cur)
+    assert plain["label"].status == "removed"
+
+
+def test_bad_inputs_are_reported_not_raised() -> None:
+    base = pd.DataFrame(
+        {
+            "gone": [1, 2, 3],
+            "nulls": [None, None, None],
+            "const": [5.0, 5.0, 5.0],
+            "typed": [1.0, 2.0, 3.0],
+            "when": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        }
+    ).astype({"nulls": "float64"})
+    cur = pd.DataFrame(
+        {
+            "new": ["x"],
+            "nulls": [1.0],
+            "const": [6.0],
+            "typed": ["one"],
+            "when": pd.to_datetime(["2025-01-01"]),
+        }
+    )
+    report = drift(base, cur)
+    data = json_strict(report)
+    status = {c["column"]: c["status"] for c in data["columns"]}
+    assert status == {
+        "gone": "removed",
+        "nulls": "not_computable",
+        "const": "drift",
+        "typed": "not_computable",
+        "when": "not_compared",
+        "new": "added",
+    }
+    assert "all missing" in report["nulls"].reason  # type: ignore[operator]
+    assert "type changed" in report["typed"].reason  # type: ignore[operator]
+    const = report["const"]
+    assert const.metrics["wasserstein_norm"] is None
+    assert "std 0" in const.notes["wasserstein_norm"]
+    assert const.metrics["ks_stat"] == 1.0
+    assert data["columns_added"] == ["new"]
+    assert data["columns_removed"] == ["gone"]
+    for col in data["columns"]:
+        for metric in METRICS:
+            assert metric in col
+        assert "n_baseline" in col
+        assert "n_current" in col
+
+
+def test_one_row_each_side() -> None:
+    report = drift(pd.DataFrame({"x": [1.0], "c": ["a"]}), pd.DataFrame({"x": [1.0], "c": ["a"]}))
+    assert not report.drifted
+    assert report["c"].metrics["chi2_pvalue"] is None
+    assert report["x"].metrics["ks_stat"] == 0.0
+    json_strict(report)
+
+
+def test_raise_for_drift_and_summary() -> None:
+    base, cur = frames(shift=0.5)
+    report = drift(base, cur)
+    assert report.summary().startswith("drift in 2 of 2")
+    with pytest.raises(DriftDetected) as info:
+        report.raise_for_drift()
+    assert info.value.exit_code == 1
+    assert any("column 'x'" in d for d in info.value.details)
+
+
+def test_bad_schema_argument() -> None:
+    base, cur = frames()
+    with pytest.raises(DriftInputError, match="cannot read drift thresholds"):
+        drift(base, cur, schema=42)
+
+
+def test_dataset_versions_and_saved_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalife.config import Workspace
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    shutil.copy(REPO / "datalife.toml", root / "datalife.toml")
+    (root / "sample_data").mkdir()
+    shutil.copy(REPO / "sample_data" / "2007.csv", root / "sample_data" / "2007.csv")
+    monkeypatch.chdir(root)
+    ws = Workspace.find()
+    old = stats(ws.dataset_files("penguins"), dataset="penguins", workspace=ws)
+    assert old.source.dataset_version is not None
+    save_profile(old, ws)
+    shutil.copy(REPO / "sample_data" / "2009.csv", root / "sample_data" / "2009.csv")
+    report = drift(f"penguins@{old.source.dataset_version[:10]}", "penguins", workspace=ws)
+    assert report.baseline.from_profile
+    assert not report.current.from_profile
+    assert report.baseline.rows == 110
+    assert report.current.rows == 230
+    assert report["year"].drifted
+    with pytest.raises(DriftInputError, match="no version"):
+        drift("penguins@ffff", "penguins", workspace=ws)
+    with pytest.raises(DriftInputError, match="did you mean"):
+        drift("penguin", "penguins", workspace=ws)

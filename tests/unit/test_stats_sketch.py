@@ -1,0 +1,176 @@
+"""The mergeable summaries behind profiles: buckets, time grid, HyperLogLog, value tables."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from datalife.stats.engine import _hll_exprs, _loglinear_key
+from datalife.stats.sketch import (
+    INITIAL_SUB_BUCKETS,
+    HyperLogLog,
+    LogLinearSketch,
+    TimeGrid,
+    ValueTable,
+    grid_shift_for,
+    loglinear_keys,
+    shortest_decimals,
+)
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(st.lists(finite, min_size=1, max_size=50))
+def test_sql_bucket_keys_equal_the_python_ones(values: list[float]) -> None:
+    con = duckdb.connect()
+    key = _loglinear_key("x", INITIAL_SUB_BUCKETS)
+    got = [
+        r[0]
+        for r in con.execute(
+            f"SELECT {key} FROM (SELECT unnest(?::DOUBLE[]) AS x)", [values]
+        ).fetchall()
+    ]
+    assert got == loglinear_keys(values).tolist()
+
+
+@given(finite.filter(lambda x: x != 0))
+def test_a_value_lies_within_its_bucket(x: float) -> None:
+    sketch = LogLinearSketch.from_counts(loglinear_keys([x]), [1])
+    lo, hi = sketch.bounds()
+    assert lo[0] <= x <= hi[0]  # half-open, except at the largest doubles
+    assert (hi[0] - lo[0]) <= abs(x) / INITIAL_SUB_BUCKETS * (1 + 1e-12)
+
+
+def test_powers_of_two_and_their_neighbours_get_exact_exponents() -> None:
+    xs = [2.0**52 - 1, 2.0**52, 8.0, math.nextafter(8.0, 0), 5e-324, 1.7976931348623157e308]
+    con = duckdb.connect()
+    key = _loglinear_key("x", INITIAL_SUB_BUCKETS)
+    got = [
+        r[0]
+        for r in con.execute(
+            f"SELECT {key} FROM (SELECT unnest(?::DOUBLE[]) AS x)", [xs]
+        ).fetchall()
+    ]
+    assert got == loglinear_keys(xs).tolist()
+
+
+@given(st.lists(finite, min_size=1, max_size=300), st.lists(finite, max_size=300))
+def test_merge_of_sketches_equals_sketch_of_union(a: list[float], b: list[float]) -> None:
+    cap = 16
+    sa = LogLinearSketch.from_values(a, max_buckets=cap)
+    sb = LogLinearSketch.from_values(b, max_buckets=cap)
+    whole = LogLinearSketch.from_values(a + b, max_buckets=cap)
+    merged = sa.merge(sb)
+    assert merged.sub_buckets == whole.sub_buckets
+    assert merged.keys.tolist() == whole.keys.tolist()
+    assert merged.counts.tolist() == whole.counts.tolist()
+    assert merged.keys.size <= cap or merged.sub_buckets == 1
+
+
+def test_integers_keep_their_own_bucket_and_value() -> None:
+    s = LogLinearSketch.from_values([2007, 2008, 2008, 2009, -3, 0])
+    assert s.points(-3, 2009).tolist() == [-3.0, 0.0, 2007.0, 2008.0, 2009.0]
+    assert s.counts.tolist() == [1, 1, 1, 2, 1]
+
+
+def test_quantiles_follow_the_inverted_cdf_to_bucket_resolution() -> None:
+    rng = np.random.default_rng(7)
+    x = np.round(rng.lognormal(3, 1, 5000), 2)
+    s = LogLinearSketch.from_values(x.tolist())
+    for q in (0.01, 0.25, 0.5, 0.9, 0.99):
+        exact = float(np.quantile(x, q, method="inverted_cdf"))
+        assert s.quantile(q, float(x.min()), float(x.max())) == pytest.approx(
+            exact, rel=2 / s.sub_buckets
+        )
+
+
+def test_shortest_decimal_in_a_bucket() -> None:
+    lo = np.array([35.69921875, 2007.0, 0.0999, 1234.5])
+    hi = np.array([35.701171875, 2007.0625, 0.1001, 1300.0])
+    assert shortest_decimals(lo, hi).tolist() == [35.7, 2007.0, 0.1, 1240.0]
+
+
+def test_time_grid_shift_and_merge_match_the_whole() -> None:
+    assert grid_shift_for(0, 10, 4) == 2
+    assert grid_shift_for(5, 5, 1) == 0
+    a = np.array([0, 100, 5_000], dtype=np.int64)
+    b = np.array([-2_000, 7], dtype=np.int64)
+
+    def grid(x: np.ndarray, cap: int) -> TimeGrid:
+        j = grid_shift_for(int(x.min()), int(x.max()), cap)
+        return TimeGrid.from_counts(j, x >> j, np.ones_like(x), cap)
+
+    whole = grid(np.concatenate([a, b]), 8)
+    merged = grid(a, 8).merge(grid(b, 8), -2_000, 5_000)
+    assert merged.shift == whole.shift
+    assert merged.keys.tolist() == whole.keys.tolist()
+    assert merged.counts.tolist() == whole.counts.tolist()
+
+
+def _registers(values: list[str]) -> HyperLogLog:
+    con = duckdb.connect()
+    reg, rank = _hll_exprs("hash(v)")
+    rows = con.execute(
+        f"SELECT {reg} AS r, max({rank}) FROM (SELECT unnest(?::VARCHAR[]) AS v) GROUP BY r",
+        [values],
+    ).fetchall()
+    return HyperLogLog.from_pairs([r[0] for r in rows], [r[1] for r in rows])
+
+
+@pytest.mark.parametrize("n", [1, 10, 1000, 50_000])
+def test_hyperloglog_estimates_within_its_error(n: int) -> None:
+    est = _registers([f"v{i}" for i in range(n)]).estimate()
+    assert abs(est - n) <= max(1, 4 * 0.0163 * n)
+
+
+def test_hyperloglog_merge_is_the_union_and_survives_encoding() -> None:
+    a = _registers([f"v{i}" for i in range(3000)])
+    b = _registers([f"v{i}" for i in range(2000, 6000)])
+    union = _registers([f"v{i}" for i in range(6000)])
+    merged = a.merge(b)
+    assert merged.registers.tolist() == union.registers.tolist()
+    assert HyperLogLog.decode(merged.encode()).registers.tolist() == merged.registers.tolist()
+    with pytest.raises(ValueError):
+        HyperLogLog.decode(merged.encode(), precision=10)
+
+
+def test_value_table_merge_complete_is_exact() -> None:
+    a = ValueTable.from_counts({"x": 3, "y": 1}, 10)
+    b = ValueTable.from_counts({"y": 4, "z": 2}, 10)
+    m = a.merge(b, 10)
+    assert m.items == (("y", 5), ("x", 3), ("z", 2))
+    assert m.complete
+    assert m.count_error == 0
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from("abcdefghij"), min_size=1, max_size=40), min_size=2, max_size=5
+    ),
+    st.integers(min_value=1, max_value=6),
+)
+def test_value_table_merge_keeps_its_stated_bounds(parts: list[list[str]], cap: int) -> None:
+    def counts(values: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for v in values:
+            out[v] = out.get(v, 0) + 1
+        return out
+
+    merged = ValueTable.from_counts(counts(parts[0]), cap)
+    for part in parts[1:]:
+        merged = merged.merge(ValueTable.from_counts(counts(part), cap), cap)
+    truth = counts([v for p in parts for v in p])
+    listed = dict(merged.items)
+    assert len(listed) <= cap
+    for value, n in listed.items():
+        assert n <= truth[value] <= n + merged.count_error
+    for value, n in truth.items():
+        if value not in listed:
+            assert n <= merged.unlisted_max
+    if merged.complete:
+        assert listed == truth
