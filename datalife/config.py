@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from datalife.errors import ConfigError, WorkspaceNotFound
 
@@ -79,6 +79,47 @@ class DatasetConfig(_Model):
         return value
 
 
+class TransformsConfig(_Model):
+    """Where transforms are defined: modules importable from the workspace root."""
+
+    modules: list[str] = Field(default_factory=list)
+
+
+class StepConfig(_Model):
+    """One pipeline step: a registered transform, with parameters for parametrised ones."""
+
+    transform: str = Field(description="a registered transform name, or name@version")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SplitConfig(_Model):
+    """How the pipeline splits rows into train/dev/test."""
+
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    stratify: list[str] = Field(default_factory=list)
+    group: str | None = None
+    key: str | None = None
+    seed: int = 0
+    rebalance: str | None = None
+
+
+class PipelineConfig(_Model):
+    """``[pipeline]``: raw dataset -> validate -> transforms -> split -> fit -> apply -> validate -> write."""
+
+    dataset: str
+    output: str = "splits"
+    output_schema: str | None = None
+    steps: list[StepConfig] = Field(default_factory=list)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+
+    @field_validator("output")
+    @classmethod
+    def _relative_output(cls, value: str) -> str:
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError(f"{value!r}: the output folder must be inside the workspace")
+        return value
+
+
 class WorkspaceConfig(_Model):
     """The whole of ``datalife.toml``."""
 
@@ -86,6 +127,17 @@ class WorkspaceConfig(_Model):
     compatibility: Compatibility = Compatibility.BACKWARD
     check_modules: list[str] = Field(default_factory=list)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
+    transforms: TransformsConfig = Field(default_factory=TransformsConfig)
+    pipeline: PipelineConfig | None = None
+
+    @model_validator(mode="after")
+    def _pipeline_dataset_exists(self) -> WorkspaceConfig:
+        if self.pipeline is not None and self.pipeline.dataset not in self.datasets:
+            known = ", ".join(sorted(self.datasets)) or "none"
+            raise ValueError(
+                f"pipeline.dataset {self.pipeline.dataset!r} is not a declared dataset (datasets: {known})"
+            )
+        return self
 
     @field_validator("format_version")
     @classmethod
@@ -130,6 +182,14 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     parts = list(loc[:-1])
     if parts and parts[0] == "datasets":
         model = DatasetConfig
+    elif parts and parts[0] == "pipeline":
+        model = PipelineConfig
+        if len(parts) > 1 and parts[1] == "split":
+            model = SplitConfig
+        elif len(parts) > 1 and parts[1] == "steps":
+            model = StepConfig
+    elif parts and parts[0] == "transforms":
+        model = TransformsConfig
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 

@@ -110,7 +110,7 @@ def validate(
             "no schema given",
             hint="pass a schema reference such as 'penguins@2' or a pandera schema.",
         )
-    pa_schema, ref, sv = resolve_schema(schema, workspace)
+    pa_schema, ref, _ = resolve_schema(schema, workspace)
     module = type(data).__module__.split(".")[0]
     if module == "pandas" and engine in ("auto", "pandas"):
         from datalife.validation.pandas_engine import run_pandas_validation
@@ -125,8 +125,7 @@ def validate(
             f"cannot validate a {type(data).__name__}",
             hint="pass a pandas or polars DataFrame, a polars LazyFrame, or file paths.",
         )
-    if record:
-        _record(report, [], sv, workspace, data)
+    _record(report, workspace, data, record)
     return report
 
 
@@ -186,7 +185,7 @@ def validate_files(
     sources = resolve_sources(paths)
     if schema is None:
         schema = _schema_for_paths(ws, [s.path for s in sources])
-    pa_schema, ref, sv = resolve_schema(schema, ws if ws is not None else workspace)
+    pa_schema, ref, _ = resolve_schema(schema, ws if ws is not None else workspace)
     display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
     hashes = [hash_file(s.path) for s in sources]
     if engine == "pandas":
@@ -214,8 +213,7 @@ def validate_files(
     )
     if rows == 0:
         report.notes.append("no data rows: only the header was checked")
-    if record:
-        _record(report, [s.path for s in sources], sv, ws, None)
+    _record(report, ws if ws is not None else workspace, None, record)
     return report
 
 
@@ -262,50 +260,33 @@ def _schema_for_paths(ws: Workspace | None, paths: Sequence[Path]) -> str:
     return chosen.pop()
 
 
-def _record(
-    report: ValidationReport,
-    paths: Sequence[Path],
-    sv: SchemaVersion | None,
-    workspace: Any,
-    frame: Any,
-) -> None:
-    """Append this validation to the lineage log (when the lineage module is available)."""
-    try:
-        from datalife import lineage
-    except ImportError:  # pragma: no cover - lineage not installed
-        return
+def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool) -> None:
+    """Record this validation: into the caller's open lineage run, or (``record``) a run of its own.
+
+    A validation that fails is recorded as a FAIL event of its own run; the report says why.
+    """
+    from datalife import lineage
     from datalife.errors import ValidationFailed
 
-    ws = _workspace_or_none(workspace)
     data = report.to_dict()
-    with contextlib.suppress(ValidationFailed):  # recorded as a FAIL event; the report says why
-        _record_run(lineage, ws, report, data, paths, frame)
-
-
-def _record_run(
-    lineage: Any,
-    ws: Any,
-    report: ValidationReport,
-    data: dict[str, Any],
-    paths: Sequence[Path],
-    frame: Any,
-) -> None:
-    with lineage.run("validate", workspace=ws, record=True) as run:
-        if paths:
-            for p, src in zip(paths, report.sources, strict=True):
-                run.input(
-                    p,
-                    rows=src.get("rows"),
-                    schema_ref=report.schema,
-                    validation=data,
-                    content_hash=src.get("content_hash"),
-                )
-        elif frame is not None:
-            run.input(frame, rows=report.rows, schema_ref=report.schema, validation=data)
+    current = lineage.current_run()
+    if current is not None:
+        _add_to_run(current, report, data, frame)
+        return
+    if not record:
+        return
+    ws = _workspace_or_none(workspace)
+    with contextlib.suppress(ValidationFailed), lineage.run("validate", workspace=ws) as run:
+        _add_to_run(run, report, data, frame)
         if not report.valid:
-            from datalife.errors import ValidationFailed
-
             raise ValidationFailed(report)
+
+
+def _add_to_run(run: Any, report: ValidationReport, data: dict[str, Any], frame: Any) -> None:
+    if report.sources:
+        run.validated(data)
+    elif frame is not None:
+        run.input(frame, rows=report.rows, schema_ref=report.schema, validation=data)
 
 
 def validates(

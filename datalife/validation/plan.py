@@ -86,7 +86,10 @@ def describe_failure(check: str, detail: str, column: str | None, obj: Any = Non
         return "duplicate values where values must be unique"
     if check in ("dtype", "coerce_dtype"):
         want = detail.split("'")[1] if "'" in detail else detail
-        return f"values that are not valid {want}"
+        return (
+            f"values that do not parse as {want} (missing-value tokens such as 'NA' and 'n/a' "
+            "are read as missing, not as errors)"
+        )
     if check == "isin":
         allowed = list(stats.get("allowed_values", []))
         shown = ", ".join(repr(a) for a in allowed[:10])
