@@ -25,6 +25,10 @@ HASH_LEN = 12
 _HASH_LEN = HASH_LEN
 _LOCAL_NS = "datalife://"
 _NAME_TYPE = itemgetter("name", "type")
+# networkx copies each edge's attributes into a dict of its own: share the templates
+_ATTRS: dict[str, dict[str, Any]] = {
+    t: {"type": t} for t in ("consumed", "produced", "executed", "ran", "part_of", "parent")
+}
 
 
 @dataclass(slots=True)
@@ -243,7 +247,7 @@ class _Builder:
 
         for member_of, members in self.members.items():
             for m in members:
-                edges.append((m, member_of, "part_of", {"type": "part_of"}))
+                edges.append((m, member_of, "part_of", _ATTRS["part_of"]))
 
         for rid, st in self.runs.items():
             rnode = f"run:{rid}"
@@ -275,14 +279,14 @@ class _Builder:
             jnode = f"job:{st.job}"
             if jnode not in extra_nodes:
                 extra_nodes[jnode] = {"kind": "job", "name": st.job, "label": st.job}
-            edges.append((jnode, rnode, "executed", {"type": "executed"}))
+            edges.append((jnode, rnode, "executed", _ATTRS["executed"]))
             info: dict[str, Any] = {}
             if st.params is not None:
                 info["parameters"] = st.params
             if st.parent:
                 info["parent"] = f"run:{st.parent}"
                 if st.parent in self.runs:
-                    edges.append((f"run:{st.parent}", rnode, "parent", {"type": "parent"}))
+                    edges.append((f"run:{st.parent}", rnode, "parent", _ATTRS["parent"]))
             if st.code:
                 info["code"] = []
             for name, fp, version in st.code:
@@ -297,18 +301,18 @@ class _Builder:
                     if version is not None:
                         tattrs["code_version"] = str(version)
                     extra_nodes[tnode] = tattrs
-                edges.append((tnode, rnode, "ran", {"type": "ran"}))
+                edges.append((tnode, rnode, "ran", _ATTRS["ran"]))
                 info["code"].append(tnode)
             if info:
                 run_info[rnode] = info
             t = st.end or st.start
             input_names: dict[str, str] = {}
             for ref in st.inputs.values():
-                edges.append((ref.node, rnode, "consumed", {"type": "consumed"}))
+                edges.append((ref.node, rnode, "consumed", _ATTRS["consumed"]))
                 input_names.setdefault(ref.name, ref.node)
                 self._validation_edge(ref, rid, t, edges, extra_nodes)
             for ref in st.outputs.values():
-                edges.append((rnode, ref.node, "produced", {"type": "produced"}))
+                edges.append((rnode, ref.node, "produced", _ATTRS["produced"]))
                 self._validation_edge(ref, rid, t, edges, extra_nodes)
                 if ref.columns:
                     columns[ref.node] = {
