@@ -271,6 +271,34 @@ class FileSource:
         )
         self._run(lambda: self.con.execute(sql).fetchall())
 
+    def copy_partitioned(
+        self, plan_table: pa.Table, targets: dict[int, Path], metadata: str
+    ) -> None:
+        """Write every split in one pass (``COPY ... PARTITION_BY``), then move the files.
+
+        DuckDB writes ``<tmpdir>/parts/__split=<j>/data_0.parquet``; each is renamed to
+        ``targets[j]`` (a temporary file in the same directory, committed by the caller).
+        """
+        import shutil
+
+        self.con.register("__datalife_plan", plan_table)
+        parent = next(iter(targets.values())).parent
+        tmpdir = Path(tempfile.mkdtemp(prefix=".datalife-split.", dir=parent))
+        try:
+            sql = (
+                f"COPY (SELECT * FROM {self.scan_sql()} POSITIONAL JOIN __datalife_plan) "
+                f"TO {_sql_str(str(tmpdir / 'parts'))} (FORMAT parquet, PARTITION_BY (__split), "
+                f"WRITE_PARTITION_COLUMNS false, KV_METADATA {{datalife: {_sql_str(metadata)}}})"
+            )
+            self._run(lambda: self.con.execute(sql).fetchall())
+            for j, target in targets.items():
+                written = sorted((tmpdir / "parts" / f"__split={j}").glob("*.parquet"))
+                if len(written) != 1:  # pragma: no cover - DuckDB writes one file per partition
+                    raise OSError(f"expected one file for split {j}, DuckDB wrote {len(written)}")
+                written[0].replace(target)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
     def read_split(
         self, plan_table: pa.Table, split: int, *, weight: str | None = None
     ) -> pa.Table:

@@ -202,20 +202,23 @@ def _write_files(
     counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
+    meta = _dumps(
+        provenance(
+            plan.report.params,
+            counts,
+            inputs=inputs,
+            dataset_versions=versions,
+            supplied=supplied,
+        )
+    )
     try:
         with temp_paths(out_dir, list(finals)) as temps:
-            for j, name in enumerate(SPLITS):
-                meta = _dumps(
-                    provenance(
-                        plan.report.params,
-                        name,
-                        counts[name],
-                        inputs=inputs,
-                        dataset_versions=versions,
-                        supplied=supplied,
-                    )
-                )
-                source.copy_split(table, j, temps[name], meta, weight=plan.weight_column)
+            if plan.reps is None and plan.weights is None:
+                # one pass over the input, DuckDB writing the three files in parallel
+                source.copy_partitioned(table, {j: temps[n] for j, n in enumerate(SPLITS)}, meta)
+            else:  # a rebalanced train differs in rows or columns: one pass per split
+                for j, name in enumerate(SPLITS):
+                    source.copy_split(table, j, temps[name], meta, weight=plan.weight_column)
             temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
             commit({temps[k]: finals[k] for k in finals})
     except OSError as exc:

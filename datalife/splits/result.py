@@ -50,28 +50,29 @@ CALLER_KEYS = ("dataset_versions", "schema", "run_id", "transforms", "extra")
 
 def provenance(
     params: SplitParams,
-    split: str,
-    rows: int,
+    rows: Mapping[str, int],
     *,
     inputs: Sequence[Mapping[str, str]] = (),
     dataset_versions: Sequence[str] = (),
     supplied: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The provenance stored in one output file.
+    """The provenance stored in the output files (the same document in all three).
+
+    A file's split is its name; ``splits`` lists the three files and their rows.
 
     Args:
         params: the split parameters.
-        split: "train", "dev" or "test".
-        rows: rows in this file.
+        rows: rows written per split (train counted after rebalancing).
         inputs: the input files (``path`` and ``blake3`` content hash), if any.
         dataset_versions: the input dataset version id(s).
         supplied: caller-supplied values: ``schema`` (``name@version``), ``run_id``,
             ``dataset_versions`` (overrides the computed ones), ``transforms`` and ``extra``.
 
     Examples:
-        >>> p = provenance(SplitParams.build(), "dev", 10, dataset_versions=["abc"])
-        >>> p["split"], p["parameters"]["ratios"], p["schema"], p["run_id"]
-        ('dev', [0.8, 0.1, 0.1], None, None)
+        >>> rows = {"train": 8, "dev": 1, "test": 1}
+        >>> p = provenance(SplitParams.build(), rows, dataset_versions=["abc"])
+        >>> p["splits"]["dev"], p["parameters"]["ratios"], p["schema"], p["run_id"]
+        ({'file': 'dev.parquet', 'rows': 1}, [0.8, 0.1, 0.1], None, None)
     """
     from datalife._version import __version__
 
@@ -88,8 +89,7 @@ def provenance(
     return {
         "format_version": PROVENANCE_FORMAT,
         "kind": "split",
-        "split": split,
-        "rows": int(rows),
+        "splits": {s: {"file": f"{s}.parquet", "rows": int(rows[s])} for s in SPLITS},
         "parameters": params.to_dict(),
         "inputs": [dict(i) for i in inputs],
         "dataset_versions": list(versions),
@@ -246,12 +246,11 @@ def write_splits(
     ):
         versions = [frame_hash(result.source)]
     files: dict[str, Path] = {}
+    rows = {s: len(frames[s]) for s in SPLITS}
+    meta = _dumps(_provenance_for(result, rows, versions, provenance))
     try:
         with ExitStack() as stack:
             for name in SPLITS:
-                meta = _dumps(
-                    _provenance_for(result, name, len(frames[name]), versions, provenance)
-                )
                 table = _frame_to_table(frames[name], meta)
                 target = out / f"{name}.parquet"
                 fh = stack.enter_context(atomic_open(target, "wb"))
@@ -269,14 +268,12 @@ def write_splits(
 
 def _provenance_for(
     result: SplitResult,
-    name: str,
-    rows: int,
+    rows: Mapping[str, int],
     versions: Sequence[str],
     supplied: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     return provenance(
         result.params,
-        name,
         rows,
         inputs=result.inputs,
         dataset_versions=versions,

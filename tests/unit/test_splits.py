@@ -398,7 +398,12 @@ def test_write_splits_provenance_and_atomic_failure(
     assert prov is not None
     assert prov["schema"] == "s@2"
     assert prov["run_id"] == "r1"
-    assert prov["rows"] == 48
+    assert prov["splits"] == {
+        "train": {"file": "train.parquet", "rows": 48},
+        "dev": {"file": "dev.parquet", "rows": 6},
+        "test": {"file": "test.parquet", "rows": 6},
+    }
+    assert read_provenance(written.files["dev"]) == prov
     assert prov["dataset_versions"] == written.dataset_versions
     assert len(written.dataset_versions[0]) == 64
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,8 +112,8 @@ def test_file_outputs_carry_provenance_and_report(parquet: Path, tmp_path: Path)
     )
     prov = read_provenance(out / "dev.parquet")
     assert prov is not None
-    assert prov["split"] == "dev"
-    assert prov["rows"] == result.report.rows["dev"]
+    assert prov["splits"]["dev"] == {"file": "dev.parquet", "rows": result.report.rows["dev"]}
+    assert read_provenance(out / "train.parquet") == prov
     assert prov["schema"] == "toy@3"
     assert prov["run_id"] == "run-1"
     assert prov["extra"] == {"note": "x"}
@@ -124,7 +125,7 @@ def test_file_outputs_carry_provenance_and_report(parquet: Path, tmp_path: Path)
     assert pq.read_metadata(out / "train.parquet").num_rows == result.report.rows["train"]
 
 
-@given(n=st.integers(30, 200), seed=st.integers(0, 2**32), key=st.booleans())
+@given(n=st.integers(200, 400), seed=st.integers(0, 2**32), key=st.booleans())
 def test_file_outputs_are_byte_identical(n: int, seed: int, key: bool) -> None:
     kwargs = {"key": "id"} if key else {"stratify": "label"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,18 +143,28 @@ def test_failure_leaves_previous_outputs_untouched(
     out = tmp_path / "out"
     split(parquet, stratify="label", out=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_partitioned = FileSource.copy_partitioned
+
+    def written_then_full(self: FileSource, *args: Any, **kwargs: Any) -> None:
+        real_partitioned(self, *args, **kwargs)  # the three temporary files are complete
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSource, "copy_partitioned", written_then_full)
+    with pytest.raises(OutputNotWritable, match="No space left"):
+        split(parquet, stratify="label", seed=9, out=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     calls = {"n": 0}
     real = FileSource.copy_split
 
-    def flaky(self: FileSource, *args: object, **kwargs: object) -> None:
+    def flaky(self: FileSource, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
-        real(self, *args, **kwargs)  # type: ignore[arg-type]
+        real(self, *args, **kwargs)
 
     monkeypatch.setattr(FileSource, "copy_split", flaky)
     with pytest.raises(OutputNotWritable, match="No space left"):
-        split(parquet, stratify="label", seed=9, out=out)
+        split(parquet, stratify="label", rebalance="weight", out=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     # a data or config error is found before anything is written
     with pytest.raises(SplitConfigError):
