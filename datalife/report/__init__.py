@@ -96,27 +96,40 @@ def build_report(
     return render_html(collect_report(workspace, dataset, drift=drift).to_dict())
 
 
-def _target(ws: Workspace, out: str | os.PathLike[str] | None, default: Path) -> Path:
+def _target(out: str | os.PathLike[str] | None, default: Path) -> Path:
     from datalife.errors import OutputNotWritable
 
     path = Path(out) if out is not None else default
     if path.is_dir():
         raise OutputNotWritable.from_path(path, "it is a directory; name a file")
-    parent = path.parent if str(path.parent) else Path()
-    if not parent.is_dir():
-        raise OutputNotWritable.from_path(path, f"its folder {parent} does not exist")
     return path
 
 
-def _write(path: Path, text: str) -> int:
-    from datalife.errors import OutputNotWritable
-    from datalife.storage import atomic_write_text
+def _new_file_mode(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual ones (0666 & ~umask)."""
+    import stat
 
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _write(path: Path, text: str) -> int:
+    """Write ``text`` atomically (temporary file, fsync, rename); return the size written."""
+    from datalife.errors import OutputNotWritable
+    from datalife.storage import atomic_open
+
+    data = text.encode("utf-8")
     try:
-        atomic_write_text(path, text)
+        mode = _new_file_mode(path)
+        with atomic_open(path, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)  # mkstemp's 0600 would hide a report meant to be shared
+            fh.write(data)
     except OSError as exc:
         raise OutputNotWritable.from_path(path, exc.strerror or str(exc)) from None
-    return path.stat().st_size
+    return len(data)
 
 
 def write_report(
@@ -130,13 +143,14 @@ def write_report(
 
     Raises:
         WorkspaceNotFound, ConfigError: as :func:`build_report`.
-        OutputNotWritable: ``out`` is a directory, or its folder is missing or read-only.
+        OutputNotWritable: ``out`` is a directory, or cannot be written (its folder is
+            created when missing).
     """
     from datalife.report.collect import resolve_workspace
     from datalife.report.html import render_html
 
     ws = resolve_workspace(workspace)
-    path = _target(ws, out, Path("report.html"))
+    path = _target(out, Path("report.html"))
     data = collect_report(ws, dataset, drift=drift)
     size = _write(path, render_html(data.to_dict()))
     return ReportResult(path, size, "report", data)
@@ -169,7 +183,7 @@ def write_card(
     ws = resolve_workspace(workspace)
     name = dataset or _only_dataset(ws)
     data = collect_report(ws, name, drift=drift)
-    path = _target(ws, out, ws.root / f"{name}.card.md")
+    path = _target(out, ws.root / f"{name}.card.md")
     size = _write(path, render_card(data.to_dict(), _mermaid(data)))
     return ReportResult(path, size, "card", data)
 

@@ -121,8 +121,14 @@ def render_card(data: Mapping[str, Any], mermaid: Sequence[str] | None = None) -
 def _empty(section: Mapping[str, Any]) -> list[str]:
     text = f"_{md(section.get('message', 'nothing to show'))}_"
     if section.get("hint"):
-        text += f" — {md(section['hint']).replace(chr(92) + '`', '`')}"
+        text += f" — {_hint(str(section['hint']))}"
     return [text, ""]
+
+
+def _hint(hint: str) -> str:
+    """A hint whose `backticked` commands become code spans (the rest is escaped)."""
+    parts = hint.split("`")
+    return "".join(md(p) if i % 2 == 0 else _code(p) for i, p in enumerate(parts))
 
 
 def _files(files: Mapping[str, Any]) -> list[str]:
@@ -305,17 +311,20 @@ def _issues(
         if latest.get("valid") is False and not v.get("current"):
             fails = sum(int(f.get("failure_count") or 0) for f in latest.get("failures") or [])
             items.append(
-                f"- earlier version {_code(str(v['version'])[:12])} was invalid under "
-                f"{_code(latest.get('schema', ''))} ({_n(fails)} failing values, "
-                f"last validated {md(str(v.get('last_seen', ''))[:19].replace('T', ' '))})"
+                f"- version {_code(str(v['version'])[:12])} (not the current files) was invalid "
+                f"under {_code(latest.get('schema', ''))}: {_n(fails)} failing values, "
+                f"last validated {md(str(v.get('last_seen', ''))[:19].replace('T', ' '))}"
             )
     if stats.get("status") == "ok":
-        for c in stats.get("columns") or []:
-            if c.get("missing"):
-                items.append(
-                    f"- column {_code(c['name'])} has {_n(c['missing'])} missing values "
-                    f"({(c.get('missing_share') or 0):.1%})"
+        gaps = [c for c in stats.get("columns") or [] if c.get("missing")]
+        if gaps:
+            items.append(
+                "- missing values: "
+                + ", ".join(
+                    f"{_code(c['name'])} {_n(c['missing'])} ({(c.get('missing_share') or 0):.1%})"
+                    for c in gaps
                 )
+            )
     return out + (items or ["None known: the current files pass every check."]) + [""]
 
 

@@ -106,7 +106,7 @@ class ReportData:
         }
 
     def sections(self) -> dict[str, str]:
-        """``{section: status}`` for every section (``ok``, ``empty`` or ``error``)."""
+        """``{section: status}``: ``ok``, ``empty``, ``error`` or ``skipped`` (not asked for)."""
         out: dict[str, str] = {}
         for ds in self.datasets:
             for key in ("validation", "versions", "statistics", "drift"):
@@ -119,7 +119,7 @@ class ReportData:
         """One line per section that is empty or could not be computed."""
         lines = []
         for name, status in self.sections().items():
-            if status == "ok":
+            if status in ("ok", "skipped"):
                 continue
             ds_name, _, key = name.rpartition(".")
             section = (
@@ -254,7 +254,7 @@ def collect_dataset(
         entry["statistics"] = _guarded(lambda: _statistics(ws, name, files, version, held))
     entry["versions"] = _guarded(lambda: _versions(ws, name, log, version))
     if not drift:
-        entry["drift"] = _empty("drift was not computed")
+        entry["drift"] = {"status": "skipped", "message": "drift was not computed", "hint": None}
     else:
         entry["drift"] = _guarded(lambda: _drift(ws, name, files, entry, held.get("profile")))
     return entry
@@ -357,9 +357,14 @@ def _versions(ws: Workspace, name: str, log: _LogView, current: str | None) -> d
         time = str(event.get("eventTime", ""))
         for item, facet in _validation_inputs(event):
             path = str(item.get("name", ""))
-            if not _matches(ws, name, path):
-                continue
             dl = (item.get("facets") or {}).get("datalife_dataset") or {}
+            members = [f for f in dl.get("files") or [] if isinstance(f, dict)]
+            if not (
+                path == name
+                or _matches(ws, name, path)
+                or any(_matches(ws, name, str(f.get("path", ""))) for f in members)
+            ):
+                continue
             key = str(facet.get("datasetVersion") or dl.get("contentHash") or path)
             v = versions.setdefault(
                 key,
@@ -367,11 +372,12 @@ def _versions(ws: Workspace, name: str, log: _LogView, current: str | None) -> d
             )
             v["first_seen"] = min(v["first_seen"], time)
             v["last_seen"] = max(v["last_seen"], time)
-            v["files"][path] = {
-                "path": path,
-                "content_hash": dl.get("contentHash"),
-                "rows": dl.get("rows"),
-            }
+            for f in members or [{"path": path, **dl}]:
+                v["files"][str(f.get("path"))] = {
+                    "path": str(f.get("path")),
+                    "content_hash": f.get("contentHash"),
+                    "rows": f.get("rows"),
+                }
             v["runs"][run] = {
                 "run": run,
                 "time": time,
@@ -499,7 +505,8 @@ def lineage_nodes(ws: Workspace, lg: LineageGraph, dataset: str | None) -> set[s
     starts = [
         n
         for n, attrs in graph.nodes(data=True)
-        if attrs.get("kind") == "dataset" and _matches(ws, dataset, str(attrs.get("name", "")))
+        if attrs.get("kind") == "dataset"
+        and (attrs.get("name") == dataset or _matches(ws, dataset, str(attrs.get("name", ""))))
     ]
     keep: set[str] = set(starts)
     for s in starts:

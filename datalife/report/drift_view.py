@@ -197,9 +197,12 @@ def collect_drift(
                 "comparisons": [],
             }
         basis = "batches"
+        recorded = len(versions)
         note = (
-            f"only {len(chain)} dataset version known, so consecutive batch files of the "
-            "current version are compared instead"
+            f"{recorded} dataset version{'s' if recorded != 1 else ''} recorded, but only "
+            f"{len(chain)} with a statistics profile, so consecutive batch files of the "
+            f"current version are compared instead (`datalife stats {name} --save` keeps a "
+            "profile of each version for later comparisons)"
         )
         chosen = sorted(files)[-(MAX_COMPARISONS + 1) :]
         chain = [

@@ -36,15 +36,9 @@ TABLE_ROWS = 25
 #: Column charts shown before the rest are folded.
 CHART_CARDS = 12
 #: Drift metrics shown as table columns, in this order, when the drift report has them.
-DRIFT_METRICS = (
-    "linf",
-    "jsd_log2",
-    "psi",
-    "wasserstein_norm",
-    "ks_stat",
-    "ks_pvalue",
-    "chi2_pvalue",
-)
+DRIFT_METRICS = ("linf", "jsd_log2", "psi", "wasserstein_norm", "ks_stat")
+#: p-values, shown in one column with the test they come from.
+PVALUES = (("ks_pvalue", "KS"), ("chi2_pvalue", "χ²"))
 
 CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#ffffff;--soft:#f6f8fa;
@@ -271,12 +265,13 @@ def _overview(
         drift = ds.get("drift") or {}
         comps = drift.get("comparisons") or []
         drifted = comps[0].get("drifted") if comps else None
+        between = " between batches" if drift.get("basis") == "batches" else ""
         drift_badge = (
-            _badge("drift", "bad")
+            _badge(f"drift{between}", "bad")
             if drifted is True
-            else _badge("no drift", "ok")
+            else _badge(f"no drift{between}", "ok")
             if drifted is False
-            else _badge("not assessed", "info")
+            else _badge("drift not assessed", "info")
         )
         version = (ds.get("files") or {}).get("version")
         cards.append(
@@ -598,7 +593,7 @@ def _drift(section: Mapping[str, Any], a: str) -> str:
         out.append("</div>")
         return "".join(out)
     if section.get("note"):
-        out.append(f"<p class='muted'>{esc(section['note'])}.</p>")
+        out.append(f"<p class='muted'>{_hint(str(section['note']))}.</p>")
     for i, comp in enumerate(section.get("comparisons") or []):
         body = _comparison(comp)
         base, cur = comp["baseline"], comp["current"]
@@ -629,6 +624,13 @@ def _metric_names(columns: Sequence[Mapping[str, Any]]) -> list[str]:
     return [m for m in DRIFT_METRICS if m in present]
 
 
+def _pvalue(m: Mapping[str, Any]) -> str:
+    for key, test in PVALUES:
+        if isinstance(m.get(key), int | float):
+            return f"{_num(m[key], 2)} <span class='muted'>({test})</span>"
+    return "—"
+
+
 def _column_verdict(m: Mapping[str, Any]) -> str:
     status = m.get("status")
     if m.get("drifted") is True or status == "drift":
@@ -654,7 +656,7 @@ def _decided_by(m: Mapping[str, Any]) -> str:
         over = value > threshold
         text = f"<code>{esc(method)}</code> {_num(value, 3)} {'&gt;' if over else '≤'} {_num(threshold, 3)}"
         if over and not m.get("drifted"):
-            text += " <span class='muted'>(within noise: the test is not significant)</span>"
+            text += " <span class='muted'>(not significant)</span>"
         return text
     return f"<code>{esc(method)}</code>"
 
@@ -670,7 +672,15 @@ def _worst(worst: Any) -> str:
         return f"<code>{esc(worst['value'])}</code>{esc(shares)}"
     if "bin" in worst and isinstance(worst["bin"], Sequence):
         lo, hi = ([*list(worst["bin"]), None, None])[:2]
-        return f"bin [{_num(lo, 3)}, {_num(hi, 3)}){esc(shares)}"
+        if lo is None and hi is None:
+            where = "all values"
+        elif lo is None:
+            where = f"below {_num(hi, 3)}"
+        elif hi is None:
+            where = f"from {_num(lo, 3)} up"
+        else:
+            where = f"[{_num(lo, 3)}, {_num(hi, 3)})"
+        return f"{where}{esc(shares)}"
     return "—"
 
 
@@ -710,21 +720,25 @@ def _comparison(comp: Mapping[str, Any]) -> str:
                     _column_verdict(m),
                     _decided_by(m),
                     _worst(m.get("worst")),
-                    *[_num(m.get(k)) for k in metrics],
+                    *[_num(m.get(k), 3) for k in metrics],
+                    _pvalue(m),
                 ]
             )
         out.append(
             _table(
-                ["column", "verdict", "decided by", "moved most", *metrics],
+                ["column", "verdict", "decided by", "moved most", *metrics, "p-value"],
                 rows,
-                numeric=tuple(range(4, 4 + len(metrics))),
+                numeric=tuple(range(4, 5 + len(metrics))),
             )
         )
         out.append(
-            "<p class='muted'>Verdicts use effect sizes (distances) against the schema's drift "
-            "thresholds or datalife's defaults; p-values are shown, never used alone. "
-            "<code>jsd_log2</code> is a divergence in log base 2; <code>linf</code> the largest "
-            "change of a category's share.</p>"
+            "<p class='muted'>A column drifts when an effect size passes its threshold (the "
+            "schema's drift settings, else datalife's defaults) and the test (KS for numbers, "
+            "χ² for categories) is significant; an effect over its threshold on too few rows "
+            "is marked not significant. <code>linf</code>: the largest change of a category's "
+            "share; <code>jsd_log2</code>: Jensen–Shannon divergence, log base 2; "
+            "<code>wasserstein_norm</code>: W1 / std of the baseline. "
+            "See <code>docs/stats.md</code>.</p>"
         )
     charts = []
     names = (str(base["label"]), str(cur["label"]))

@@ -245,8 +245,9 @@ def _dataset_versions(ws: Workspace, lg: LineageGraph | None, dataset: str) -> s
 
         globs = [glob_to_regex(g) for g in ws.config.datasets[dataset].files]
         for _node, attrs in lg.graph.nodes(data=True):
-            if attrs.get("kind") == "dataset" and any(
-                g.match(str(attrs.get("name", ""))) for g in globs
+            name = str(attrs.get("name", ""))
+            if attrs.get("kind") == "dataset" and (
+                name == dataset or any(g.match(name) for g in globs)
             ):
                 found.add(str(attrs.get("hash", "")))
     return found
