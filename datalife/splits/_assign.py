@@ -60,18 +60,22 @@ _TOP53 = 1 << 53
 _CHUNK = 1 << 15
 
 
-def mix64(x: U64) -> U64:
+def mix64(x: U64, xor: np.uint64 | None = None) -> U64:
     """SplitMix64's finaliser applied element-wise (a bijection of uint64; wraps mod 2**64).
 
-    The input array is not modified. Works in cache-sized chunks (several times faster than
-    whole-array passes on large inputs).
+    With ``xor``, computes ``mix64(x ^ xor)``. The input array is not modified. Works in
+    cache-sized chunks (several times faster than whole-array passes on large inputs).
     """
     out = np.empty(len(x), dtype=np.uint64)
     tmp = np.empty(min(len(x), _CHUNK), dtype=np.uint64)
     for lo in range(0, len(x), _CHUNK):
         z = out[lo : lo + _CHUNK]
         t = tmp[: len(z)]
-        np.add(x[lo : lo + _CHUNK], GOLDEN, out=z)
+        if xor is None:
+            np.add(x[lo : lo + _CHUNK], GOLDEN, out=z)
+        else:
+            np.bitwise_xor(x[lo : lo + _CHUNK], xor, out=z)
+            z += GOLDEN
         np.right_shift(z, np.uint64(30), out=t)
         z ^= t
         z *= _M1
@@ -90,12 +94,12 @@ def seed_mix(seed: int) -> np.uint64:
 
 def row_keys(n: int, seed: int) -> U64:
     """Distinct pseudo-random sort keys for rows ``0..n-1`` (exact mode's shuffle)."""
-    return mix64(np.arange(n, dtype=np.uint64) ^ seed_mix(seed))
+    return mix64(np.arange(n, dtype=np.uint64), seed_mix(seed))
 
 
 def int_key_hash(keys: npt.NDArray[np.integer], seed: int) -> U64:
     """Key mode's hash of integer keys (negative keys are read as two's complement)."""
-    return mix64(keys.astype(np.int64, copy=False).view(np.uint64) ^ seed_mix(seed))
+    return mix64(keys.astype(np.int64, copy=False).view(np.uint64), seed_mix(seed))
 
 
 def thresholds(ratios: Sequence[Fraction]) -> list[int]:

@@ -60,14 +60,15 @@ def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    arr = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
     if pa.types.is_dictionary(arr.type):
         arr = pc.cast(arr, arr.type.value_type)
-    if len(arr) == 0:
+    if len(arr) == 0 or arr.num_chunks == 0:
         return np.zeros(0, dtype=np.int64), []
+    # encoding a chunked array shares one dictionary between the chunks (no string copy)
     enc = pc.dictionary_encode(arr, null_encoding="encode")
-    indices = enc.indices.to_numpy(zero_copy_only=False)
-    dictionary = enc.dictionary
+    indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in enc.chunks])
+    dictionary = enc.chunks[-1].dictionary
     order = np.asarray(
         pc.array_sort_indices(dictionary, null_placement="at_end").to_numpy(), dtype=np.int64
     )
