@@ -8,7 +8,12 @@ from datalife.cli import LazyGroup
 from datalife.cli._render import echo, emit_json, format_option, table
 
 # subcommands defined in other modules: name -> "module:attribute"
-SCHEMA_COMMANDS: dict[str, str] = {}
+SCHEMA_COMMANDS: dict[str, str] = {
+    "diff": "datalife.cli.governance:diff_cmd",
+    "compat": "datalife.cli.governance:compat_cmd",
+    "evolve": "datalife.cli.governance:evolve_cmd",
+    "bump": "datalife.cli.governance:bump_cmd",
+}
 
 
 @click.group("schema", cls=LazyGroup, lazy=SCHEMA_COMMANDS)

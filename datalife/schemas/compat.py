@@ -139,13 +139,13 @@ def _dtype_ok(
     if db.family == "any":
         return True, True, ""
     if da.family == "any":
-        return False, False, f"the old version has no dtype; the new one requires {db.name}"
+        return False, False, f"%A has no dtype; %B requires {db.name}"
     if coerce_a and not coerce_b:
-        return False, False, "values are no longer coerced"
+        return False, False, "%A coerces values to its dtype, %B does not"
     if not coerce_b:
         if da.name == db.name or _pandera_accepts(cb.dtype, ca.dtype):
             return True, True, ""
-        return False, False, f"dtype {da.name} is not {db.name} and the new version does not coerce"
+        return False, False, f"dtype {da.name} is not {db.name} and %B does not coerce"
     rel = conversion(da, db)
     if rel in ("same", "equivalent"):
         return True, True, ""
@@ -198,10 +198,10 @@ def _values_included(a: ColumnSpace, b: ColumnSpace, same_meaning: bool) -> tupl
         for v in values:
             ok, rv = b.dtype.represent(v)
             if not ok or admits(b, rv, ignore_opaque=True) != "yes":
-                return False, f"{v!r} is accepted by the old version"
+                return False, f"{v!r} is accepted by %A, not by %B"
         return True, ""
     if b.allowed is not None:
-        return False, "the new version allows a fixed set of values, the old one does not"
+        return False, "%B allows a fixed set of values, %A does not"
     if b.lower is not None or b.upper is not None:
         ok, why = _bounds_included(a, b)
         if not ok:
@@ -209,14 +209,17 @@ def _values_included(a: ColumnSpace, b: ColumnSpace, same_meaning: bool) -> tupl
     for f in b.forbidden:
         ok, rf = a.dtype.represent(f)
         if ok and admits(a, rf, ignore_opaque=True) != "no":
-            return False, f"{f!r} is forbidden by the new version"
+            return False, f"{f!r} is forbidden by %B"
     if b.len_lo is not None and (a.len_lo or 0) < b.len_lo:
-        return False, "shorter strings are accepted by the old version"
+        return False, "shorter strings are accepted by %A"
     if b.len_hi is not None and (a.len_hi is None or a.len_hi > b.len_hi):
-        return False, "longer strings are accepted by the old version"
+        return False, "longer strings are accepted by %A"
     for kind, pattern in b.patterns:
         if not _pattern_implied(kind, pattern, a):
-            return False, f"pattern {kind} {pattern!r} cannot be compared with the old patterns"
+            return (
+                False,
+                f"pattern {kind} {pattern!r} of %B cannot be compared with the patterns of %A",
+            )
     return True, ""
 
 
@@ -228,26 +231,26 @@ def _bounds_included(a: ColumnSpace, b: ColumnSpace) -> tuple[bool, str]:
             if b.lower is not None:
                 bl, binc = b.lower
                 if lo is None or not (lo > bl or (binc and lo == bl)):
-                    return False, f"values below {bl} are accepted by the old version"
+                    return False, f"values below {bl} are accepted by %A"
             if b.upper is not None:
                 bh, binc = b.upper
                 if hi is None or not (hi < bh or (binc and hi == bh)):
-                    return False, f"values above {bh} are accepted by the old version"
+                    return False, f"values above {bh} are accepted by %A"
             return True, ""
         if b.lower is not None:
             bl, binc = b.lower
             if a.lower is None:
-                return False, f"values below {bl} are accepted by the old version"
+                return False, f"values below {bl} are accepted by %A"
             al, ainc = a.lower
             if not (al > bl or (al == bl and (binc or not ainc))):
-                return False, f"values below {bl} are accepted by the old version"
+                return False, f"values below {bl} are accepted by %A"
         if b.upper is not None:
             bh, binc = b.upper
             if a.upper is None:
-                return False, f"values above {bh} are accepted by the old version"
+                return False, f"values above {bh} are accepted by %A"
             ah, ainc = a.upper
             if not (ah < bh or (ah == bh and (binc or not ainc))):
-                return False, f"values above {bh} are accepted by the old version"
+                return False, f"values above {bh} are accepted by %A"
     except TypeError:
         return False, "bounds of different types cannot be compared"
     return True, ""
@@ -313,6 +316,7 @@ def check_direction(
     def add(
         kind: str, column: str | None, reason: str, witness: Witness | None, known: bool = False
     ) -> None:
+        reason = reason.replace("%A", la).replace("%B", lb)
         if witness is not None:
             out.aspects.append(Aspect(kind, column, "incompatible", reason, witness))
         else:
@@ -331,18 +335,31 @@ def check_direction(
             continue
         if c not in a.columns:
             if cb.required:
-                add("presence", c, f"column {c!r} is required", find(finder.missing_column, c))
+                add(
+                    "presence",
+                    c,
+                    f"column {c!r} is required by %B and absent from %A",
+                    find(finder.missing_column, c),
+                )
             elif not a_strict:
                 # the old version lets any column through; the new one constrains this one
                 free = cb.dtype is None and cb.nullable and not cb.checks
                 if not free:
                     add(
-                        "added", c, f"column {c!r} is now constrained", find(finder.extra_column, c)
+                        "added",
+                        c,
+                        f"%A lets any column {c!r} through; %B constrains it",
+                        find(finder.extra_column, c),
                     )
             continue
         ca = a.columns[c]
         if cb.required and not ca.required:
-            add("presence", c, f"column {c!r} is now required", find(finder.missing_column, c))
+            add(
+                "presence",
+                c,
+                f"column {c!r} is required by %B, optional in %A",
+                find(finder.missing_column, c),
+            )
         space_a, space_b = sa[c], sb[c]
         coerce_a, coerce_b = effective_coerce(ca, a), effective_coerce(cb, b)
         dtype_ok, same_meaning, why = _dtype_ok(space_a, space_b, ca, cb, coerce_a, coerce_b)
@@ -351,7 +368,7 @@ def check_direction(
             problems.append(why)
         if rows and dtype_ok:
             if space_a.nullable and not space_b.nullable:
-                problems.append("missing values are accepted by the old version")
+                problems.append("missing values are accepted by %A")
             ok, why_v = _values_included(space_a, space_b, same_meaning)
             if not ok:
                 problems.append(why_v)
@@ -360,7 +377,12 @@ def check_direction(
             opaque = any("structurally" in p for p in problems)
             add("values", c, "; ".join(problems), witness, known=opaque)
         if rows and cb.unique and not ca.unique and _frame_unique(a) != [c]:
-            add("unique", c, f"values of {c!r} must now be unique", find(finder.duplicate, [c]))
+            add(
+                "unique",
+                c,
+                f"values of {c!r} must be unique under %B, not under %A",
+                find(finder.duplicate, [c]),
+            )
     for c in a.columns:
         if c in b.columns:
             continue
@@ -368,7 +390,7 @@ def check_direction(
             add(
                 "removed",
                 c,
-                f"column {c!r} is not in the strict new version",
+                f"column {c!r} is not in %B, which is strict",
                 find(finder.extra_column, c),
             )
     # -- dataframe level ---------------------------------------------------------------------
@@ -376,7 +398,7 @@ def check_direction(
         add(
             "strict",
             None,
-            "columns not in the schema are now rejected",
+            "%B is strict: columns it does not list are rejected",
             find(finder.unexpected_column),
         )
     if b.ordered:
@@ -388,7 +410,7 @@ def check_direction(
             and (a_strict or all(c in a.columns for c in b.columns))
         )
         if not proved:
-            add("ordered", None, "the column order is now checked", find(finder.reordered))
+            add("ordered", None, "%B checks the column order", find(finder.reordered))
     ub = _frame_unique(b)
     if ub and rows:
         ua = _frame_unique(a)
@@ -399,7 +421,7 @@ def check_direction(
             add(
                 "frame_unique",
                 None,
-                f"combinations of {ub} must now be unique",
+                f"combinations of {ub} must be unique under %B",
                 find(finder.duplicate, ub),
             )
     from datalife.schemas.domain import check_key
@@ -557,7 +579,12 @@ class CompatReport:
             ],
         }
 
-    def to_text(self, *, witnesses: bool = True) -> str:
+    def to_text(self, *, all_witnesses: bool = False) -> str:
+        """The diff, the verdict per mode, and what breaks each.
+
+        Witnesses are printed in full for the directions the policy requires (all of them
+        with ``all_witnesses``); other breaks get one line each.
+        """
         lines = [self.diff.to_text()]
         shown = []
         for mode in (
@@ -568,25 +595,25 @@ class CompatReport:
             "FORWARD_TRANSITIVE",
             "FULL_TRANSITIVE",
         ):
-            v = self.verdicts[mode]
             if mode.endswith("TRANSITIVE") and not self.history:
                 continue
-            shown.append(f"{mode} {_word(v)}")
+            shown.append(f"{mode} {_word(self.verdicts[mode])}")
         lines.append("compatibility: " + ", ".join(shown))
+        required: set[int] = set()
         if self.policy:
             v = self.verdict()
-            lines.append(
-                f"policy {self.policy}: {'met' if v is True else 'NOT met' if v is False else 'unknown (treated as breaking)'}"
+            state = (
+                "met" if v is True else "NOT met" if v is False else "unknown (treated as breaking)"
             )
-        seen: set[int] = set()
-        for direction, name in ((self.backward, "BACKWARD"), (self.forward, "FORWARD")):
-            for aspect in direction.aspects:
-                lines.extend(_aspect_lines(aspect, name, witnesses))
-                seen.add(id(aspect))
+            lines.append(f"policy {self.policy}: {state}")
+            required = {id(d) for d in self.directions(self.policy)}
+        named = [(self.backward, "BACKWARD"), (self.forward, "FORWARD")]
         for ref, b, f in self.history:
-            for direction, name in ((b, "BACKWARD_TRANSITIVE"), (f, "FORWARD_TRANSITIVE")):
-                for aspect in direction.aspects:
-                    lines.extend(_aspect_lines(aspect, f"{name} vs {ref}", witnesses))
+            named += [(b, f"BACKWARD_TRANSITIVE vs {ref}"), (f, f"FORWARD_TRANSITIVE vs {ref}")]
+        for direction, name in named:
+            full = all_witnesses or id(direction) in required
+            for aspect in direction.aspects:
+                lines.extend(_aspect_lines(aspect, name, full))
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -309,7 +309,7 @@ class Witness:
                 f"{self.valid_under} and invalid under {self.invalid_under}"
             )
         lines = [what]
-        if self.note:
+        if self.note and not (self.note.startswith("column ") and " = " in self.note):
             lines.append(f"  ({self.note})")
         lines.extend(f"  {self.invalid_under}: {f}" for f in self.failures)
         return "\n".join(lines)

@@ -1,0 +1,319 @@
+"""pre-commit entry points: ``datalife-hook validate FILES...`` and ``datalife-hook schema-check FILES...``.
+
+``validate`` checks the staged data files that match a dataset's globs in the workspace
+config against that dataset's latest schema version; other files are ignored. ``schema-check``
+checks the staged schema files (layout, parsing, name/version, gaps, released versions
+unchanged, new versions meeting their compatibility policy) and that no released version was
+deleted.
+
+Both decide from the file names first, with the standard library only (``tomllib`` for the
+config): a run whose files match nothing returns before importing pandas, pandera, pyarrow,
+duckdb, pydantic or click. Neither writes anything into the repository (no lineage, no cache,
+no ``__pycache__``).
+
+Options (before the file names): ``-C DIR`` / ``--workspace DIR`` picks the workspace (default:
+the one around the current directory); ``--base REF`` (schema-check) is the commit whose
+schema files are released (default ``HEAD``).
+
+Exit codes: 0 ok, 1 a check fails, 2 bad input (not in a git repository or a workspace, a file
+two datasets claim, a schema file that cannot be checked).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+USAGE = """\
+usage: datalife-hook validate [-C DIR] FILES...
+       datalife-hook schema-check [-C DIR] [--base REF] FILES...
+
+pre-commit hooks of datalife (see .pre-commit-hooks.yaml).
+  validate       validate staged data files against their dataset's latest schema version
+  schema-check   check staged schema files: parse, name/version, released versions
+                 unchanged, new versions meet their compatibility policy
+Exit codes: 0 ok, 1 a check fails, 2 bad input.
+"""
+
+CONFIG_FILE = "datalife.toml"
+PYPROJECT = "pyproject.toml"
+
+
+class HookError(Exception):
+    """Bad input found on the fast path (exit 2)."""
+
+
+# -- the fast path: standard library only --------------------------------------------------------
+
+
+def _git_root(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _find_config(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = directory / PYPROJECT
+        if pyproject.is_file() and b"[tool.datalife" in pyproject.read_bytes():
+            return pyproject
+    return None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """The same translation as :func:`datalife.config.glob_to_regex` (kept here: no pydantic)."""
+    i, out = 0, []
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _dataset_globs(config: Path) -> dict[str, list[str]] | None:
+    """``{dataset: globs}`` from the config, or None if it is not what we expect (let the full
+    loader report it)."""
+    import tomllib
+
+    try:
+        with config.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    if config.name == PYPROJECT:
+        data = data.get("tool", {}).get("datalife", {})
+    datasets = data.get("datasets", {})
+    if not isinstance(datasets, dict):
+        return None
+    out: dict[str, list[str]] = {}
+    for name, spec in datasets.items():
+        files = spec.get("files") if isinstance(spec, dict) else None
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            return None
+        out[str(name)] = files
+    return out
+
+
+def _rel(path: str, root: Path) -> str | None:
+    absolute = os.path.normpath(Path.cwd() / path)
+    rel = os.path.relpath(absolute, root)
+    if rel.startswith(".."):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def _locate(workspace: str | None) -> tuple[Path, Path]:
+    """(git root, config file) or a HookError."""
+    cwd = Path.cwd()
+    start = Path(workspace).resolve() if workspace else cwd
+    if workspace and not start.is_dir():
+        raise HookError(f"{workspace} is not a directory")
+    repo = _git_root(start)
+    if repo is None:
+        raise HookError(
+            f"not inside a git repository ({start}): the datalife hooks run from pre-commit in a "
+            "git repository\nFix: run `git init`, or use `datalife validate` / `datalife check` "
+            "outside git."
+        )
+    config = _find_config(start)
+    if config is None:
+        raise HookError(
+            f"no datalife workspace at {start} or any parent directory (no datalife.toml or "
+            "[tool.datalife] in pyproject.toml)\nFix: run `datalife init` at the repository "
+            "root, or pass `-C DIR` in the hook's `args` to point at the workspace."
+        )
+    return repo, config
+
+
+def _validate(files: Sequence[str], workspace: str | None) -> int:
+    _repo, config = _locate(workspace)
+    root = config.parent
+    globs = _dataset_globs(config)
+    if globs is None:
+        return _validate_heavy(config, files)  # the full loader explains what is wrong
+    patterns = [(name, _glob_regex(g)) for name, gs in globs.items() for g in gs]
+    matched: list[str] = []
+    for f in files:
+        rel = _rel(f, root)
+        if rel is None or rel.startswith(("schemas/", "lineage/")):
+            continue
+        names = {name for name, rx in patterns if rx.match(rel)}
+        if len(names) > 1:
+            raise HookError(
+                f"{rel}: matched by the globs of several datasets: {', '.join(sorted(names))}\n"
+                f"Fix: make the datasets' `files` globs in {config.name} disjoint: a file "
+                "belongs to one dataset."
+            )
+        if names:
+            matched.append(f)
+    if not matched:
+        return 0
+    return _validate_heavy(config, matched)
+
+
+def _schema_check(files: Sequence[str], workspace: str | None, base: str) -> int:
+    repo, config = _locate(workspace)
+    root = config.parent
+    schemas = root / "schemas"
+    staged = [f for f in files if (_rel(f, root) or "").startswith("schemas/")]
+    if not staged:
+        from datalife.governance import released_schema_blobs
+
+        released = released_schema_blobs(repo, base, schemas)
+        if all((repo / rel).exists() for rel in released):
+            return 0
+    return _schema_check_heavy(config, staged, base)
+
+
+# -- the heavy path ------------------------------------------------------------------------------
+
+
+def _validate_heavy(config: Path, files: Sequence[str]) -> int:
+    from datalife.config import Workspace
+    from datalife.governance import CheckReport, check_data_files, datasets_of
+
+    ws = Workspace.load(config)
+    groups, problems = datasets_of(ws, files)
+    report = CheckReport(problems=problems)
+    if not problems:
+        report.extend(check_data_files(ws, groups))
+    _print(report)
+    return report.exit_code
+
+
+def _schema_check_heavy(config: Path, files: Sequence[str], base: str) -> int:
+    from datalife.config import Workspace
+    from datalife.governance import check_schema_files
+
+    ws = Workspace.load(config)
+    report = check_schema_files(ws, files, base=base)
+    _print(report)
+    return report.exit_code
+
+
+def _print(report: object) -> None:
+    from datalife.governance import CheckReport
+
+    assert isinstance(report, CheckReport)
+    if report.problems or report.notes:
+        print(report.to_text())
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+
+def _parse(args: list[str]) -> tuple[str, str | None, str, list[str]]:
+    if not args or args[0] in ("-h", "--help"):
+        raise SystemExit(USAGE)
+    command, rest = args[0], args[1:]
+    workspace: str | None = None
+    base = "HEAD"
+    files: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            files.extend(rest[i + 1 :])
+            break
+        if arg in ("-C", "--workspace", "--base"):
+            if i + 1 >= len(rest):
+                raise HookError(f"{arg} needs a value\n{USAGE}")
+            if arg == "--base":
+                base = rest[i + 1]
+            else:
+                workspace = rest[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--workspace="):
+            workspace = arg.split("=", 1)[1]
+        elif arg.startswith("--base="):
+            base = arg.split("=", 1)[1]
+        elif arg.startswith("-") and len(arg) > 1 and not Path(arg).exists():
+            raise HookError(f"unknown option {arg}\n{USAGE}")
+        else:
+            files.append(arg)
+        i += 1
+    return command, workspace, base, files
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a hook; return its exit code (and exit with it when called as a script)."""
+    sys.dont_write_bytecode = True  # hooks never write into the repository, not even __pycache__
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in ("-h", "--help"):
+            print(USAGE, end="")
+            code = 0
+        else:
+            command, workspace, base, files = _parse(args)
+            if command == "validate":
+                code = _validate(files, workspace)
+            elif command == "schema-check":
+                code = _schema_check(files, workspace, base)
+            else:
+                raise HookError(f"unknown hook {command!r}\n{USAGE}")
+    except HookError as exc:
+        print(f"datalife-hook: error: {exc}", file=sys.stderr)
+        code = 2
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - a hook reports, it never shows a traceback
+        code = _report_exception(exc)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _report_exception(exc: Exception) -> int:
+    from datalife.errors import DatalifeError
+
+    if isinstance(exc, DatalifeError):
+        print(f"datalife-hook: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if os.environ.get("DATALIFE_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    print(
+        f"datalife-hook: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in datalife. Set DATALIFE_DEBUG=1 for the traceback and report it.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    main()
