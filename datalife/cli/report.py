@@ -16,9 +16,11 @@ def _summary(result: Any, fmt: str) -> None:
         return
     size = data["bytes"]
     shown = f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
-    what = "report" if data["kind"] == "report" else "dataset card"
-    scope = f" of dataset {data['scope']}" if data["scope"] else ""
-    echo(f"wrote {what}{scope} to {data['out']} ({shown})")
+    if data["kind"] == "card":
+        what = f"the dataset card of {data['scope']}"
+    else:
+        what = f"the report of dataset {data['scope']}" if data["scope"] else "the report"
+    echo(f"wrote {what} to {data['out']} ({shown})")
     ok = [k for k, v in data["sections"].items() if v == "ok"]
     echo(f"sections with content: {', '.join(ok) if ok else 'none'}")
     for line in data["problems"]:

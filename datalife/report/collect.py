@@ -118,6 +118,11 @@ class ReportData:
     def problems(self) -> list[str]:
         """One line per section that is empty or could not be computed."""
         lines = []
+        if not self.datasets:
+            lines.append(
+                "datasets: no datasets declared in datalife.toml "
+                "(add one with `datalife dataset add NAME GLOB...`)"
+            )
         for name, status in self.sections().items():
             if status in ("ok", "skipped"):
                 continue

@@ -345,7 +345,8 @@ def _examples(examples: Sequence[Mapping[str, Any]], limit: int = 3) -> str:
             where = f"row {e['row']}"
         value = e.get("value")
         shown = "null" if value is None else repr(value) if isinstance(value, str) else str(value)
-        return f"<span class='mono'>{esc(where)}</span> <code>{esc(shown)}</code>"
+        place = f" <span class='muted mono'>{esc(where)}</span>" if where else ""
+        return f"<code>{esc(shown)}</code>{place}"
 
     if not examples:
         return "—"
@@ -515,6 +516,13 @@ def _column_summary(c: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _mostly_unique(c: Mapping[str, Any]) -> bool:
+    """A text column whose values almost never repeat (ids, free text): top values say nothing."""
+    top = c.get("top") or []
+    count = c.get("count") or 0
+    return bool(top) and count >= 1000 and (top[0].get("count") or 0) <= max(1, count // 1000)
+
+
 def _column_chart(c: Mapping[str, Any]) -> str:
     name = str(c.get("name", ""))
     kind = c.get("kind")
@@ -528,6 +536,15 @@ def _column_chart(c: Mapping[str, Any]) -> str:
             )
         else:
             facts = f"{_time(c.get('min'))} … {_time(c.get('max'))}"
+    elif kind in ("string", "boolean") and _mostly_unique(c):
+        most = c["top"][0].get("count") or 0
+        chart = (
+            "<div class='empty'>almost every value is different (the most frequent appears "
+            f"{_num(most)} time{'s' if most != 1 else ''}): no chart of top values</div>"
+        )
+        facts = f"{_num(c.get('distinct'))} distinct values"
+        if c.get("length_min") is not None:
+            facts += f" · length {_num(c.get('length_min'))}–{_num(c.get('length_max'))}"
     elif kind in ("string", "boolean") and c.get("top"):
         top = c["top"]
         chart = bar_chart_svg(

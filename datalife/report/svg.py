@@ -282,17 +282,17 @@ def bar_chart_svg(
     items: Sequence[tuple[str, float]],
     *,
     title: str = "top values",
-    width: int = 320,
+    width: int = 340,
     total: float | None = None,
     color: str = BAR_COLOR,
 ) -> str:
     """Horizontal bars, one per ``(label, count)``; shares of ``total`` are printed beside."""
     if not items:
         return _empty_svg(title, width, 60)
-    row_h, label_w, value_w = 18.0, 110.0, 78.0
+    row_h, label_w, value_w = 18.0, 104.0, 108.0
     height = row_h * len(items) + 6
     peak = max(max(v for _, v in items), 1e-12)
-    plot_w = width - label_w - value_w - 8
+    plot_w = width - label_w - value_w
     parts = [_open(width, height, title)]
     for i, (label, value) in enumerate(items):
         y = 3 + i * row_h
@@ -301,7 +301,7 @@ def bar_chart_svg(
         parts.append(
             f"<g><title>{esc(label)}: {esc(fmt_number(value))}{esc(share)}</title>"
             f"<text x='{label_w - 6}' y='{y + 12}' text-anchor='end' fill='{TEXT_COLOR}'>"
-            f"{esc(_truncate(label, 18))}</text>"
+            f"{esc(_truncate(label, 15))}</text>"
             f"<rect x='{label_w}' y='{y + 2}' width='{max(w, 1):.2f}' height='{row_h - 5}' "
             f"fill='{color}' rx='2'/>"
             f"<text x='{label_w + max(w, 1) + 4:.2f}' y='{y + 12}' fill='{TEXT_COLOR}'>"
@@ -337,7 +337,7 @@ def paired_bars_svg(
         parts.append(
             f"<g><title>{esc(tip)}</title>"
             f"<text x='{label_w - 6}' y='{y + 14}' text-anchor='end' fill='{TEXT_COLOR}'>"
-            f"{esc(_truncate(label, 18))}</text>"
+            f"{esc(_truncate(label, 15))}</text>"
             f"<rect x='{label_w}' y='{y + 3}' width='{max(wb, 0.5):.2f}' height='8' "
             f"fill='{BASELINE_COLOR}'/>"
             f"<rect x='{label_w}' y='{y + 12}' width='{max(wc, 0.5):.2f}' height='8' "

@@ -85,7 +85,7 @@ def test_report_renders_in_chromium(cli: Cli, workspace: Path, tmp_path: Path) -
     )
     out = cli("report", "--out", "report.html")
     assert out.code == 0, out
-    assert "wrote report to report.html" in out.stdout
+    assert "wrote the report to report.html" in out.stdout
     report = workspace / "report.html"
     url = report.resolve().as_uri()
 

@@ -23,7 +23,7 @@ def test_report_and_card_commands(cli: Cli, workspace: Path) -> None:
     res = cli("report", "--no-drift")
     assert res.code == 0, res
     assert (workspace / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert "wrote report to report.html" in res.stdout
+    assert "wrote the report to report.html" in res.stdout
     assert "splits: no splits recorded yet (run `datalife split` or `datalife run`)" in res.stdout
 
     js = cli("report", "--dataset", "penguins", "--out", "p.html", "--format", "json").json()
