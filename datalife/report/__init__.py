@@ -208,12 +208,11 @@ def _only_dataset(workspace: Workspace | str | os.PathLike[str] | None) -> str:
 
 def _mermaid(data: ReportData) -> list[str] | None:
     """The Mermaid lines of the lineage shown in the report data, or None when empty."""
-    ids = data.lineage.get("node_ids") if data.lineage.get("status") == "ok" else None
-    if not ids:
+    shown = {str(n["id"]) for n in data.lineage.get("nodes") or []}
+    if data.lineage.get("status") != "ok" or not shown:
         return None
     from datalife import lineage
     from datalife.lineage.export import to_mermaid
 
     lg = lineage.load(data.workspace["root"], warn=False)
-    shown = {n["id"] for n in data.lineage.get("nodes", [])}
     return list(to_mermaid(lg, shown & set(lg.graph.nodes)))

@@ -615,7 +615,6 @@ def lineage_picture(
     return {
         "nodes": views,
         "edges": edges,
-        "node_ids": sorted(nodes),
         "total_nodes": total_nodes,
         "kinds": dict(sorted(kinds.items())),
         "note": note,

@@ -75,7 +75,7 @@ font-weight:600;border:1px solid transparent;white-space:nowrap}
 .badge.bad{background:#ffebe9;color:var(--bad);border-color:#ffcecb}
 .badge.warn{background:#fff8c5;color:var(--warn);border-color:#f2e08a}
 .badge.info{background:#ddf4ff;color:var(--accent);border-color:#b6e3ff}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin:8px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:10px;margin:8px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 12px;background:var(--bg)}
 .card .label{color:var(--muted);font-size:12px}
 .card .value{font-size:18px;font-weight:600;overflow-wrap:anywhere}

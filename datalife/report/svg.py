@@ -442,7 +442,7 @@ def split_balance_svg(
             f"fill='{PALETTE[i % len(PALETTE)]}' rx='2'/>"
             f"<line x1='{tx:.2f}' y1='{y}' x2='{tx:.2f}' y2='{y + row_h - 4}' stroke='#24292f' "
             f"stroke-width='2' stroke-dasharray='3,2'/>"
-            f"<text x='{label_w + plot_w + 8}' y='{y + 14}' fill='{TEXT_COLOR}'>"
+            f"<text x='{label_w + plot_w + 14}' y='{y + 14}' fill='{TEXT_COLOR}'>"
             f"{rows:,} (target {target:,.0f})</text></g>"
         )
     parts.append("</svg>")
