@@ -804,10 +804,13 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
                 or (example.file if example is not None else None)
                 or (rels[0] if len(rels) == 1 else None)
             )
+            what = failure.describe()
+            if failure.file and what.startswith(f"{failure.file}: "):
+                what = what[len(failure.file) + 2 :]
             report.problems.append(
                 Problem(
                     "invalid_data",
-                    f"{path or ', '.join(rels)}: invalid under {sv.ref}: {failure.describe()}",
+                    f"{path or ', '.join(rels)}: invalid under {sv.ref}: {what}",
                     path=path,
                     line=example.line if example is not None else None,
                     column=failure.column,
