@@ -118,6 +118,16 @@ def _time(value: Any) -> str:
     return esc(text[:19].replace("T", " ")) if text else "—"
 
 
+def _plural(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``.
+
+    Examples:
+        >>> _plural(1, "file"), _plural(3, "file")
+        ('1 file', '3 files')
+    """
+    return f"{fmt_number(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def _badge(text: str, kind: str) -> str:
     return f"<span class='badge {kind}'>{esc(text)}</span>"
 
@@ -280,7 +290,7 @@ def _overview(
             f"<div class='muted'>{_num(rows)} rows · version <span class='mono'>"
             f"{_short(version)}</span></div>"
             f"<div>{verdict} {drift_badge}</div>"
-            f"<div class='muted'>{len(versions)} recorded versions</div></div>"
+            f"<div class='muted'>{_plural(len(versions), 'recorded version')}</div></div>"
         )
     split_items = splits.get("items") or []
     cards.append(
@@ -432,7 +442,9 @@ def _validation(ds: Mapping[str, Any], a: str) -> str:
             numeric=(1,),
             limit=10,
         )
-        out.append(f"<details><summary>{len(items)} current files</summary>{table}</details>")
+        out.append(
+            f"<details><summary>{_plural(len(items), 'current file')}</summary>{table}</details>"
+        )
     out.append(_versions(ds.get("versions") or {}))
     out.append("</div>")
     return "".join(out)
