@@ -119,17 +119,21 @@ def _schema_meta(schema: Any, workspace: Workspace | None) -> tuple[SchemaMeta |
 
 
 def _fetch_points(scan: Scan, column: str) -> Points:
-    """Exact distinct finite values of ``column`` with their counts."""
+    """Exact distinct finite values of ``column`` with their counts (sorted in numpy)."""
+    import numpy as np
+
     from datalife.io import sql_ident
 
     c = sql_ident(column)
-    res = scan.con.execute(
-        f"SELECT x, count(*)::DOUBLE AS n FROM (SELECT {c}::DOUBLE AS x FROM src "
-        f"WHERE {c} IS NOT NULL) WHERE isfinite(x) GROUP BY x ORDER BY x"
-    ).fetchnumpy()
-    import numpy as np
-
-    return Points(np.asarray(res["x"], dtype=np.float64), np.asarray(res["n"], dtype=np.float64))
+    x = scan.con.execute(
+        f"SELECT {c}::DOUBLE AS x FROM src WHERE {c} IS NOT NULL AND isfinite({c}::DOUBLE)"
+    ).fetchnumpy()["x"]
+    values = np.sort(np.asarray(x, dtype=np.float64))
+    if values.size == 0:
+        return Points(values, values.copy())
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    counts = np.diff(np.append(starts, values.size)).astype(np.float64)
+    return Points(values[starts], counts)
 
 
 def drift(

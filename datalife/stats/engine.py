@@ -45,7 +45,7 @@ from datalife.stats.profile import (
 from datalife.stats.sketch import (
     EXP_OFFSET,
     HyperLogLog,
-    LogLinearSketch,
+    LogSketch,
     TimeGrid,
     ValueTable,
     grid_shift_for,
@@ -139,6 +139,19 @@ class Scan:
         finally:
             if single_thread:
                 self.con.execute(f"SET threads = {self.threads}")
+
+    def fetch_numpy(self, sql: str) -> dict[str, Any]:
+        """Run ``sql`` and return its columns as numpy arrays (errors as in :meth:`execute`)."""
+        import duckdb
+        import numpy as np
+
+        try:
+            res = self.con.execute(sql).fetchnumpy()
+        except duckdb.Error as exc:
+            if self.sources:
+                raise input_error_from_duckdb(exc, self.sources) from None
+            raise
+        return {k: np.asarray(v, dtype=np.int64) for k, v in res.items()}
 
 
 def _is_paths(data: Any) -> bool:
@@ -280,36 +293,26 @@ def _frame(data: Any) -> tuple[Any, str]:
 
 # -- SQL ------------------------------------------------------------------------------------
 
-_MASK52 = (1 << 52) - 1
 
-
-def _hll_exprs(hashed: str) -> tuple[str, str]:
-    """SQL for the HyperLogLog register and rank of a 64-bit hash."""
-    w = f"({hashed} & {_MASK52}::UBIGINT)"
-    f0 = f"floor(log2(greatest({w}, 1)::DOUBLE))::INTEGER"
-    bit = (
-        f"(CASE WHEN (1::UBIGINT << {f0}) > {w} THEN {f0} - 1 "
-        f"WHEN {f0} < 51 AND (1::UBIGINT << ({f0} + 1)) <= {w} THEN {f0} + 1 ELSE {f0} END)"
+def _hll_sql(value: str, source: str, precision: int) -> str:
+    """SQL giving, per HyperLogLog register, the smallest remainder of the values' hashes."""
+    width = 64 - precision
+    mask = (1 << width) - 1
+    return (
+        f"SELECT (h >> {width})::INTEGER AS r, min(h & {mask}::UBIGINT) AS w "
+        f"FROM (SELECT hash({value}) AS h FROM {source}) GROUP BY r"
     )
-    reg = f"({hashed} >> 52)::INTEGER"
-    rank = f"(CASE WHEN {w} = 0 THEN 53 ELSE 52 - {bit} END)"
-    return reg, rank
 
 
-def _loglinear_key(x: str, sub_buckets: int) -> str:
-    """SQL for the log-linear bucket key of a finite DOUBLE ``x`` (see sketch.loglinear_keys)."""
-    a = f"abs({x})"
-    e0 = f"floor(log2({a}))::INTEGER"
-    e = (
-        f"(CASE WHEN {a} / pow(2.0, {e0}) >= 2 THEN {e0} + 1 "
-        f"WHEN {a} / pow(2.0, {e0}) < 1 THEN {e0} - 1 ELSE {e0} END)"
-    )
-    key = f"(({e} + {EXP_OFFSET})::BIGINT * {sub_buckets} + floor(({a} / pow(2.0, {e}) - 1) * {sub_buckets})::BIGINT)"
-    return f"(CASE WHEN {x} = 0 THEN 0::BIGINT WHEN {x} < 0 THEN -{key} ELSE {key} END)"
+def _log_key(x: str, sub_buckets: int) -> str:
+    """SQL for the bucket key of a finite DOUBLE ``x`` (see :func:`sketch.log_keys`)."""
+    offset = EXP_OFFSET * sub_buckets
+    k = f"(floor({sub_buckets} * log2(abs({x})))::BIGINT + {offset})"
+    return f"(CASE WHEN {x} = 0 THEN 0::BIGINT WHEN {x} < 0 THEN -{k} ELSE {k} END)"
 
 
 def _registers(rows: Sequence[tuple[Any, ...]], settings: ProfileSettings) -> HyperLogLog:
-    return HyperLogLog.from_pairs(
+    return HyperLogLog.from_minimums(
         [int(r[0]) for r in rows], [int(r[1]) for r in rows], settings.hll_precision
     )
 
@@ -376,19 +379,14 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
         mean = float(r[7]) if r[7] is not None else None
         m2 = float(r[8]) * finite if r[8] is not None else 0.0
         present -= nan
-    reg, rank = _hll_exprs("hash(x)")
-    key = _loglinear_key("x", settings.initial_sub_buckets)
-    grouped = scan.execute(
-        "SELECT grouping(k) AS gk, k, r, count(*), max(rank) FROM ("
-        f"SELECT CASE WHEN isfinite(x) THEN {key} END AS k, {reg} AS r, {rank} AS rank "
-        f"FROM (SELECT {x} AS x FROM src WHERE {c} IS NOT NULL AND NOT isnan({x}))"
-        ") GROUP BY GROUPING SETS ((k), (r))"
+    values = f"(SELECT {x} AS x FROM src WHERE {c} IS NOT NULL AND NOT isnan({x}))"
+    key = _log_key("x", settings.initial_sub_buckets)
+    grouped = scan.fetch_numpy(
+        f"SELECT {key} AS k, count(*) AS n FROM {values} WHERE isfinite(x) GROUP BY k"
     )
-    keys = [int(g[1]) for g in grouped if g[0] == 0 and g[1] is not None]
-    counts = [int(g[3]) for g in grouped if g[0] == 0 and g[1] is not None]
-    regs = [(g[2], g[4]) for g in grouped if g[0] == 1]
-    sketch = LogLinearSketch.from_counts(
-        keys, counts, settings.initial_sub_buckets, settings.max_buckets
+    regs = scan.execute(_hll_sql("x", values, settings.hll_precision))
+    sketch = LogSketch.from_counts(
+        grouped["k"], grouped["n"], settings.initial_sub_buckets, settings.max_buckets
     )
     return numeric_column(
         name=name,
@@ -429,8 +427,7 @@ def _categorical(
     top = scan.execute(
         f"SELECT v, n FROM grouped ORDER BY n DESC, v LIMIT {settings.max_values + 1}"
     )
-    reg, rank = _hll_exprs("hash(v)")
-    regs = scan.execute(f"SELECT {reg} AS r, max({rank}) FROM grouped GROUP BY r")
+    regs = scan.execute(_hll_sql("v", "grouped", settings.hll_precision))
     scan.execute("DROP TABLE grouped")
     kept = top[: settings.max_values]
     complete = len(top) <= settings.max_values
@@ -462,16 +459,11 @@ def _timestamp(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSe
     present, lo, hi = scan.execute(f"SELECT count({c}), min({us}), max({us}) FROM src")[0]
     present = int(present)
     shift = grid_shift_for(int(lo), int(hi), settings.max_buckets) if present else 0
-    reg, rank = _hll_exprs("hash(t)")
-    grouped = scan.execute(
-        "SELECT grouping(k) AS gk, k, r, count(*), max(rank) FROM ("
-        f"SELECT t >> {shift} AS k, {reg} AS r, {rank} AS rank "
-        f"FROM (SELECT {us} AS t FROM src WHERE {c} IS NOT NULL)"
-        ") GROUP BY GROUPING SETS ((k), (r))"
-    )
-    keys = [int(g[1]) for g in grouped if g[0] == 0]
-    counts = [int(g[3]) for g in grouped if g[0] == 0]
-    regs = [(g[2], g[4]) for g in grouped if g[0] == 1]
+    values = f"(SELECT {us} AS t FROM src WHERE {c} IS NOT NULL)"
+    grouped = scan.execute(f"SELECT t >> {shift} AS k, count(*) FROM {values} GROUP BY k")
+    keys = [int(g[0]) for g in grouped]
+    counts = [int(g[1]) for g in grouped]
+    regs = scan.execute(_hll_sql("t", values, settings.hll_precision))
     return timestamp_column(
         name=name,
         dtype=dtype,

@@ -30,7 +30,7 @@ from datalife.stats.sketch import (
     HLL_PRECISION,
     INITIAL_SUB_BUCKETS,
     HyperLogLog,
-    LogLinearSketch,
+    LogSketch,
     TimeGrid,
     ValueTable,
     grid_shift_for,
@@ -119,14 +119,14 @@ class ProfileSettings(_Model):
 # -- column state ---------------------------------------------------------------------------
 
 
-class LogLinearState(_Model):
-    scheme: Literal["loglinear"] = "loglinear"
+class LogState(_Model):
+    scheme: Literal["log2"] = "log2"
     sub_buckets: int = Field(ge=1)
     keys: list[int]
     counts: list[int]
 
-    def sketch(self, max_buckets: int) -> LogLinearSketch:
-        return LogLinearSketch(
+    def sketch(self, max_buckets: int) -> LogSketch:
+        return LogSketch(
             self.sub_buckets,
             np.asarray(self.keys, dtype=np.int64),
             np.asarray(self.counts, dtype=np.int64),
@@ -134,7 +134,7 @@ class LogLinearState(_Model):
         )
 
     @classmethod
-    def of(cls, s: LogLinearSketch) -> LogLinearState:
+    def of(cls, s: LogSketch) -> LogState:
         return cls(sub_buckets=s.sub_buckets, keys=s.keys.tolist(), counts=s.counts.tolist())
 
 
@@ -183,7 +183,7 @@ class NumericState(_Model):
     m2: float | None = Field(
         ge=0, description="sum of squared deviations from the mean (null if it overflowed)"
     )
-    sketch: LogLinearState
+    sketch: LogState
     hll: str
 
 
@@ -229,7 +229,7 @@ class NumericColumn(_ColumnBase):
     infinite: int
     quantiles: dict[str, float]
     quantile_relative_error: float | None = Field(
-        description="a quantile is within this relative distance of an observed value's bucket"
+        description="a quantile is within this relative distance of the exact one (bucket width)"
     )
     histogram: Histogram | None
     state: NumericState
@@ -309,7 +309,7 @@ def numeric_column(
     m2: float | None,
     lo: float | None,
     hi: float | None,
-    sketch: LogLinearSketch,
+    sketch: LogSketch,
     hll: HyperLogLog,
 ) -> NumericColumn:
     """A :class:`NumericColumn` with its derived numbers computed from the state."""
@@ -346,7 +346,7 @@ def numeric_column(
         state=NumericState(
             finite=finite,
             m2=max(m2, 0.0) if m2 is not None and mean is not None else None,
-            sketch=LogLinearState.of(sketch),
+            sketch=LogState.of(sketch),
             hll=hll.encode(),
         ),
     )
@@ -749,7 +749,7 @@ def _merge_column(
             sketch = s if sketch is None else sketch.merge(s)
             hll = hll.merge(_hll(c.state.hll, settings))
         assert sketch is not None
-        sketch = LogLinearSketch(
+        sketch = LogSketch(
             sketch.sub_buckets, sketch.keys, sketch.counts, settings.max_buckets
         ).collapsed()
         return numeric_column(

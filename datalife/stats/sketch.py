@@ -1,17 +1,18 @@
-"""Mergeable summaries: log-linear buckets, a time grid, HyperLogLog and value tables.
+"""Mergeable summaries: logarithmic buckets, a time grid, HyperLogLog and value tables.
 
 Every summary here is a deterministic function of the multiset of values it summarises, and
 merging the summaries of two parts gives exactly the summary of their union (value tables: within
 a stated count error). That is what makes partition profiles mergeable and lets drift be computed
 from two saved profiles without the raw data.
 
-Numbers: **log-linear buckets** (as HDR Histogram). A finite value ``x != 0`` with
-``|x| = m * 2**e``, ``1 <= m < 2``, falls in sub-bucket ``floor((m - 1) * S)`` of octave ``e``;
-zero has its own bucket. A bucket is at most ``2**e / S`` wide, so its edges are within a relative
-``1/S`` of any value in it. Profiling starts at ``S = 2**14`` and halves ``S`` (merging neighbour
-pairs in every octave) until at most ``max_buckets`` buckets are non-empty. Because the number of
-non-empty buckets never grows when ``S`` halves, the ``S`` chosen for a union is the one reached by
-merging the parts and halving again, so merge(parts) == sketch(concatenation), bucket for bucket.
+Numbers: **logarithmic buckets** (as DDSketch). A finite value ``x != 0`` falls in bucket
+``floor(S * log2|x|)`` (on its sign's side); zero has its own bucket. Bucket edges are
+``2**(k/S)``, so a bucket's edges are within a relative ``2**(1/S) - 1`` of any value in it.
+Profiling starts at ``S = 2**14`` buckets per octave (relative width 4.2e-5) and halves ``S``
+(merging neighbour pairs) until at most ``max_buckets`` buckets are non-empty. Because the number
+of non-empty buckets never grows when ``S`` halves, the ``S`` chosen for a union is the one reached
+by merging the parts and halving again: merge(parts) == sketch(concatenation), bucket for bucket.
+Keys are computed by DuckDB (``log2`` of the C library); :func:`log_keys` is the Python twin.
 
 Timestamps: **a time grid** of equal buckets ``2**j`` microseconds wide, aligned on the Unix epoch,
 with the smallest ``j`` for which ``[min, max]`` spans at most ``max_buckets`` buckets.
@@ -24,10 +25,10 @@ largest count of any value left out. Merging tables that were cut adds an error:
 :meth:`ValueTable.merge`.
 
 Examples:
-    >>> s = LogLinearSketch.from_values([1.0, 2.0, 2.0, 3.0, 0.0, -1.5])
+    >>> s = LogSketch.from_values([1.0, 2.0, 2.0, 3.0, 0.0, -1.5])
     >>> s.total
     6
-    >>> s.merge(LogLinearSketch.from_values([4.0])).total
+    >>> s.merge(LogSketch.from_values([4.0])).total
     7
 """
 
@@ -47,15 +48,17 @@ __all__ = [
     "HLL_PRECISION",
     "INITIAL_SUB_BUCKETS",
     "HyperLogLog",
-    "LogLinearSketch",
+    "LogSketch",
     "TimeGrid",
     "ValueTable",
     "grid_shift_for",
+    "log_keys",
+    "shortest_decimals",
 ]
 
-#: Sub-buckets per octave before any collapse: relative bucket width 2**-14 (6.1e-5).
+#: Buckets per octave before any collapse: relative bucket width 2**(1/2**14) - 1 (4.2e-5).
 INITIAL_SUB_BUCKETS = 1 << 14
-#: Added to the binary exponent so that bucket keys of every finite double are positive.
+#: Octaves added to ``log2|x|`` so that the key of every non-zero double is positive.
 EXP_OFFSET = 1100
 #: HyperLogLog precision: 2**12 registers.
 HLL_PRECISION = 12
@@ -78,26 +81,29 @@ def _sum_by_key(keys: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
     return k[starts].astype(np.int64), np.add.reduceat(c, starts).astype(np.int64)
 
 
-def loglinear_keys(values: npt.ArrayLike, sub_buckets: int = INITIAL_SUB_BUCKETS) -> IntArray:
+def log_keys(values: Iterable[float], sub_buckets: int = INITIAL_SUB_BUCKETS) -> IntArray:
     """Bucket keys of finite values (the Python twin of the SQL in :mod:`datalife.stats.engine`).
 
     Examples:
-        >>> loglinear_keys([0.0, 1.0, -1.0, 1.5], sub_buckets=4).tolist()
+        >>> log_keys([0.0, 1.0, -1.0, 1.5], sub_buckets=4).tolist()
         [0, 4400, -4400, 4402]
     """
-    x = np.asarray(values, dtype=np.float64)
-    mant, exp = np.frexp(np.abs(x))  # |x| = mant * 2**exp, 0.5 <= mant < 1
-    e = exp.astype(np.int64) - 1
-    sub = np.floor((mant * 2.0 - 1.0) * sub_buckets).astype(np.int64)
-    key = (e + EXP_OFFSET) * sub_buckets + sub
-    return np.where(x == 0, 0, np.where(x < 0, -key, key)).astype(np.int64)
+    offset = EXP_OFFSET * sub_buckets
+    out = []
+    for x in values:
+        if x == 0:
+            out.append(0)
+            continue
+        k = math.floor(sub_buckets * math.log2(abs(x))) + offset
+        out.append(k if x > 0 else -k)
+    return np.asarray(out, dtype=np.int64)
 
 
 def shortest_decimals(lo: FloatArray, hi: FloatArray) -> FloatArray:
     """For each ``0 <= lo < hi``, the number with the fewest significant digits in ``[lo, hi)``.
 
     Examples:
-        >>> shortest_decimals(np.array([35.69921875, 2007.0]), np.array([35.701171875, 2007.0625])).tolist()
+        >>> shortest_decimals(np.array([35.699, 2007.0]), np.array([35.701, 2007.06])).tolist()
         [35.7, 2007.0]
     """
     out = lo.astype(np.float64).copy()
@@ -116,8 +122,8 @@ def shortest_decimals(lo: FloatArray, hi: FloatArray) -> FloatArray:
 
 
 @dataclass(frozen=True)
-class LogLinearSketch:
-    """Counts of finite numbers in log-linear buckets (see the module docstring).
+class LogSketch:
+    """Counts of finite numbers in logarithmic buckets (see the module docstring).
 
     Attributes:
         sub_buckets: buckets per octave now (a power of two, at most 2**14).
@@ -138,63 +144,58 @@ class LogLinearSketch:
         counts: Sequence[int] | IntArray,
         sub_buckets: int = INITIAL_SUB_BUCKETS,
         max_buckets: int = 2048,
-    ) -> LogLinearSketch:
+    ) -> LogSketch:
         """A sketch from (key, count) pairs at ``sub_buckets``, collapsed to ``max_buckets``."""
         k, c = _sum_by_key(np.asarray(keys, dtype=np.int64), np.asarray(counts, dtype=np.int64))
         keep = c > 0
         return cls(sub_buckets, k[keep], c[keep], max_buckets).collapsed()
 
     @classmethod
-    def from_values(cls, values: Iterable[float], max_buckets: int = 2048) -> LogLinearSketch:
+    def from_values(cls, values: Iterable[float], max_buckets: int = 2048) -> LogSketch:
         """A sketch of finite ``values`` (non-finite values are ignored)."""
         x = np.asarray(list(values), dtype=np.float64)
         x = x[np.isfinite(x)]
-        keys = loglinear_keys(x)
+        keys = log_keys(x.tolist())
         return cls.from_counts(keys, np.ones_like(keys), INITIAL_SUB_BUCKETS, max_buckets)
 
     @property
     def total(self) -> int:
         return int(self.counts.sum())
 
-    def at(self, sub_buckets: int) -> LogLinearSketch:
+    def at(self, sub_buckets: int) -> LogSketch:
         """The same values with ``sub_buckets`` per octave (a coarser power of two)."""
         if sub_buckets == self.sub_buckets:
             return self
         if sub_buckets > self.sub_buckets or self.sub_buckets % sub_buckets:
             raise ValueError(f"cannot refine {self.sub_buckets} sub-buckets to {sub_buckets}")
-        factor = self.sub_buckets // sub_buckets
-        mag = np.abs(self.keys)
-        octave, sub = np.divmod(mag, self.sub_buckets)
-        new = octave * sub_buckets + sub // factor
+        shift = (self.sub_buckets // sub_buckets).bit_length() - 1
+        # floor(floor(S*L + off) / 2**f) == floor((S / 2**f)*L) + off / 2**f: keys just shift
+        new = np.abs(self.keys) >> shift
         new = np.where(self.keys < 0, -new, new)
-        new = np.where(self.keys == 0, 0, new)
         k, c = _sum_by_key(new.astype(np.int64), self.counts)
-        return LogLinearSketch(sub_buckets, k, c, self.max_buckets)
+        return LogSketch(sub_buckets, k, c, self.max_buckets)
 
-    def collapsed(self) -> LogLinearSketch:
+    def collapsed(self) -> LogSketch:
         """Halve the sub-buckets until at most ``max_buckets`` buckets are non-empty."""
         sketch = self
         while sketch.keys.size > sketch.max_buckets and sketch.sub_buckets > 1:
             sketch = sketch.at(sketch.sub_buckets // 2)
         return sketch
 
-    def merge(self, other: LogLinearSketch) -> LogLinearSketch:
+    def merge(self, other: LogSketch) -> LogSketch:
         """The sketch of the union of both parts' values."""
         s = min(self.sub_buckets, other.sub_buckets)
         a, b = self.at(s), other.at(s)
         k, c = _sum_by_key(np.concatenate([a.keys, b.keys]), np.concatenate([a.counts, b.counts]))
-        return LogLinearSketch(s, k, c, min(self.max_buckets, other.max_buckets)).collapsed()
+        return LogSketch(s, k, c, min(self.max_buckets, other.max_buckets)).collapsed()
 
     def bounds(self) -> tuple[FloatArray, FloatArray]:
         """Lower and upper edges of every bucket, in key order (= value order)."""
-        mag = np.abs(self.keys)
-        octave, sub = np.divmod(mag, self.sub_buckets)
-        e = (octave - EXP_OFFSET).astype(np.int64)
-        lo = np.ldexp(1.0 + sub / self.sub_buckets, e)
-        with np.errstate(over="ignore"):  # the top bucket of the doubles ends past the largest one
-            hi = np.minimum(
-                np.ldexp(1.0 + (sub + 1) / self.sub_buckets, e), np.finfo(np.float64).max
-            )
+        mag = np.abs(self.keys).astype(np.float64) - EXP_OFFSET * self.sub_buckets
+        top = np.finfo(np.float64).max
+        with np.errstate(over="ignore"):  # the top buckets of the doubles end past the largest one
+            lo = np.minimum(np.exp2(mag / self.sub_buckets), top)
+            hi = np.minimum(np.exp2((mag + 1) / self.sub_buckets), top)
         neg = self.keys < 0
         lo, hi = np.where(neg, -hi, lo), np.where(neg, -lo, hi)
         zero = self.keys == 0
@@ -234,7 +235,7 @@ class LogLinearSketch:
 
     def relative_error(self) -> float:
         """Bound on the relative distance between a value and its bucket edges."""
-        return 1.0 / self.sub_buckets
+        return float(2.0 ** (1.0 / self.sub_buckets) - 1.0)
 
 
 # -- timestamps -----------------------------------------------------------------------------
@@ -309,12 +310,20 @@ class HyperLogLog:
         return cls(np.zeros(1 << precision, dtype=np.uint8), precision)
 
     @classmethod
-    def from_pairs(
-        cls, regs: Sequence[int], ranks: Sequence[int], precision: int = HLL_PRECISION
+    def from_minimums(
+        cls, regs: Sequence[int], minimums: Sequence[int], precision: int = HLL_PRECISION
     ) -> HyperLogLog:
+        """Registers from the smallest low ``64 - precision`` hash bits seen per register.
+
+        The rank of a hash is the position of its first 1 bit after the register bits, so the
+        largest rank in a register is the rank of the smallest remainder: DuckDB only has to
+        compute ``min(hash & mask)`` per register, a cheap aggregate.
+        """
+        width = 64 - precision
         r = np.zeros(1 << precision, dtype=np.uint8)
-        if len(regs):
-            np.maximum.at(r, np.asarray(regs, dtype=np.int64), np.asarray(ranks, dtype=np.uint8))
+        for reg, low in zip(regs, minimums, strict=True):
+            rank = width + 1 - int(low).bit_length()
+            r[int(reg)] = max(r[int(reg)], rank)
         return cls(r, precision)
 
     def merge(self, other: HyperLogLog) -> HyperLogLog:

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datalife.stats.engine import _hll_exprs, _loglinear_key
+from datalife.stats.engine import _hll_sql, _log_key
 from datalife.stats.sketch import (
     INITIAL_SUB_BUCKETS,
     HyperLogLog,
-    LogLinearSketch,
+    LogSketch,
     TimeGrid,
     ValueTable,
     grid_shift_for,
-    loglinear_keys,
+    log_keys,
     shortest_decimals,
 )
 
@@ -27,44 +27,48 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 @given(st.lists(finite, min_size=1, max_size=50))
 def test_sql_bucket_keys_equal_the_python_ones(values: list[float]) -> None:
+    """DuckDB and Python both take log2 from the C library: the same keys."""
     con = duckdb.connect()
-    key = _loglinear_key("x", INITIAL_SUB_BUCKETS)
+    key = _log_key("x", INITIAL_SUB_BUCKETS)
     got = [
         r[0]
         for r in con.execute(
             f"SELECT {key} FROM (SELECT unnest(?::DOUBLE[]) AS x)", [values]
         ).fetchall()
     ]
-    assert got == loglinear_keys(values).tolist()
+    assert got == log_keys(values).tolist()
 
 
 @given(finite.filter(lambda x: x != 0))
 def test_a_value_lies_within_its_bucket(x: float) -> None:
-    sketch = LogLinearSketch.from_counts(loglinear_keys([x]), [1])
+    sketch = LogSketch.from_counts(log_keys([x]), [1])
     lo, hi = sketch.bounds()
-    assert lo[0] <= x <= hi[0]  # half-open, except at the largest doubles
-    assert (hi[0] - lo[0]) <= abs(x) / INITIAL_SUB_BUCKETS * (1 + 1e-12)
+    # log2 is rounded, so a value within a few ulps of an edge may sit just across it
+    assert lo[0] - abs(lo[0]) * 1e-12 <= x <= hi[0] + abs(hi[0]) * 1e-12
+    assert (hi[0] - lo[0]) <= abs(x) * sketch.relative_error() * (1 + 1e-9)
+    assert sketch.relative_error() == pytest.approx(2 ** (1 / INITIAL_SUB_BUCKETS) - 1)
 
 
-def test_powers_of_two_and_their_neighbours_get_exact_exponents() -> None:
+def test_powers_of_two_and_extremes_match_between_sql_and_python() -> None:
     xs = [2.0**52 - 1, 2.0**52, 8.0, math.nextafter(8.0, 0), 5e-324, 1.7976931348623157e308]
     con = duckdb.connect()
-    key = _loglinear_key("x", INITIAL_SUB_BUCKETS)
+    key = _log_key("x", INITIAL_SUB_BUCKETS)
     got = [
         r[0]
         for r in con.execute(
             f"SELECT {key} FROM (SELECT unnest(?::DOUBLE[]) AS x)", [xs]
         ).fetchall()
     ]
-    assert got == loglinear_keys(xs).tolist()
+    assert got == log_keys(xs).tolist()
+    assert log_keys([8.0], 1).tolist() == [1103]
 
 
 @given(st.lists(finite, min_size=1, max_size=300), st.lists(finite, max_size=300))
 def test_merge_of_sketches_equals_sketch_of_union(a: list[float], b: list[float]) -> None:
     cap = 16
-    sa = LogLinearSketch.from_values(a, max_buckets=cap)
-    sb = LogLinearSketch.from_values(b, max_buckets=cap)
-    whole = LogLinearSketch.from_values(a + b, max_buckets=cap)
+    sa = LogSketch.from_values(a, max_buckets=cap)
+    sb = LogSketch.from_values(b, max_buckets=cap)
+    whole = LogSketch.from_values(a + b, max_buckets=cap)
     merged = sa.merge(sb)
     assert merged.sub_buckets == whole.sub_buckets
     assert merged.keys.tolist() == whole.keys.tolist()
@@ -73,7 +77,7 @@ def test_merge_of_sketches_equals_sketch_of_union(a: list[float], b: list[float]
 
 
 def test_integers_keep_their_own_bucket_and_value() -> None:
-    s = LogLinearSketch.from_values([2007, 2008, 2008, 2009, -3, 0])
+    s = LogSketch.from_values([2007, 2008, 2008, 2009, -3, 0])
     assert s.points(-3, 2009).tolist() == [-3.0, 0.0, 2007.0, 2008.0, 2009.0]
     assert s.counts.tolist() == [1, 1, 1, 2, 1]
 
@@ -81,7 +85,7 @@ def test_integers_keep_their_own_bucket_and_value() -> None:
 def test_quantiles_follow_the_inverted_cdf_to_bucket_resolution() -> None:
     rng = np.random.default_rng(7)
     x = np.round(rng.lognormal(3, 1, 5000), 2)
-    s = LogLinearSketch.from_values(x.tolist())
+    s = LogSketch.from_values(x.tolist())
     for q in (0.01, 0.25, 0.5, 0.9, 0.99):
         exact = float(np.quantile(x, q, method="inverted_cdf"))
         assert s.quantile(q, float(x.min()), float(x.max())) == pytest.approx(
@@ -114,12 +118,15 @@ def test_time_grid_shift_and_merge_match_the_whole() -> None:
 
 def _registers(values: list[str]) -> HyperLogLog:
     con = duckdb.connect()
-    reg, rank = _hll_exprs("hash(v)")
-    rows = con.execute(
-        f"SELECT {reg} AS r, max({rank}) FROM (SELECT unnest(?::VARCHAR[]) AS v) GROUP BY r",
-        [values],
-    ).fetchall()
-    return HyperLogLog.from_pairs([r[0] for r in rows], [r[1] for r in rows])
+    sql = _hll_sql("v", "(SELECT unnest(?::VARCHAR[]) AS v)", 12)
+    rows = con.execute(sql, [values]).fetchall()
+    return HyperLogLog.from_minimums([r[0] for r in rows], [r[1] for r in rows])
+
+
+def test_hyperloglog_ranks_from_minimums() -> None:
+    # remainder 0b1 in 52 bits: rank 52; remainder 0: rank 53; top bit set: rank 1
+    hll = HyperLogLog.from_minimums([0, 1, 2], [1, 0, 1 << 51])
+    assert hll.registers[:3].tolist() == [52, 53, 1]
 
 
 @pytest.mark.parametrize("n", [1, 10, 1000, 50_000])
