@@ -77,6 +77,7 @@ LABELS = {
     "mem-datalife": "datalife.validate",
     "datalife-cli": "datalife validate (CLI)",
     "datalife-csv": "datalife validate (CLI, CSV)",
+    "datalife-candidate": "datalife validate (candidate)",
     "pandera-polars": "pandera polars LazyFrame",
     "pandera-pandas": "pandera pandas + read",
     "great-expectations": "Great Expectations (pandas)",
@@ -151,7 +152,7 @@ def _child_cli(path: Path, workspace: Path) -> dict[str, Any]:
     import duckdb  # noqa: F401
     import pandera.pandas  # noqa: F401
 
-    import datalife.validation  # noqa: F401
+    import datalife.validation
     from datalife.cli import main as cli_main
 
     os.chdir(workspace)
@@ -165,6 +166,7 @@ def _child_cli(path: Path, workspace: Path) -> dict[str, Any]:
     counts = {f"{f['column']}/{f['check']}": int(f["failure_count"]) for f in report["failures"]}
     return {
         "work_s": work,
+        "datalife": str(Path(datalife.validation.__file__).parent.parent),
         "exit_code": code,
         "rows": report["rows"],
         "failures": dict(sorted(counts.items())),
@@ -271,7 +273,7 @@ def _child_great_expectations(path: Path) -> dict[str, Any]:
 def _child(task: str, path: Path, workspace: Path) -> int:
     if task in MEMORY_TASKS:
         out = _child_memory(task, path, workspace)
-    elif task in ("datalife-cli", "datalife-csv"):
+    elif task in ("datalife-cli", "datalife-csv", "datalife-candidate"):
         out = _child_cli(path, workspace)
     elif task == "pandera-polars":
         out = _child_pandera_polars(path)
@@ -353,13 +355,18 @@ def _measure(
     workspace: Path,
     repeat: int,
     timeout: float,
+    candidate: Path | None = None,
 ) -> list[Group]:
     groups = {(v, t): Group(section, v, t, p, []) for v, p in variants.items() for t in tasks}
     repo = Path(__file__).resolve().parent.parent
-    env = {
-        "PANDERA_VALIDATION_DEPTH": "SCHEMA_AND_DATA",
-        "PYTHONPATH": os.pathsep.join([str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
+
+    def env_for(first: Path) -> dict[str, str]:
+        path = [str(first), str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]
+        return {
+            "PANDERA_VALIDATION_DEPTH": "SCHEMA_AND_DATA",
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
+        }
+
     for i in range(repeat):  # round-robin, so a noisy moment hits every engine alike
         for (variant, task), group in groups.items():
             print(
@@ -367,14 +374,20 @@ def _measure(
                 end=" ",
                 flush=True,
             )
+            # `python -m` puts the working directory first on sys.path: the candidate's
+            # datalife package is imported by running from the candidate's directory
+            where = candidate if task == "datalife-candidate" and candidate else repo
             run = run_process(
                 _child_cmd(task, group.path, workspace),
                 label=f"{section}:{variant}:{task}",
-                env=env,
+                env=env_for(where),
                 timeout=timeout,
-                cwd=repo,
+                cwd=where,
             )
             group.runs.append(run)
+            used = (run.result or {}).get("datalife")
+            if task == "datalife-candidate" and candidate and used != str(candidate.resolve()):
+                print(f"\n  warning: the candidate run imported datalife from {used}", end="")
             print(
                 f"{fmt_seconds(run.wall_s)} wall, {fmt_seconds(run.work_s)} work, "
                 f"{fmt_bytes(run.peak_rss)}"
@@ -443,8 +456,11 @@ def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
                     higher_is_better=False,
                 )
             )
-    for variant in ("clean", "dirty"):
-        dl = _find(groups, variant, "datalife-cli")
+    for variant, dl_task in (
+        (v, t) for t in ("datalife-cli", "datalife-candidate") for v in ("clean", "dirty")
+    ):
+        dl = _find(groups, variant, dl_task)
+        who = "datalife" if dl_task == "datalife-cli" else "candidate"
         if dl is None:
             continue
         for task, limit, name in (
@@ -457,7 +473,7 @@ def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
                 continue
             out.append(
                 Target(
-                    f"file, {variant}: {name} / datalife (wall)",
+                    f"file, {variant}: {name} / {who} (wall)",
                     _ratio(other.wall, dl.wall),
                     limit,
                     higher_is_better=True,
@@ -466,24 +482,25 @@ def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
             )
         out.append(
             Target(
-                f"file, {variant}: datalife peak RSS",
+                f"file, {variant}: {who} peak RSS",
                 dl.rss,
                 RSS_TARGET,
                 higher_is_better=False,
                 unit="bytes",
             )
         )
-    clean, dirty = _find(groups, "clean", "datalife-cli"), _find(groups, "dirty", "datalife-cli")
-    if clean and dirty:
-        out.append(
-            Target(
-                "file: datalife dirty / clean (wall)",
-                _ratio(dirty.wall, clean.wall),
-                DIRTY_TARGET,
-                higher_is_better=False,
-                note=note,
+    for dl_task, who in (("datalife-cli", "datalife"), ("datalife-candidate", "candidate")):
+        clean, dirty = _find(groups, "clean", dl_task), _find(groups, "dirty", dl_task)
+        if clean and dirty:
+            out.append(
+                Target(
+                    f"file: {who} dirty / clean (wall)",
+                    _ratio(dirty.wall, clean.wall),
+                    DIRTY_TARGET,
+                    higher_is_better=False,
+                    note=note,
+                )
             )
-        )
     return out
 
 
@@ -544,6 +561,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--csv", action="store_true", help="also time datalife on the CSV files")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    parser.add_argument(
+        "--candidate",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also run the CLI with the datalife package found in DIR (a patched copy of the "
+        "repository), to compare a change with the current code in the same run",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("path", nargs="?", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workspace", type=Path, default=None, help=argparse.SUPPRESS)
@@ -574,6 +599,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only in (None, "files"):
         print(f"\nFiles: {rows:,} rows, {repeat} fresh processes per engine")
         tasks = [t for t in FILE_TASKS if t not in args.skip]
+        if args.candidate is not None:
+            if not (args.candidate / "datalife" / "__init__.py").is_file():
+                parser.error(f"--candidate {args.candidate}: no datalife package there")
+            tasks.insert(1, "datalife-candidate")
         if "great-expectations" in tasks and not has_ge:
             tasks.remove("great-expectations")
             note = (
@@ -583,7 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             notes.append(note)
             print(f"note: {note}")
         variants = {v: generate(rows, "parquet", dirty=v == "dirty") for v in ("clean", "dirty")}
-        groups += _measure("files", variants, tasks, workspace, repeat, args.timeout)
+        groups += _measure(
+            "files", variants, tasks, workspace, repeat, args.timeout, args.candidate
+        )
         if args.csv:
             csv = {v: generate(rows, "csv", dirty=v == "dirty") for v in ("clean", "dirty")}
             groups += _measure("csv", csv, ["datalife-csv"], workspace, repeat, args.timeout)
