@@ -166,7 +166,7 @@ def _child_cli(path: Path, workspace: Path) -> dict[str, Any]:
     counts = {f"{f['column']}/{f['check']}": int(f["failure_count"]) for f in report["failures"]}
     return {
         "work_s": work,
-        "datalife": str(Path(datalife.validation.__file__).parent.parent),
+        "datalife": str(Path(datalife.validation.__file__).parent.parent.parent),
         "exit_code": code,
         "rows": report["rows"],
         "failures": dict(sorted(counts.items())),
