@@ -234,6 +234,7 @@ def drift(
         environment=environment,
         notes=notes,
         significance=significance,
+        profiles=(b.profile, c.profile),
     )
 
 

@@ -27,6 +27,8 @@ __all__ = ["OTHER", "compare_column", "family_of", "numeric_points_from_profiles
 
 #: The pooled category of values a cut value table does not list.
 OTHER = "(other values)"
+#: Values shown in a categorical column's comparison histogram (the rest pooled).
+HISTOGRAM_VALUES = 50
 
 
 def family_of(kind: str) -> str:
@@ -160,9 +162,20 @@ def _numeric(
     }
     lo = min(pb.min, pc.min)
     hi = max(pb.max, pc.max)
-    col.metrics["jsd_log2"] = m.js_divergence_log2(
-        m.equal_width_shares(pb, lo, hi), m.equal_width_shares(pc, lo, hi)
-    )
+    hb, hc = m.equal_width_shares(pb, lo, hi), m.equal_width_shares(pc, lo, hi)
+    col.metrics["jsd_log2"] = m.js_divergence_log2(hb, hc)
+    bins = hb.size
+    edges_jsd = np.linspace(lo, hi, bins + 1) if bins > 1 else np.array([lo, hi])
+    col.histogram = {
+        "edges": [float(e) for e in edges_jsd],
+        "baseline": [round(float(v)) for v in hb],
+        "current": [round(float(v)) for v in hc],
+    }
+    col.bins = {
+        "psi_edges": [float(e) for e in edges],
+        "psi_baseline": [round(float(v)) for v in sb],
+        "psi_current": [round(float(v)) for v in sc],
+    }
     if math.isfinite(w1):
         col.notes.setdefault("wasserstein", f"W1 = {w1:.6g} in the column's units")
 
@@ -195,6 +208,16 @@ def _categorical(col: ColumnDrift, b: CategoricalColumn, c: CategoricalColumn) -
         "current_share": vc[i] / c.count,
     }
     col.metrics["jsd_log2"] = m.js_divergence_log2(vb, vc)
+    order = sorted(range(len(values)), key=lambda j: (-(vb[j] + vc[j]), values[j]))
+    shown = order[:HISTOGRAM_VALUES]
+    hist_values = [values[j] for j in shown]
+    hist_b = [vb[j] for j in shown]
+    hist_c = [vc[j] for j in shown]
+    if len(order) > HISTOGRAM_VALUES:
+        hist_values.append(OTHER if OTHER not in hist_values else f"{OTHER} (more)")
+        hist_b.append(sum(vb[j] for j in order[HISTOGRAM_VALUES:]))
+        hist_c.append(sum(vc[j] for j in order[HISTOGRAM_VALUES:]))
+    col.histogram = {"values": hist_values, "baseline": hist_b, "current": hist_c}
     col.metrics["psi"] = m.population_stability_index(vb, vc)
     if len(values) >= 2:
         _, _, p = m.chi2_homogeneity(vb, vc)

@@ -108,6 +108,11 @@ class ColumnDrift:
         method: the metric that decided: the breach furthest over its threshold, or, for a column
             that did not drift, the metric closest to its threshold.
         worst: what moved most: a category with both shares, or a baseline-decile bin.
+        histogram: both sides' counts on common bins, for plotting them overlaid: numbers on
+            the 20 equal-width bins of ``jsd_log2`` (``edges``, ``baseline``, ``current``);
+            categories per value (``values``, ``baseline``, ``current``; at most 50 values, the
+            rest pooled).
+        bins: numbers only: the PSI bins (baseline deciles ``psi_edges``) with both sides' counts.
         exact: computed from raw data on both sides (False: from bucketed profiles).
         resolution: for numbers compared from profiles, the relative width of the buckets.
     """
@@ -129,6 +134,8 @@ class ColumnDrift:
     dtype_baseline: str | None = None
     dtype_current: str | None = None
     worst: dict[str, Any] | None = None
+    histogram: dict[str, Any] | None = None
+    bins: dict[str, Any] | None = None
     exact: bool = True
     resolution: float | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -199,6 +206,8 @@ class ColumnDrift:
                 "breaches": self.breaches,
                 "within_noise": self.within_noise,
                 "worst": self.worst,
+                "histogram": self.histogram,
+                "bins": self.bins,
                 "exact": self.exact,
                 "resolution": self.resolution,
                 "notes": self.notes,
@@ -224,6 +233,8 @@ class DriftReport:
     environment: str | None = None
     notes: list[str] = field(default_factory=list)
     significance: float | None = DEFAULT_SIGNIFICANCE
+    #: the two profiles compared (not in ``to_dict()``; the report can render them)
+    profiles: tuple[Any, Any] | None = field(default=None, repr=False)
 
     @property
     def drifted(self) -> bool:

@@ -74,6 +74,12 @@ def test_numeric_metrics_from_raw_data_equal_scipy() -> None:
     hb = np.histogram(b, bins=20, range=(lo, hi))[0]
     assert col.metrics["jsd_log2"] == pytest.approx(jensenshannon(ha, hb, base=2) ** 2, abs=1e-9)
     assert (col.n_baseline, col.n_current) == (2000, 2000)
+    assert col.histogram is not None
+    assert col.histogram["baseline"] == ha.tolist()
+    assert col.histogram["current"] == hb.tolist()
+    assert len(col.histogram["edges"]) == 21
+    assert col.bins is not None
+    assert col.bins["psi_edges"] == edges.tolist()
     assert col.drifted
     assert col.method == "wasserstein_norm"
 
@@ -90,6 +96,9 @@ def test_categorical_metrics_equal_hand_and_scipy() -> None:
     assert col.metrics["jsd_log2"] == pytest.approx(jensenshannon(vb, vc, base=2) ** 2, abs=1e-9)
     ref = chi2_contingency(np.array([vb, vc]), correction=False)
     assert col.metrics["chi2_pvalue"] == pytest.approx(ref.pvalue, abs=1e-9)
+    assert col.histogram is not None
+    assert sorted(col.histogram["values"]) == ["a", "b", "c", "d"]
+    assert sum(col.histogram["current"]) == 2000
     assert col.drifted
     assert col.method == "linf"
     for metric in ("ks_stat", "wasserstein_norm"):
