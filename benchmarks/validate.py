@@ -75,6 +75,7 @@ FILE_TASKS = ("datalife-cli", "pandera-polars", "pandera-pandas", "great-expecta
 LABELS = {
     "mem-pandera": "pandera (pandas)",
     "mem-datalife": "datalife.validate",
+    "mem-candidate": "datalife.validate (candidate)",
     "datalife-cli": "datalife validate (CLI)",
     "datalife-csv": "datalife validate (CLI, CSV)",
     "datalife-candidate": "datalife validate (candidate)",
@@ -128,7 +129,7 @@ def _child_memory(task: str, path: Path, workspace: Path) -> dict[str, Any]:
     sv = SchemaRegistry(Workspace.find(workspace)).load(SCHEMA_REF)
     df = pd.read_parquet(path)
     fn: Callable[[Any], dict[str, int]]
-    if task == "mem-datalife":
+    if task in ("mem-datalife", "mem-candidate"):
 
         def fn(frame: Any) -> dict[str, int]:
             report = datalife.validate(frame, sv)
@@ -143,7 +144,12 @@ def _child_memory(task: str, path: Path, workspace: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     counts = fn(df)
     work = time.perf_counter() - t0
-    return {"work_s": work, "rows": len(df), "failures": dict(sorted(counts.items()))}
+    return {
+        "work_s": work,
+        "datalife": str(Path(datalife.__file__).parent.parent),
+        "rows": len(df),
+        "failures": dict(sorted(counts.items())),
+    }
 
 
 def _child_cli(path: Path, workspace: Path) -> dict[str, Any]:
@@ -271,7 +277,7 @@ def _child_great_expectations(path: Path) -> dict[str, Any]:
 
 
 def _child(task: str, path: Path, workspace: Path) -> int:
-    if task in MEMORY_TASKS:
+    if task in (*MEMORY_TASKS, "mem-candidate"):
         out = _child_memory(task, path, workspace)
     elif task in ("datalife-cli", "datalife-csv", "datalife-candidate"):
         out = _child_cli(path, workspace)
@@ -376,7 +382,8 @@ def _measure(
             )
             # `python -m` puts the working directory first on sys.path: the candidate's
             # datalife package is imported by running from the candidate's directory
-            where = candidate if task == "datalife-candidate" and candidate else repo
+            is_candidate = task in ("datalife-candidate", "mem-candidate")
+            where = candidate if is_candidate and candidate else repo
             run = run_process(
                 _child_cmd(task, group.path, workspace),
                 label=f"{section}:{variant}:{task}",
@@ -386,7 +393,7 @@ def _measure(
             )
             group.runs.append(run)
             used = (run.result or {}).get("datalife")
-            if task == "datalife-candidate" and candidate and used != str(candidate.resolve()):
+            if is_candidate and candidate and used != str(candidate.resolve()):
                 print(f"\n  warning: the candidate run imported datalife from {used}", end="")
             print(
                 f"{fmt_seconds(run.wall_s)} wall, {fmt_seconds(run.work_s)} work, "
@@ -444,13 +451,16 @@ def _find(groups: Sequence[Group], variant: str, task: str) -> Group | None:
 def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
     out: list[Target] = []
     note = "" if rows >= 10_000_000 else "issue target is for 10M rows"
-    for variant in ("clean", "dirty"):
-        dl = _find(groups, variant, "mem-datalife")
+    for variant, task in (
+        (v, t) for t in ("mem-datalife", "mem-candidate") for v in ("clean", "dirty")
+    ):
+        dl = _find(groups, variant, task)
         pa = _find(groups, variant, "mem-pandera")
+        who = "datalife" if task == "mem-datalife" else "candidate"
         if dl and pa:
             out.append(
                 Target(
-                    f"in memory, {variant}: datalife / pandera (work)",
+                    f"in memory, {variant}: {who} / pandera (work)",
                     _ratio(dl.work, pa.work),
                     MEMORY_TARGET,
                     higher_is_better=False,
@@ -589,19 +599,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     groups: list[Group] = []
     notes: list[str] = []
 
+    if args.candidate is not None and not (args.candidate / "datalife" / "__init__.py").is_file():
+        parser.error(f"--candidate {args.candidate}: no datalife package there")
     if args.only in (None, "memory"):
         print(f"\nIn memory: {memory_rows:,} rows, {repeat} fresh processes per engine")
         variants = {
             v: generate(memory_rows, "parquet", dirty=v == "dirty") for v in ("clean", "dirty")
         }
-        groups += _measure("memory", variants, MEMORY_TASKS, workspace, repeat, args.timeout)
+        mem_tasks = [*MEMORY_TASKS, *(["mem-candidate"] if args.candidate else [])]
+        groups += _measure(
+            "memory", variants, mem_tasks, workspace, repeat, args.timeout, args.candidate
+        )
 
     if args.only in (None, "files"):
         print(f"\nFiles: {rows:,} rows, {repeat} fresh processes per engine")
         tasks = [t for t in FILE_TASKS if t not in args.skip]
         if args.candidate is not None:
-            if not (args.candidate / "datalife" / "__init__.py").is_file():
-                parser.error(f"--candidate {args.candidate}: no datalife package there")
             tasks.insert(1, "datalife-candidate")
         if "great-expectations" in tasks and not has_ge:
             tasks.remove("great-expectations")
