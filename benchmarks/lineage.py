@@ -18,6 +18,8 @@ Each measurement runs in a fresh process (wall time and peak RSS from the kernel
 - **queries** after load: ``upstream`` of a leaf (a train split), ``impact`` of a raw file
   version, ``provenance`` of the leaf, and resolving a bare path to its current version.
 - **append**: one event (lock, write, fsync) to an empty log and to a log file of 100k events.
+- **snapshot**: the first load (which writes the derived snapshot), a load with the log
+  unchanged since, and one after 1 % more events were appended (a new month file).
 
 Target (issue 4): load within 3x of the networkx build; queries on a leaf <= 50 ms; append
 independent of the log size. Results go to ``benchmarks/results/lineage-*.json``.
@@ -36,6 +38,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,64 +82,46 @@ def _hex(rng: random.Random) -> str:
     return f"{rng.getrandbits(256):064x}"
 
 
-def generate(events: int, seed: int = 0) -> Path:
-    """Write the synthetic log of about ``events`` events; return its workspace directory."""
-    from datalife.lineage.events import DatasetRecord, run_event
-    from datalife.lineage.store import encode_event
+class _Synth:
+    """Cycles of realistic events: a raw version is validated, featurized (fan-in), split."""
 
-    root = DATA / f"lineage-{events}"
-    manifest = root / "manifest.json"
-    if manifest.is_file() and json.loads(manifest.read_text()).get("seed") == seed:
-        return root
-    if root.exists():
-        shutil.rmtree(root)
-    log = root / "lineage"
-    log.mkdir(parents=True)
-    rng = random.Random(seed)
-    t0 = time.perf_counter()
-    fields = FIELDS
-    raw_versions: list[DatasetRecord] = []
-    written = 0
-    file_no = 0
-    out = (log / f"2020-{file_no + 1:02d}.jsonl").open("wb")
-    clock = 1_577_836_800.0  # 2020-01-01
-    cycle = 0
-    leaf = first_raw = mid_raw = ""
+    def __init__(self, seed: int, clock: float, first_cycle: int = 0) -> None:
+        self.rng = random.Random(seed)
+        self.clock = clock
+        self.cycle = first_cycle
+        self.raw_versions: list[Any] = []
+        self.leaf = self.first_raw = self.last_raw = ""
 
-    def stamp() -> str:
-        nonlocal clock
-        clock += 0.5
-        return (
-            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(clock))
-            + f".{int(clock * 1e6) % 10**6:06d}Z"
+    def _stamp(self) -> str:
+        self.clock += 0.5
+        frac = int(self.clock * 1e6) % 10**6
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.clock)) + f".{frac:06d}Z"
+
+    def _run(
+        self, job: str, inputs: list[Any], outputs: list[Any], **kw: Any
+    ) -> Iterator[dict[str, Any]]:
+        from datalife.lineage.events import run_event
+
+        rid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        yield run_event(
+            "START", run_id=rid, job_namespace=NS, job_name=job, event_time=self._stamp()
+        )
+        yield run_event(
+            "COMPLETE",
+            run_id=rid,
+            job_namespace=NS,
+            job_name=job,
+            event_time=self._stamp(),
+            inputs=inputs,
+            outputs=outputs,
+            **kw,
         )
 
-    def emit(ev: dict[str, Any]) -> None:
-        nonlocal written, out, file_no
-        out.write(encode_event(ev))
-        written += 1
-        if written % EVENTS_PER_FILE == 0:
-            out.close()
-            file_no += 1
-            out = (log / f"{2020 + file_no // 12}-{file_no % 12 + 1:02d}.jsonl").open("wb")
+    def cycle_events(self) -> Iterator[dict[str, Any]]:
+        """The 6 events of one cycle."""
+        from datalife.lineage.events import DatasetRecord
 
-    def run(job: str, inputs: list[DatasetRecord], outputs: list[DatasetRecord], **kw: Any) -> None:
-        rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        emit(run_event("START", run_id=rid, job_namespace=NS, job_name=job, event_time=stamp()))
-        emit(
-            run_event(
-                "COMPLETE",
-                run_id=rid,
-                job_namespace=NS,
-                job_name=job,
-                event_time=stamp(),
-                inputs=inputs,
-                outputs=outputs,
-                **kw,
-            )
-        )
-
-    while written < events:
+        rng, cycle = self.rng, self.cycle
         raw = DatasetRecord(
             f"raw/{cycle % RAW_PATHS}.csv",
             NS,
@@ -144,15 +129,13 @@ def generate(events: int, seed: int = 0) -> Path:
             "file",
             rows=10_000,
             bytes=1_150_000,
-            fields=fields,
+            fields=FIELDS,
         )
-        raw_versions.append(raw)
+        self.raw_versions = [*self.raw_versions, raw][-FAN_IN:]
         report = {"valid": True, "schema": "bench@1", "rows": 10_000, "failures": []}
-        raw_validated = DatasetRecord(
-            **{**raw.__dict__, "schema_ref": "bench@1", "validation": report}
-        )
-        run("validate", [raw_validated], [], parameters={"engine": "duckdb"})
-        inputs = raw_versions[-FAN_IN:]
+        validated = DatasetRecord(**{**raw.__dict__, "schema_ref": "bench@1", "validation": report})
+        yield from self._run("validate", [validated], [], parameters={"engine": "duckdb"})
+        inputs = self.raw_versions
         feat = DatasetRecord(
             f"features/{cycle % RAW_PATHS}.parquet",
             NS,
@@ -160,21 +143,13 @@ def generate(events: int, seed: int = 0) -> Path:
             "file",
             rows=30_000,
             bytes=2_000_000,
-            fields=[*fields, ("amount_z", "double")],
+            fields=[*FIELDS, ("amount_z", "double")],
         )
         feat.column_lineage = {"amount_z": [(NS, inputs[-1].name, "amount")]}
-        run(
-            "features",
-            inputs,
-            [feat],
-            code=[
-                {
-                    "name": "zscore",
-                    "fingerprint": "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
-                    "version": "1",
-                }
-            ],
-        )
+        code = [
+            {"name": "zscore", "fingerprint": "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "version": "1"}
+        ]
+        yield from self._run("features", inputs, [feat], code=code)
         splits = [
             DatasetRecord(
                 f"splits/{cycle % RAW_PATHS}/{s}.parquet",
@@ -186,16 +161,45 @@ def generate(events: int, seed: int = 0) -> Path:
             )
             for s, n in (("train", 24_000), ("dev", 3_000), ("test", 3_000))
         ]
-        run("split", [feat], splits, parameters={"ratios": [0.8, 0.1, 0.1], "seed": cycle})
+        yield from self._run(
+            "split", [feat], splits, parameters={"ratios": [0.8, 0.1, 0.1], "seed": cycle}
+        )
         if cycle == 0:
-            first_raw = f"dataset:{raw.name}@{raw.content_hash[:12]}"
+            self.first_raw = f"dataset:{raw.name}@{raw.content_hash[:12]}"
+        self.last_raw = f"dataset:{raw.name}@{raw.content_hash[:12]}"
+        self.leaf = f"dataset:{splits[0].name}@{splits[0].content_hash[:12]}"
+        self.cycle += 1
+
+
+def generate(events: int, seed: int = 0) -> Path:
+    """Write the synthetic log of about ``events`` events; return its workspace directory."""
+    from datalife.lineage.store import encode_event
+
+    root = DATA / f"lineage-{events}"
+    manifest = root / "manifest.json"
+    if manifest.is_file() and json.loads(manifest.read_text()).get("seed") == seed:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    log = root / "lineage"
+    log.mkdir(parents=True)
+    t0 = time.perf_counter()
+    synth = _Synth(seed, clock=1_577_836_800.0)  # 2020-01-01
+    written = file_no = 0
+    mid_raw = ""
+    out = (log / "2020-01.jsonl").open("wb")
+    while written < events:
+        for ev in synth.cycle_events():
+            out.write(encode_event(ev))
+            written += 1
+            if written % EVENTS_PER_FILE == 0:
+                out.close()
+                file_no += 1
+                out = (log / f"{2020 + file_no // 12}-{file_no % 12 + 1:02d}.jsonl").open("wb")
         if written <= events // 2:
-            mid_raw = f"dataset:{raw.name}@{raw.content_hash[:12]}"
-        leaf = f"dataset:{splits[0].name}@{splits[0].content_hash[:12]}"
-        cycle += 1
-        if len(raw_versions) > FAN_IN:
-            raw_versions.pop(0)
+            mid_raw = synth.last_raw
     out.close()
+    cycle, leaf, first_raw = synth.cycle, synth.leaf, synth.first_raw
     size = sum(p.stat().st_size for p in log.glob("*.jsonl"))
     manifest.write_text(
         json.dumps(
@@ -351,12 +355,49 @@ def child_append(root: Path, count: int) -> None:
     emit_result({"work_s": results["100k_events"]["median_s"], "append": results})
 
 
+def child_snapshot(root: Path, mode: str) -> None:
+    from datalife.lineage.snapshot import load_with_snapshot, snapshot_path
+    from datalife.lineage.store import LineageStore
+
+    store = LineageStore(root / "lineage", root)
+    if mode == "write":
+        snapshot_path(store).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    lg, info = load_with_snapshot(store, root=root, min_bytes=0)
+    work = time.perf_counter() - t0
+    emit_result(
+        {
+            "work_s": work,
+            "mode": info.mode,
+            "written": info.written,
+            "tail_bytes": info.tail_bytes,
+            "nodes": lg.graph.number_of_nodes(),
+            "snapshot_bytes": snapshot_path(store).stat().st_size,
+        }
+    )
+
+
+def _write_tail(root: Path, manifest: dict[str, Any], events: int) -> Path:
+    """A new month file of ``events`` fresh events (as if runs happened after the snapshot)."""
+    from datalife.lineage.store import encode_event
+
+    synth = _Synth(seed=99, clock=1_900_000_000.0, first_cycle=manifest["cycles"])
+    path = root / "lineage" / "2099-01.jsonl"
+    with path.open("wb") as out:
+        written = 0
+        while written < events:
+            for ev in synth.cycle_events():
+                out.write(encode_event(ev))
+                written += 1
+    return path
+
+
 # -- the parent ----------------------------------------------------------------------------
 
 
-def _child(mode: str, root: Path, *extra: str) -> Any:
+def _child(mode: str, root: Path, *extra: str, env: dict[str, str] | None = None) -> Any:
     cmd = [sys.executable, "-m", "benchmarks.lineage", "--child", mode, "--dir", str(root), *extra]
-    r = run_process(cmd, label=mode, cwd=Path(__file__).resolve().parent.parent)
+    r = run_process(cmd, label=mode, cwd=Path(__file__).resolve().parent.parent, env=env)
     if r.returncode != 0 or r.result is None:
         raise SystemExit(f"{mode} failed ({r.returncode}):\n{r.stderr[-3000:]}")
     return r
@@ -373,6 +414,15 @@ def bench(events: int, repeat: int) -> dict[str, Any]:
     nxs = [_child("nx", root) for _ in range(repeat)]
     parses = [_child("parse", root) for _ in range(repeat)]
     append = _child("append", root, "--count", "200")
+    cache = {"DATALIFE_CACHE_DIR": str(root / "cache")}
+    snap_write = _child("snapshot", root, "--mode", "write", env=cache)
+    snap_hits = [_child("snapshot", root, "--mode", "hit", env=cache) for _ in range(repeat)]
+    tail_file = _write_tail(root, manifest, max(6, manifest["events"] // 100))
+    try:
+        snap_tails = [_child("snapshot", root, "--mode", "tail", env=cache) for _ in range(repeat)]
+    finally:
+        tail_file.unlink()
+    shutil.rmtree(root / "cache", ignore_errors=True)
     (root / "graph-lists.pickle").unlink(missing_ok=True)
     load_s = median([r.work_s for r in loads])
     nx_s = median([r.work_s for r in nxs])
@@ -398,7 +448,7 @@ def bench(events: int, repeat: int) -> dict[str, Any]:
                 f"{best.get('bytes_per_node', 0):.0f} B",
             ],
             [
-                "json.loads of every line only",
+                "parse only (orjson, every line)",
                 fmt_seconds(parse_s),
                 fmt_ratio(parse_s / nx_s if parse_s and nx_s else None),
                 fmt_bytes(parses[0].peak_rss),
@@ -437,6 +487,36 @@ def bench(events: int, repeat: int) -> dict[str, Any]:
         ],
         title="queries after load (median of 5) and appends (lock + write + fsync)",
     )
+    hit_s = median([r.work_s for r in snap_hits])
+    tail_s = median([r.work_s for r in snap_tails])
+    sw, th = snap_write.result or {}, snap_tails[0].result or {}
+    print_table(
+        ["load through the snapshot", "time", "vs networkx build", "peak RSS", "mode"],
+        [
+            [
+                "first load, writing the snapshot",
+                fmt_seconds(snap_write.work_s),
+                fmt_ratio((snap_write.work_s or 0) / nx_s if nx_s else None),
+                fmt_bytes(snap_write.peak_rss),
+                f"{sw.get('mode')}, {fmt_bytes(sw.get('snapshot_bytes'))} snapshot",
+            ],
+            [
+                "log unchanged since",
+                fmt_seconds(hit_s),
+                fmt_ratio(hit_s / nx_s if hit_s and nx_s else None),
+                fmt_bytes(snap_hits[0].peak_rss),
+                str((snap_hits[0].result or {}).get("mode")),
+            ],
+            [
+                f"1% more events appended since ({th.get('tail_bytes', 0) / 1e6:.0f} MB)",
+                fmt_seconds(tail_s),
+                fmt_ratio(tail_s / nx_s if tail_s and nx_s else None),
+                fmt_bytes(snap_tails[0].peak_rss),
+                str(th.get("mode")),
+            ],
+        ],
+        title="derived snapshot (in the user cache; the log stays the source of truth)",
+    )
     verdict = "PASS" if ratio is not None and ratio <= 3 else "MISS"
     print(f"target load <= 3x networkx build: {verdict} ({fmt_ratio(ratio)})")
     return {
@@ -454,7 +534,18 @@ def bench(events: int, repeat: int) -> dict[str, Any]:
         "networkx_bytes_per_node": nxr.get("bytes_per_node"),
         "queries": {k: v for k, v in best.items() if k.endswith("_s") and k != "work_s"},
         "append": ap,
-        "runs": [r.to_dict() for r in (*loads, *nxs, *parses, append)],
+        "snapshot": {
+            "first_load_with_write_s": snap_write.work_s,
+            "snapshot_bytes": sw.get("snapshot_bytes"),
+            "hit_s": hit_s,
+            "hit_vs_networkx": hit_s / nx_s if hit_s and nx_s else None,
+            "tail_1pct_s": tail_s,
+            "tail_vs_networkx": tail_s / nx_s if tail_s and nx_s else None,
+        },
+        "runs": [
+            r.to_dict()
+            for r in (*loads, *nxs, *parses, append, snap_write, *snap_hits, *snap_tails)
+        ],
     }
 
 
@@ -462,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child", choices=["load", "nx", "parse", "append"])
+    parser.add_argument("--child", choices=["load", "nx", "parse", "append", "snapshot"])
+    parser.add_argument("--mode", choices=["write", "hit", "tail"], default="hit")
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--dump", action="store_true")
     parser.add_argument("--count", type=int, default=200)
@@ -474,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
             child_nx(args.dir)
         elif args.child == "parse":
             child_parse(args.dir)
+        elif args.child == "snapshot":
+            child_snapshot(args.dir, args.mode)
         else:
             child_append(args.dir, args.count)
         return 0

@@ -67,7 +67,10 @@ def store_for(workspace: Workspace | str | os.PathLike[str] | None = None) -> Li
 
 
 def load(
-    workspace: Workspace | str | os.PathLike[str] | None = None, *, warn: bool = True
+    workspace: Workspace | str | os.PathLike[str] | None = None,
+    *,
+    warn: bool = True,
+    snapshot: bool = True,
 ) -> LineageGraph:
     """Read a workspace's lineage log into a :class:`LineageGraph`.
 
@@ -77,10 +80,21 @@ def load(
     Args:
         workspace: a Workspace, a folder inside one, or None for the current folder's.
         warn: emit one warning per file and kind of problem.
+        snapshot: use (and refresh) the derived snapshot of large logs in the user's cache
+            (see :mod:`datalife.lineage.snapshot`); the log stays the source of truth.
     """
     from datalife.lineage.graph import LineageGraph
+    from datalife.lineage.snapshot import enabled, load_with_snapshot
 
     store = store_for(workspace)
+    if snapshot and enabled() and store.files():
+        lg, info = load_with_snapshot(store, root=store.root)
+        lg.snapshot = info
+        if warn and lg.issues:
+            from datalife.lineage.store import warn_issues
+
+            warn_issues(lg.issues)
+        return lg
     return LineageGraph.from_store(store, root=store.root, warn=warn)
 
 

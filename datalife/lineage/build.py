@@ -19,7 +19,7 @@ from datalife.lineage.store import IssueKind, LogIssue
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["HASH_LEN", "build_graph"]
+__all__ = ["HASH_LEN", "GraphBuilder", "build_graph"]
 
 HASH_LEN = 12
 _HASH_LEN = HASH_LEN
@@ -73,7 +73,7 @@ class _RunState:
         self.outputs: dict[str, _DatasetRef] = {}
 
 
-class _Builder:
+class GraphBuilder:
     """Turns events into node and edge lists in one pass (no networkx until the end)."""
 
     def __init__(self) -> None:
@@ -378,10 +378,15 @@ def _validation_of(extra: dict[str, Any]) -> tuple[bool | None, int] | None:
 
 
 def build_graph(
-    events: Iterable[tuple[str, int, dict[str, Any]]], issues: list[LogIssue] | None = None
+    events: Iterable[tuple[str, int, dict[str, Any]]],
+    issues: list[LogIssue] | None = None,
+    builder: GraphBuilder | None = None,
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
-    """Build the graph from ``(file, line, event)`` triples (see :class:`LineageGraph`)."""
-    builder = _Builder()
+    """Build the graph from ``(file, line, event)`` triples (see :class:`LineageGraph`).
+
+    ``builder`` continues from an earlier state (the snapshot's); it is updated in place.
+    """
+    builder = builder if builder is not None else GraphBuilder()
     add = builder.add
     # Millions of small containers and no cycles: the cyclic GC would rescan them again and
     # again (it doubles the load time). Pause it while building; the caller's setting returns.

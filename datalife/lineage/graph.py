@@ -90,6 +90,7 @@ class LineageGraph:
         self._fields: dict[str, tuple[tuple[str, str], ...]] = dict(details.get("fields") or {})
         self._by_name: dict[str, list[str]] = details.get("by_name") or {}
         self._names: dict[str, list[str]] | None = None
+        self.snapshot: Any = None  # how datalife.lineage.load used the snapshot, if it did
         self._sorted: tuple[list[str], list[tuple[str, str]]] | None = None
 
     # -- construction ----------------------------------------------------------------------

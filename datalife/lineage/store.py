@@ -285,6 +285,7 @@ class LineageStore:
     def __init__(self, directory: str | Path, root: str | Path | None = None) -> None:
         self.directory = Path(directory)
         self.root = Path(root) if root is not None else self.directory.parent
+        self.positions: dict[Path, tuple[int, int]] = {}
 
     def __repr__(self) -> str:
         return f"LineageStore({str(self.directory)!r})"
@@ -382,9 +383,14 @@ class LineageStore:
             yield from self.read_file(path, issues)
 
     def read_file(
-        self, path: Path, issues: list[LogIssue]
+        self, path: Path, issues: list[LogIssue], *, start: int = 0, lineno: int = 0
     ) -> Iterator[tuple[Path, int, dict[str, Any]]]:
-        """Yield the readable RunEvents of one log file (see :meth:`read`)."""
+        """Yield the readable RunEvents of one log file (see :meth:`read`).
+
+        ``start``/``lineno`` resume after a byte offset that ends line ``lineno`` (the
+        snapshot reads only what was appended). Afterwards ``self.positions[path]`` is
+        ``(offset, line)`` just after the last complete line read.
+        """
         shown = self.display(path)
         try:
             fh = path.open("rb")
@@ -394,40 +400,40 @@ class LineageStore:
             )
             return
         loads = fast_loads
+        consumed = 0
+        raw = b""
         with fh:
-            lineno = 0
-            for raw in fh:
-                lineno += 1
-                try:
-                    event = loads(raw)
-                except ValueError:
-                    event = _slow_parse(raw, fh, shown, lineno, issues)
-                    if event is None:
+            if start:
+                fh.seek(start)
+            try:
+                for raw in fh:
+                    lineno += 1
+                    consumed += len(raw)
+                    try:
+                        event = loads(raw)
+                    except ValueError:
+                        event = _slow_parse(raw, fh, shown, lineno, issues)
+                        if event is None:
+                            continue
+                    problem = check_event(event)
+                    if problem is not None:
+                        message = f"is JSON but not an OpenLineage RunEvent: {problem}"
+                        issues.append(LogIssue(shown, lineno, IssueKind.NOT_RUN_EVENT, message))
                         continue
-                problem = check_event(event)
-                if problem is not None:
-                    issues.append(
-                        LogIssue(
-                            shown,
-                            lineno,
-                            IssueKind.NOT_RUN_EVENT,
-                            f"is JSON but not an OpenLineage RunEvent: {problem}",
-                        )
-                    )
-                    continue
-                version = event_format_version(event)
-                if version > FORMAT_VERSION:
-                    issues.append(
-                        LogIssue(
-                            shown,
-                            lineno,
-                            IssueKind.NEWER_FORMAT,
+                    version = event_format_version(event)
+                    if version > FORMAT_VERSION:
+                        message = (
                             f"was written by lineage format {version}; this datalife reads "
-                            f"format {FORMAT_VERSION}",
+                            f"format {FORMAT_VERSION}"
                         )
-                    )
-                    continue
-                yield path, lineno, event
+                        issues.append(LogIssue(shown, lineno, IssueKind.NEWER_FORMAT, message))
+                        continue
+                    yield path, lineno, event
+            finally:
+                if raw and not raw.endswith(b"\n"):  # a torn tail is not consumed
+                    consumed -= len(raw)
+                    lineno -= 1
+                self.positions[path] = (start + consumed, lineno)
 
     def raw_lines(self, issues: list[LogIssue]) -> Iterator[bytes]:
         """The readable events' lines as written (for ``export --format openlineage``)."""
