@@ -239,7 +239,7 @@ def _render_drift(report: Any) -> None:
             [
                 col["column"],
                 col["kind"],
-                col["status"].upper() if col["drifted"] else col["status"],
+                "DRIFT" if col["drifted"] else ("ok (noise)" if col["within_noise"] else "ok"),
                 col["method"] or "-",
                 _fmt(col["value"]),
                 _fmt(col["threshold"]),
