@@ -647,5 +647,6 @@ def summarize(lg: LineageGraph) -> dict[str, Any]:
         "runs": dict(sorted(states.items())),
         "latest_runs": latest,
         "log_files": [lg.store.display(p) for p in lg.store.files()] if lg.store else [],
+        "snapshot": getattr(lg.snapshot, "mode", None),
         "issues": [i.to_dict() for i in lg.issues],
     }

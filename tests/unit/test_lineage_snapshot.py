@@ -26,10 +26,14 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LineageStore:
 
 def _run(store: LineageStore, i: int, *, complete: bool = True, start: bool = True) -> str:
     rid = str(uuid.UUID(int=i + 1))
-    raw = DatasetRecord(f"raw/{i % 3}.csv", "datalife://t", f"{i:064x}", "file", rows=i, fields=[("a", "int")])
+    raw = DatasetRecord(
+        f"raw/{i % 3}.csv", "datalife://t", f"{i:064x}", "file", rows=i, fields=[("a", "int")]
+    )
     out = DatasetRecord(f"out/{i}.parquet", "datalife://t", f"{i + 10**6:064x}", "file")
     if start:
-        store.append(run_event("START", run_id=rid, job_namespace="datalife://t", job_name=f"job{i % 2}"))
+        store.append(
+            run_event("START", run_id=rid, job_namespace="datalife://t", job_name=f"job{i % 2}")
+        )
     if complete:
         store.append(
             run_event(
@@ -61,7 +65,9 @@ def _same(a: LineageGraph, b: LineageGraph) -> None:
         assert a.fields(n) == b.fields(n)
         assert a.run_info(n) == b.run_info(n)
         assert a.column_lineage(n) == b.column_lineage(n)
-    assert {k: sorted(v) for k, v in a._by_name.items()} == {k: sorted(v) for k, v in b._by_name.items()}
+    assert {k: sorted(v) for k, v in a._by_name.items()} == {
+        k: sorted(v) for k, v in b._by_name.items()
+    }
 
 
 def _full(store: LineageStore) -> LineageGraph:
@@ -111,7 +117,7 @@ def test_a_rewritten_or_removed_file_forces_a_full_read(store: LineageStore) -> 
     _load(store)
     (log,) = store.files()
     lines = log.read_bytes().splitlines(keepends=True)
-    log.write_bytes(b"".join(lines[:4] + [b"garbage\n"] + lines[5:]))  # a middle line changed
+    log.write_bytes(b"".join([*lines[:4], b"garbage\n", *lines[5:]]))  # a middle line changed
     lg, info = _load(store)
     assert info.mode == "rebuilt"
     _same(lg, _full(store))
