@@ -27,6 +27,7 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datalife.stats.merge import merge_profiles
 from datalife.stats.profile import (
     FORMAT_VERSION,
     QUANTILES,
@@ -39,7 +40,6 @@ from datalife.stats.profile import (
     ProfileSettings,
     ProfileSource,
     TimestampColumn,
-    merge_profiles,
 )
 from datalife.stats.store import (
     PROFILES_DIR,

@@ -31,17 +31,14 @@ from datalife.io import (
     sql_ident,
     sql_str,
 )
-from datalife.stats.profile import (
-    FileRef,
-    Profile,
-    ProfileSettings,
-    ProfileSource,
+from datalife.stats.build import (
     categorical_column,
     exact_moments,
     numeric_column,
     other_column,
     timestamp_column,
 )
+from datalife.stats.profile import FileRef, Profile, ProfileSettings, ProfileSource
 from datalife.stats.sketch import (
     EXP_OFFSET,
     HyperLogLog,
