@@ -19,7 +19,7 @@ from datalife.splits._assign import (
     assign_key,
     row_keys,
 )
-from datalife.splits._sources import hash_values
+from datalife.splits._sources import chunked_numpy, hash_values, int64_arrow
 from datalife.splits.params import SPLITS, WEIGHT_COLUMN, SplitParams
 from datalife.splits.report import (
     MAX_EXAMPLES,
@@ -67,10 +67,10 @@ def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
         return np.zeros(0, dtype=np.int64), []
     # encoding a chunked array shares one dictionary between the chunks (no string copy)
     enc = pc.dictionary_encode(arr, null_encoding="encode")
-    indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in enc.chunks])
+    indices = np.concatenate([chunked_numpy(c.indices) for c in enc.chunks])
     dictionary = enc.chunks[-1].dictionary
     order = np.asarray(
-        pc.array_sort_indices(dictionary, null_placement="at_end").to_numpy(), dtype=np.int64
+        chunked_numpy(pc.array_sort_indices(dictionary, null_placement="at_end")), dtype=np.int64
     )
     if bool(np.all(order[1:] > order[:-1])):
         codes = indices.astype(np.int64)
@@ -78,7 +78,7 @@ def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order), dtype=np.int64)
         codes = rank[indices]
-    labels = [_label(v) for v in dictionary.take(pa.array(order)).to_pylist()]
+    labels = [_label(v) for v in dictionary.take(int64_arrow(order)).to_pylist()]
     return codes, labels
 
 
@@ -184,7 +184,7 @@ def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: st
 
     n = len(arr)
     if arr.null_count:
-        nulls = np.flatnonzero(np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False)))
+        nulls = np.flatnonzero(np.asarray(chunked_numpy(pc.is_null(arr))))
         raise SplitDataError(
             f"key column {column!r} is null in {arr.null_count:,} of {n:,} rows",
             column=column,
@@ -192,7 +192,7 @@ def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: st
             hint="every row needs a key: fill the missing keys, or split without --key.",
         )
     if pa.types.is_integer(arr.type):
-        ints = np.asarray(arr.to_numpy())
+        ints = np.asarray(chunked_numpy(arr))
         if n < 2 or bool(np.all(ints[1:] > ints[:-1])):
             return
     hs = np.sort(hashes)
@@ -201,7 +201,7 @@ def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: st
         return
     dup_hashes = np.unique(hs[1:][same])
     rows = np.flatnonzero(np.isin(hashes, dup_hashes))
-    values = arr.take(pa.array(rows)).to_pylist()
+    values = arr.take(int64_arrow(rows)).to_pylist()
     by_value: dict[Any, list[int]] = {}
     for r, v in zip(rows.tolist(), values, strict=True):
         by_value.setdefault(v, []).append(r)
@@ -348,9 +348,7 @@ def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> 
                 fetched.arrays[params.group], group_codes, len(group_labels), params.seed
             )
             row_hash = ghash[group_codes]
-            gnull = np.asarray(
-                fetched.arrays[params.group].is_null().to_numpy(zero_copy_only=False)
-            )
+            gnull = np.asarray(chunked_numpy(fetched.arrays[params.group].is_null()))
             order_keys = np.where(gnull, key_hash, row_hash)
         else:
             order_keys = key_hash
@@ -393,14 +391,13 @@ def _group_hashes(
     arr: pa.ChunkedArray, group_codes: npt.NDArray[np.int64], n_groups: int, seed: int
 ) -> npt.NDArray[np.uint64]:
     """The key-mode hash of each group's value (null groups: of their first row number)."""
-    import pyarrow as pa
 
     _, first = np.unique(group_codes, return_index=True)
     assert len(first) == n_groups
-    values = arr.take(pa.array(first))
+    values = arr.take(int64_arrow(first))
     hashes = hash_values(values, seed)
     if values.null_count:
-        nulls = np.asarray(values.is_null().to_numpy(zero_copy_only=False))
+        nulls = np.asarray(chunked_numpy(values.is_null()))
         hashes[nulls] = row_keys(len(group_codes), seed)[first[nulls]]
     return hashes
 

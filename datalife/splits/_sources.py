@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from datalife.io import Source
 
-__all__ = ["Fetched", "FileSource", "FrameSource", "hash_values", "to_arrow"]
+__all__ = [
+    "Fetched",
+    "FileSource",
+    "FrameSource",
+    "chunked_numpy",
+    "hash_values",
+    "int64_arrow",
+    "to_arrow",
+]
 
 ROWHASH = "__datalife_rowhash"
 
@@ -41,6 +49,61 @@ class Fetched:
     n_rows: int
     arrays: dict[str, pa.ChunkedArray]
     row_hash: npt.NDArray[np.uint64] | None
+
+
+_NUMPY_TYPES: dict[str, type[np.generic]] = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "float": np.float32,
+    "double": np.float64,
+}
+
+
+def _chunk_numpy(chunk: Any) -> npt.NDArray[Any]:
+    kind = str(chunk.type)
+    n = len(chunk)
+    if kind == "bool":
+        data = chunk.buffers()[1]
+        if data is None or n == 0:
+            return np.zeros(n, dtype=bool)
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+        return bits[chunk.offset : chunk.offset + n].astype(bool)
+    dtype = _NUMPY_TYPES.get(kind)
+    if dtype is None:
+        return np.asarray(chunk.to_numpy(zero_copy_only=False))
+    data = chunk.buffers()[1]
+    if data is None or n == 0:
+        return np.zeros(n, dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(data, dtype=dtype, count=n, offset=chunk.offset * size)
+
+
+def int64_arrow(values: npt.NDArray[Any]) -> pa.Array:
+    """A numpy integer array as an Arrow int64 array (zero copy, without importing pandas)."""
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def chunked_numpy(values: Any) -> npt.NDArray[Any]:
+    """A (chunked) Arrow array of numbers or booleans as one numpy array (values under nulls
+    are unspecified: fill or mask them first).
+
+    Read straight from the Arrow buffers: pyarrow's own ``to_numpy`` imports pandas, which
+    costs the CLI a few tenths of a second of start-up.
+    """
+    chunks = values.chunks if hasattr(values, "chunks") else [values]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64)
+    parts = [_chunk_numpy(c) for c in chunks]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def to_arrow(series: pd.Series[Any]) -> pa.ChunkedArray:
@@ -72,7 +135,7 @@ def hash_values(values: pa.ChunkedArray, seed: int) -> npt.NDArray[np.uint64]:
     if pa.types.is_integer(values.type):
         filled = pc.fill_null(values, 0) if values.null_count else values
         ints = np.asarray(
-            filled.to_numpy(),
+            chunked_numpy(filled),
             dtype=np.int64 if pa.types.is_signed_integer(values.type) else np.uint64,
         )
         return int_key_hash(ints, seed)
@@ -231,7 +294,7 @@ class FileSource:
         arrays = {n: table.column(n) for n in names}
         row_hash = None
         if hash_exclude is not None:
-            row_hash = np.asarray(table.column(ROWHASH).to_numpy(), dtype=np.uint64)
+            row_hash = np.asarray(chunked_numpy(table.column(ROWHASH)), dtype=np.uint64)
         return Fetched(n_rows=table.num_rows, arrays=arrays, row_hash=row_hash)
 
     def select_split(self, plan_columns: Sequence[str], split: int, *, weight: str | None) -> str:
@@ -272,21 +335,31 @@ class FileSource:
         self._run(lambda: self.con.execute(sql).fetchall())
 
     def copy_partitioned(
-        self, plan_table: pa.Table, targets: dict[int, Path], metadata: str
+        self, assign: npt.NDArray[np.int8], targets: dict[int, Path], metadata: str
     ) -> None:
         """Write every split in one pass (``COPY ... PARTITION_BY``), then move the files.
 
-        DuckDB writes ``<tmpdir>/parts/__split=<j>/data_0.parquet``; each is renamed to
-        ``targets[j]`` (a temporary file in the same directory, committed by the caller).
+        The per-row split goes to DuckDB as a one-digit-per-line text file (registering a
+        Python object would import pandas: a few tenths of a second of start-up), joined to
+        the input by position. DuckDB writes ``<tmpdir>/parts/__split=<j>/data_0.parquet``;
+        each is renamed to ``targets[j]`` (a temporary file beside it, committed by the caller).
         """
         import shutil
 
-        self.con.register("__datalife_plan", plan_table)
         parent = next(iter(targets.values())).parent
         tmpdir = Path(tempfile.mkdtemp(prefix=".datalife-split.", dir=parent))
         try:
+            plan_file = tmpdir / "plan.csv"
+            digits = np.empty(2 * len(assign), dtype=np.uint8)
+            digits[0::2] = assign.astype(np.uint8) + ord("0")
+            digits[1::2] = ord("\n")
+            digits.tofile(plan_file)
+            plan = (
+                f"read_csv({_sql_str(str(plan_file))}, header=false, auto_detect=false, "
+                "columns={'__split': 'TINYINT'})"
+            )
             sql = (
-                f"COPY (SELECT * FROM {self.scan_sql()} POSITIONAL JOIN __datalife_plan) "
+                f"COPY (SELECT * FROM {self.scan_sql()} POSITIONAL JOIN {plan}) "
                 f"TO {_sql_str(str(tmpdir / 'parts'))} (FORMAT parquet, PARTITION_BY (__split), "
                 f"WRITE_PARTITION_COLUMNS false, KV_METADATA {{datalife: {_sql_str(metadata)}}})"
             )

@@ -198,7 +198,6 @@ def _write_files(
 ) -> dict[str, Path]:
     from datalife.errors import OutputNotWritable
 
-    table = plan.table()
     counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
@@ -215,8 +214,10 @@ def _write_files(
         with temp_paths(out_dir, list(finals)) as temps:
             if plan.reps is None and plan.weights is None:
                 # one pass over the input, DuckDB writing the three files in parallel
-                source.copy_partitioned(table, {j: temps[n] for j, n in enumerate(SPLITS)}, meta)
+                targets = {j: temps[n] for j, n in enumerate(SPLITS)}
+                source.copy_partitioned(plan.assign, targets, meta)
             else:  # a rebalanced train differs in rows or columns: one pass per split
+                table = plan.table()
                 for j, name in enumerate(SPLITS):
                     source.copy_split(table, j, temps[name], meta, weight=plan.weight_column)
             temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))

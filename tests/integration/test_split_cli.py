@@ -167,3 +167,22 @@ def test_fail_on_leakage(cli: Cli, workspace: Path) -> None:
     res = cli("split", dup, "--out", "d", "--no-record", "--no-duplicate-check")
     assert res.code == 0, res
     assert "not checked" in res.stdout
+
+
+def test_splitting_files_does_not_import_pandas(workspace: Path) -> None:
+    # pandas costs the CLI ~0.4 s of start-up; the out-of-core path works without it
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from datalife.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['split', 'sample_data/2007.csv', 'sample_data/2008.csv', '--out', 'o',"
+        " '--stratify', 'species', '--no-record'])\n"
+        "print(code, 'pandas' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, check=False
+    )
+    assert out.stdout.split() == ["0", "False"], out
