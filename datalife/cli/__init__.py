@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "dataset": "datalife.cli.workspace:dataset_group",
     "schema": "datalife.cli.schema:schema_group",
     "validate": "datalife.cli.validate:validate_cmd",
+    "run": "datalife.cli.run:run_cmd",
     "check": "datalife.cli.governance:check_cmd",
     "split": "datalife.cli.split:split_cmd",
     "lineage": "datalife.cli.lineage:lineage_group",

@@ -83,7 +83,7 @@ def validate(
     *,
     workspace: Workspace | str | Path | None = None,
     engine: str = "auto",
-    record: bool = False,
+    record: bool | None = None,
 ) -> ValidationReport:
     """Validate ``data`` against ``schema`` and return a :class:`ValidationReport`.
 
@@ -95,7 +95,9 @@ def validate(
         workspace: the workspace to resolve references in (default: the current one).
         engine: ``auto`` (pandas frames: pandera pandas; polars frames and files: DuckDB),
             ``pandas`` (read files into memory and use pandera), or ``duckdb``.
-        record: append the validation to the workspace's lineage log.
+        record: True: append the validation to the workspace's lineage log (into the open
+            ``lineage.run`` if there is one, else as a run of its own); None (default): only
+            into an open run; False: never.
 
     The report never raises for invalid data; call ``report.raise_for_errors()`` for that.
     Unreadable input raises :class:`~datalife.errors.InputError`.
@@ -174,7 +176,7 @@ def validate_files(
     *,
     workspace: Workspace | str | Path | None = None,
     engine: str = "auto",
-    record: bool = False,
+    record: bool | None = None,
 ) -> ValidationReport:
     """Validate files that form one dataset (see :func:`validate`)."""
     from datalife.io import connect, resolve_sources
@@ -260,7 +262,7 @@ def _schema_for_paths(ws: Workspace | None, paths: Sequence[Path]) -> str:
     return chosen.pop()
 
 
-def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool) -> None:
+def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool | None) -> None:
     """Record this validation: into the caller's open lineage run, or (``record``) a run of its own.
 
     A validation that fails is recorded as a FAIL event of its own run; the report says why.
@@ -268,6 +270,8 @@ def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool) 
     from datalife import lineage
     from datalife.errors import ValidationFailed
 
+    if record is False:
+        return
     data = report.to_dict()
     current = lineage.current_run()
     if current is not None:
