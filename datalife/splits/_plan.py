@@ -366,6 +366,9 @@ def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> 
 
     excluded = [params.key] if params.key else []
     dup = duplicate_stats(assign, fetched.row_hash, excluded)
+    if dup.duplicated_rows and not fetched.row_hash_complete and fetched.full_hash is not None:
+        # equal on the fixed-width columns: compare every column
+        dup = duplicate_stats(assign, fetched.full_hash(), excluded)
     reps = weights = None
     rebalance_stats = None
     if params.rebalance is not None:

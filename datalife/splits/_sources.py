@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,15 +41,28 @@ __all__ = [
 ]
 
 ROWHASH = "__datalife_rowhash"
+#: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
+_FIXED_WIDTH = re.compile(
+    r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
+    r"UHUGEINT|FLOAT|DOUBLE|DECIMAL\(.*\)|DATE|TIME|TIMESTAMP.*|INTERVAL|UUID)$"
+)
 
 
 @dataclass
 class Fetched:
-    """The columns a split needs, as Arrow arrays, plus per-row content hashes."""
+    """The columns a split needs, as Arrow arrays, plus per-row content hashes.
+
+    The duplicate check is in two stages: ``row_hash`` first covers only the fixed-width
+    columns (numbers, dates: cheap to decode). Rows that differ there differ in full, so when
+    no two rows share that hash there are no duplicates; otherwise ``full_hash()`` hashes
+    every column (``row_hash_complete`` says whether ``row_hash`` already does).
+    """
 
     n_rows: int
     arrays: dict[str, pa.ChunkedArray]
     row_hash: npt.NDArray[np.uint64] | None
+    row_hash_complete: bool = True
+    full_hash: Callable[[], npt.NDArray[np.uint64] | None] | None = None
 
 
 _NUMPY_TYPES: dict[str, type[np.generic]] = {
@@ -169,16 +183,36 @@ class FrameSource:
         import pandas as pd
 
         arrays = {name: to_arrow(self.frame[name]) for name in names}
-        row_hash = None
-        if hash_exclude is not None:
-            cols = [c for c in self.frame.columns if str(c) not in hash_exclude]
-            if cols:
-                try:
-                    hashed = pd.util.hash_pandas_object(self.frame[cols], index=False)
-                    row_hash = np.asarray(hashed.to_numpy(), dtype=np.uint64)
-                except TypeError:  # unhashable cells (lists, dicts): skip the check
-                    row_hash = None
-        return Fetched(n_rows=self.n_rows, arrays=arrays, row_hash=row_hash)
+        if hash_exclude is None:
+            return Fetched(n_rows=self.n_rows, arrays=arrays, row_hash=None)
+        cols = [c for c in self.frame.columns if str(c) not in hash_exclude]
+        if not cols:
+            return Fetched(n_rows=self.n_rows, arrays=arrays, row_hash=None)
+
+        def hashed(columns: list[Any]) -> npt.NDArray[np.uint64] | None:
+            try:
+                h = pd.util.hash_pandas_object(self.frame[columns], index=False)
+            except TypeError:  # unhashable cells (lists, dicts): skip the check
+                return None
+            return np.asarray(h.to_numpy(), dtype=np.uint64)
+
+        api = pd.api.types
+        cheap = [
+            c
+            for c in cols
+            if api.is_numeric_dtype(self.frame[c].dtype)
+            or api.is_bool_dtype(self.frame[c].dtype)
+            or api.is_datetime64_any_dtype(self.frame[c].dtype)
+        ]
+        if cheap and len(cheap) < len(cols):
+            return Fetched(
+                n_rows=self.n_rows,
+                arrays=arrays,
+                row_hash=hashed(cheap),
+                row_hash_complete=False,
+                full_hash=lambda: hashed(cols),
+            )
+        return Fetched(n_rows=self.n_rows, arrays=arrays, row_hash=hashed(cols))
 
 
 def _quote(name: str) -> str:
@@ -216,7 +250,7 @@ class FileSource:
                 hint="write them with one delimiter.",
             )
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._columns: list[str] | None = None
+        self._types: dict[str, str] | None = None
         self.n_rows = 0
 
     @property
@@ -270,32 +304,49 @@ class FileSource:
 
     @property
     def columns(self) -> list[str]:
-        if self._columns is None:
+        return list(self.types)
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Column name -> DuckDB type, in file order."""
+        if self._types is None:
             rows = self._run(
                 lambda: self.con.execute(f"DESCRIBE SELECT * FROM {self.scan_sql()}").fetchall()
             )
-            self._columns = [str(r[0]) for r in rows]
-        return self._columns
+            self._types = {str(r[0]): str(r[1]) for r in rows}
+        return self._types
 
     def fetch(self, names: Sequence[str], *, hash_exclude: Sequence[str] | None) -> Fetched:
-        """One pass over the files: the named columns, and per-row content hashes."""
+        """One pass over the files: the named columns, and per-row content hashes (of the
+        fixed-width columns; see :class:`Fetched`)."""
         select = [_quote(n) for n in names]
-        if hash_exclude is not None:
-            cols = [c for c in self.columns if c not in hash_exclude]
-            if cols:
-                select.append(f"hash({', '.join(_quote(c) for c in cols)}) AS {ROWHASH}")
-            else:
-                hash_exclude = None
+        cols = [c for c in self.columns if c not in (hash_exclude or ())]
+        cheap = [c for c in cols if _FIXED_WIDTH.match(self.types[c])]
+        first = cheap if cheap else cols
+        if hash_exclude is not None and cols:
+            select.append(f"hash({', '.join(_quote(c) for c in first)}) AS {ROWHASH}")
         if not select:
             select = ["NULL AS __none"]
         sql = f"SELECT {', '.join(select)} FROM {self.scan_sql()}"
         table = self._run(lambda: self.con.sql(sql).to_arrow_table())
         self.n_rows = table.num_rows
         arrays = {n: table.column(n) for n in names}
-        row_hash = None
-        if hash_exclude is not None:
-            row_hash = np.asarray(chunked_numpy(table.column(ROWHASH)), dtype=np.uint64)
-        return Fetched(n_rows=table.num_rows, arrays=arrays, row_hash=row_hash)
+        if hash_exclude is None or not cols:
+            return Fetched(n_rows=table.num_rows, arrays=arrays, row_hash=None)
+        row_hash = np.asarray(chunked_numpy(table.column(ROWHASH)), dtype=np.uint64)
+        complete = len(first) == len(cols)
+        return Fetched(
+            n_rows=table.num_rows,
+            arrays=arrays,
+            row_hash=row_hash,
+            row_hash_complete=complete,
+            full_hash=None if complete else lambda: self._hash_all(cols),
+        )
+
+    def _hash_all(self, cols: Sequence[str]) -> npt.NDArray[np.uint64]:
+        sql = f"SELECT hash({', '.join(_quote(c) for c in cols)}) AS h FROM {self.scan_sql()}"
+        table = self._run(lambda: self.con.sql(sql).to_arrow_table())
+        return np.asarray(chunked_numpy(table.column(0)), dtype=np.uint64)
 
     def select_split(self, plan_columns: Sequence[str], split: int, *, weight: str | None) -> str:
         """SQL selecting the rows of one split (the plan table is positionally joined).

@@ -185,3 +185,28 @@ def test_bad_files(tmp_path: Path, parquet: Path) -> None:
         split(broken)
     with pytest.raises(SplitConfigError, match="did you mean 'label'"):
         split(parquet, stratify="labels")
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_duplicate_check_compares_every_column(tmp_path: Path, as_file: bool) -> None:
+    # rows 0-39 and 40-79 agree on every number; only the text tells some of them apart
+    n = 40
+    df = pd.DataFrame(
+        {
+            "k": range(2 * n),
+            "x": list(range(n)) * 2,
+            "t": [f"a{i}" for i in range(n)] + [f"a{i}" if i % 2 else f"b{i}" for i in range(n)],
+        }
+    )
+    data: object = df
+    if as_file:
+        data = tmp_path / "d.parquet"
+        df.to_parquet(data, index=False)
+    dup = split(data, key="k", seed=3).report.duplicates  # type: ignore[arg-type]
+    assert dup.duplicated_rows == n  # only the odd i: 20 pairs of identical rows
+    same_split = sum(
+        1
+        for i in range(1, n, 2)
+        if split(df, key="k", seed=3).assignment[i] == split(df, key="k", seed=3).assignment[n + i]
+    )
+    assert dup.shared_contents == n // 2 - same_split
