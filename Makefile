@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "== infer a schema from the raw batches (dry run: schemas/penguins/1.yaml is the released one)"
-	$(BIN)/datalife schema infer sample_data/2007.csv sample_data/2008.csv sample_data/2009.csv --name penguins --dry-run > /dev/null
-	@echo "== validate the raw batches against the dataset's schema"
-	$(BIN)/datalife validate sample_data/2007.csv sample_data/2008.csv sample_data/2009.csv
+	@echo "== datalife run: validate the raw penguin batches, derive features, split, fit on train, write Parquet"
+	$(BIN)/datalife run
+	@echo "== where did splits/train.parquet come from?"
+	$(BIN)/datalife lineage provenance splits/train.parquet
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

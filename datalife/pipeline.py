@@ -191,6 +191,7 @@ def _plan(ws: Workspace) -> _Plan:
         "output": cfg.output,
     }
     fingerprint = hash_bytes(json.dumps(material, sort_keys=True).encode())
+    _check_writable(ws.root / cfg.output)
     return _Plan(
         ws=ws,
         cfg=cfg,
@@ -205,6 +206,21 @@ def _plan(ws: Workspace) -> _Plan:
         fingerprint=fingerprint,
         out_dir=ws.root / cfg.output,
     )
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Refuse an output folder that cannot be written, before any work is done."""
+    import os
+
+    from datalife.errors import OutputNotWritable
+
+    probe = out_dir
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputNotWritable.from_path(probe, "it is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputNotWritable.from_path(probe, "permission denied")
 
 
 def _resolve_step(registry: Any, ref: str, params: dict[str, Any]) -> Any:
@@ -430,6 +446,11 @@ class _Stage:
         status = "failed" if exc_type else "ran"
         self.stages.append(StageReport(self.name, status, seconds, self.details))
         self.progress(self.name, "failed" if exc_type else "done")
+        if isinstance(exc, OSError) and self.name == "write":
+            from datalife.errors import OutputNotWritable
+
+            where = exc.filename or "the output folder"
+            raise OutputNotWritable.from_path(where, exc.strerror or str(exc)) from exc
         if exc is not None and not isinstance(exc, DatalifeError):
             raise DataError(
                 f"pipeline stage {self.name!r} failed: {type(exc).__name__}: {exc}",
