@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from datalife.schemas.checks import register_check
     from datalife.schemas.model import SchemaVersion
     from datalife.schemas.registry import SchemaRegistry, load_schema
+    from datalife.pipeline import run_pipeline
+    from datalife.splits import split
+    from datalife.transforms import TransformRegistry, transform
     from datalife.validation import ValidationReport, validate, validates
 
 # public name -> "module:attribute"
@@ -37,18 +40,26 @@ _LAZY: dict[str, str] = {
     "ValidationReport": "datalife.validation:ValidationReport",
     "validate": "datalife.validation:validate",
     "validates": "datalife.validation:validates",
+    "split": "datalife.splits:split",
+    "transform": "datalife.transforms:transform",
+    "TransformRegistry": "datalife.transforms:TransformRegistry",
+    "run_pipeline": "datalife.pipeline:run_pipeline",
 }
 
 __all__ = [
     "DatalifeError",
     "SchemaRegistry",
     "SchemaVersion",
+    "TransformRegistry",
     "ValidationFailed",
     "ValidationReport",
     "Workspace",
     "__version__",
     "load_schema",
     "register_check",
+    "run_pipeline",
+    "split",
+    "transform",
     "validate",
     "validates",
 ]
