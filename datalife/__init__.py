@@ -20,10 +20,10 @@ from datalife._version import __version__
 if TYPE_CHECKING:
     from datalife.config import Workspace
     from datalife.errors import DatalifeError, ValidationFailed
+    from datalife.pipeline import run_pipeline
     from datalife.schemas.checks import register_check
     from datalife.schemas.model import SchemaVersion
     from datalife.schemas.registry import SchemaRegistry, load_schema
-    from datalife.pipeline import run_pipeline
     from datalife.splits import split
     from datalife.transforms import TransformRegistry, transform
     from datalife.validation import ValidationReport, validate, validates
