@@ -150,6 +150,7 @@ def _split_files(
         exclude = [params.key] if params.key else []
         fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
         plan = make_plan(fetched, params, source.columns)
+        del fetched  # free the columns and hashes before DuckDB writes the outputs
         hashes = [hash_file(p) for p in source.paths]
         inputs = [
             {"path": Path(p).as_posix(), "blake3": h}
