@@ -680,9 +680,7 @@ def _compat_problem(
                 witnesses.append(aspect.witness.to_dict())
         else:
             details.append(f"{where}: unknown, treated as breaking: {aspect.reason}")
-    breaking = [
-        cv.to_dict() for cv in report.changes if any(v is not True for v in cv.breaks.values())
-    ]
+    breaking = [cv.to_dict() for cv in report.changes if cv.breaking]
     unknown = verdict == "unknown"
     return [
         Problem(
@@ -774,6 +772,17 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
                     path=exc.path,
                     line=exc.line,
                     hint=exc.hint,
+                    exit_code=EXIT_INPUT,
+                )
+            )
+            continue
+        except OSError as exc:  # e.g. a file named like a version but not where it is looked up
+            report.problems.append(
+                Problem(
+                    "schema_file",
+                    f"dataset {dataset!r}: cannot load schema {schema_name!r}: {exc}",
+                    path=f"schemas/{schema_name}",
+                    hint="fix the schema files reported above, then check again.",
                     exit_code=EXIT_INPUT,
                 )
             )

@@ -477,18 +477,26 @@ def mode_pairs(mode: Compatibility | str) -> tuple[bool, bool, bool]:
 
 @dataclass
 class ChangeVerdict:
-    """A change with the modes it breaks and the witness that shows it."""
+    """A change with its verdict per direction and the witness that shows a break.
+
+    ``compatible`` maps ``backward`` / ``forward`` to True, False (broken, with a witness) or
+    ``"unknown"``.
+    """
 
     change: Change
-    breaks: dict[str, Verdict] = field(default_factory=dict)  # "backward"/"forward" -> verdict
+    compatible: dict[str, Verdict] = field(
+        default_factory=lambda: {"backward": True, "forward": True}
+    )
     witnesses: dict[str, Witness] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def breaking(self) -> bool:
+        return any(v is not True for v in self.compatible.values())
+
     def to_dict(self) -> dict[str, Any]:
         out = self.change.to_dict()
-        out["compatible"] = {d: v if v == "unknown" else not v for d, v in self.breaks.items()} | {
-            d: True for d in ("backward", "forward") if d not in self.breaks
-        }
+        out["compatible"] = dict(self.compatible)
         witness = self.witnesses.get("backward") or self.witnesses.get("forward")
         out["witness"] = witness.to_dict() if witness else None
         out["witnesses"] = {d: w.to_dict() for d, w in self.witnesses.items()}
@@ -696,7 +704,9 @@ def _attribute(diff_: SchemaDiff, aspect: Aspect) -> list[Change]:
     else:
         return [c for c in diff_.changes if c.kind == "index_changed"]
     found = [c for c in on_col if c.kind in kinds]
-    return found[:1] if aspect.kind == "values" and aspect.witness else found or on_col[:1]
+    if aspect.kind == "values" and aspect.witness is not None:
+        found = found[:1]
+    return found or on_col[:1]
 
 
 def _attach(report: CompatReport) -> None:
@@ -705,11 +715,11 @@ def _attach(report: CompatReport) -> None:
         for aspect in direction.aspects:
             for change in _attribute(report.diff, aspect):
                 cv = verdicts[id(change)]
-                current = cv.breaks.get(name)
+                current = cv.compatible.get(name)
                 value: Verdict = False if aspect.status == "incompatible" else "unknown"
                 if current is False:
                     continue
-                cv.breaks[name] = value
+                cv.compatible[name] = value
                 cv.reasons[name] = aspect.reason
                 if aspect.witness is not None:
                     cv.witnesses[name] = aspect.witness

@@ -34,6 +34,17 @@ if TYPE_CHECKING:
 __all__ = ["Witness", "WitnessSearch", "candidate_values", "sample_regex"]
 
 _STRUCTURAL = frozenset({"column_in_dataframe", "column_in_schema", "column_ordered"})
+# what pandas and pandera raise for values they cannot store or check (pandera has bugs of this
+# kind with pandas 3, e.g. coercing a category column); anything else is a real error
+_DATA_ERRORS: tuple[type[Exception], ...] = (
+    TypeError,
+    ValueError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    NotImplementedError,
+)
 
 
 # -- regex samples -------------------------------------------------------------------------
@@ -381,7 +392,7 @@ def _failure_cells(
         return set(), set()
     except (pe.SchemaErrors, pe.SchemaError) as exc:
         cases = exc.failure_cases
-    except Exception:  # noqa: BLE001 - a check that raises on these values fails them all
+    except _DATA_ERRORS:  # a check that raises on these values fails them all
         return set(), set(map(str, frame.columns))
     cells: set[tuple[str, int]] = set()
     whole: set[str] = set()
@@ -563,16 +574,18 @@ class WitnessSearch:
         note: str,
     ) -> Witness | None:
         """Run datalife.validate on the dataset under both versions; keep it if it is a witness."""
+        from datalife.errors import DatalifeError
         from datalife.validation import validate
 
         self.tries += 1
+        expected: tuple[type[Exception], ...] = (*_DATA_ERRORS, DatalifeError)
         try:
             frame = build_frame(cols, rows, dtypes)
-            good = validate(frame, self.valid)
+            good = validate(frame, self.valid, record=False)
             if not good.valid:
                 return None
-            bad = validate(frame, self.invalid)
-        except Exception:  # noqa: BLE001 - a frame pandas cannot build or pandera cannot check
+            bad = validate(frame, self.invalid, record=False)
+        except expected:  # a frame pandas cannot build, or pandera cannot check
             return None
         if bad.valid:
             return None
