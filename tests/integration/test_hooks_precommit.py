@@ -274,3 +274,40 @@ def test_deleting_a_released_version_is_refused_by_a_real_commit(ws: Path, insta
         check=False,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_this_repository_dogfoods_its_hooks(
+    hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    """The repository's own .pre-commit-config.yaml runs the datalife hooks on its own workspace."""
+    import yaml
+
+    path, _ = hook_repo
+    config = yaml.safe_load((path / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    ids = {h["id"] for repo in config["repos"] for h in repo["hooks"]}
+    assert {
+        "ruff-check",
+        "ruff-format",
+        "mypy",
+        "datalife-validate",
+        "datalife-schema-check",
+    } <= ids
+    env = _env(pre_commit_home)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    for args in (
+        ["validate-manifest", ".pre-commit-hooks.yaml"],
+        ["validate-config", ".pre-commit-config.yaml"],
+        ["run", "datalife-validate", "--all-files", "--color", "never"],
+        ["run", "datalife-schema-check", "--all-files", "--color", "never"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pre_commit", *args],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+        if args[0] == "run":
+            assert "Passed" in proc.stdout
