@@ -337,24 +337,35 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
     c = sql_ident(name)
     x = f"{c}::DOUBLE"
     integer = dtype.upper() in _INTS
-    moments: tuple[Any, ...] | None = None
+    values = f"(SELECT {x} AS x FROM src WHERE {c} IS NOT NULL AND NOT isnan({x}))"
+    grouped: list[tuple[Any, ...]] | None = None
     if integer:
         import duckdb
 
+        # one scan: HyperLogLog registers and exact integer sums per register
+        width = 64 - settings.hll_precision
         with contextlib.suppress(duckdb.OutOfRangeException, duckdb.ConversionException):
-            moments = scan.execute(
-                f"SELECT count({c}), min({c}), max({c}), count(*) FILTER ({c} = 0), "
-                f"sum({c}::HUGEINT), sum({c}::HUGEINT * {c}::HUGEINT) FROM src",
+            grouped = scan.execute(
+                f"SELECT (h >> {width})::INTEGER AS r, min(h & {(1 << width) - 1}::UBIGINT), "
+                f"count(*), min({c}), max({c}), count(*) FILTER ({c} = 0), "
+                f"sum({c}::HUGEINT), sum({c}::HUGEINT * {c}::HUGEINT) "
+                f"FROM (SELECT {c}, hash({c}::DOUBLE) AS h FROM src WHERE {c} IS NOT NULL) "
+                "GROUP BY r",
                 convert_errors=False,
-            )[0]
-    if moments is not None:
-        present, lo, hi, zeros, s1, s2 = moments
-        present, zeros = int(present), int(zeros)
+            )
+    if grouped is not None:
+        regs = [(g[0], g[1]) for g in grouped]
+        present = sum(int(g[2]) for g in grouped)
+        lows = [g[3] for g in grouped]
+        highs = [g[4] for g in grouped]
+        zeros = sum(int(g[5]) for g in grouped)
+        s1 = sum(int(g[6]) for g in grouped)
+        s2 = sum(int(g[7]) for g in grouped)
         nan = infinite = 0
         finite = present
-        mean, m2 = exact_moments(finite, int(s1), int(s2)) if finite else (None, 0.0)
-        lo = float(lo) if lo is not None else None
-        hi = float(hi) if hi is not None else None
+        mean, m2 = exact_moments(finite, s1, s2) if finite else (None, 0.0)
+        lo = float(min(lows)) if lows else None
+        hi = float(max(highs)) if highs else None
     else:
         r = scan.execute(
             f"SELECT count({c}), count(*) FILTER (isnan(x)), count(*) FILTER (isinf(x)), "
@@ -376,14 +387,13 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
         mean = float(r[7]) if r[7] is not None else None
         m2 = float(r[8]) * finite if r[8] is not None else 0.0
         present -= nan
-    values = f"(SELECT {x} AS x FROM src WHERE {c} IS NOT NULL AND NOT isnan({x}))"
+        regs = scan.execute(_hll_sql("x", values, settings.hll_precision))
     key = _log_key("x", settings.initial_sub_buckets)
-    grouped = scan.fetch_numpy(
+    buckets = scan.fetch_numpy(
         f"SELECT {key} AS k, count(*) AS n FROM {values} WHERE isfinite(x) GROUP BY k"
     )
-    regs = scan.execute(_hll_sql("x", values, settings.hll_precision))
     sketch = LogSketch.from_counts(
-        grouped["k"], grouped["n"], settings.initial_sub_buckets, settings.max_buckets
+        buckets["k"], buckets["n"], settings.initial_sub_buckets, settings.max_buckets
     )
     return numeric_column(
         name=name,

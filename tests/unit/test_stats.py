@@ -221,6 +221,12 @@ def test_edge_shapes_empty_constant_one_row() -> None:
     assert const.histogram.counts == [10]
     one = numeric(stats(pd.DataFrame({"x": [7]})), "x")
     assert (one.mean, one.std, one.quantiles["p50"]) == (7.0, None, 7.0)
+    # squares overflow 128-bit sums: the floating-point path takes over
+    huge = numeric(stats(pd.DataFrame({"i": [2**62] * 20})), "i")
+    assert (huge.mean, huge.std, huge.distinct) == (2.0**62, 0.0, 1)
+    # values whose moments overflow a double: null, never inf or NaN
+    wide = numeric(stats(pd.DataFrame({"x": [1e308, 1.5e308, -1e308]})), "x")
+    assert (wide.min, wide.max, wide.std) == (-1e308, 1.5e308, None)
 
 
 def test_nan_and_infinity_in_parquet(tmp_path: Path) -> None:
