@@ -665,7 +665,7 @@ def _compat_problem(
         return []
     prev = earlier[-1]
     history = [e.sv for e in earlier[:-1]]
-    report = compatibility(prev.sv, sf.sv, history=history, policy=policy)
+    report = compatibility(prev.sv, sf.sv, history=history, policy=policy, policy_only=True)
     verdict = report.verdict(policy)
     if verdict is True:
         return []
@@ -700,7 +700,7 @@ def _compat_problem(
             exit_code=EXIT_FAIL,
             data={
                 "policy": policy,
-                "compatibility": report.verdicts,
+                "compatibility": {policy: verdict},
                 "changes": breaking,
                 "witnesses": witnesses,
             },

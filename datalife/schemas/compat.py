@@ -734,6 +734,7 @@ def compatibility(
     policy: Compatibility | str | None = None,
     workspace: Any = None,
     search: bool = True,
+    policy_only: bool = False,
 ) -> CompatReport:
     """Compare ``new`` with ``old`` in every mode.
 
@@ -746,25 +747,31 @@ def compatibility(
             SchemaVersion).
         workspace: where to resolve references.
         search: look for witnesses of incompatibility.
+        policy_only: search for witnesses only in the directions the policy requires (the
+            others are still proved where possible, else reported as unknown): faster, for
+            hooks that only need the policy's verdict.
     """
     a, la, sva = as_schema(old, workspace)
     b, lb, svb = as_schema(new, workspace)
     d = diff(a if sva is None else sva, b if svb is None else svb, workspace=workspace)
     la, lb = d.old, d.new
-    backward = check_direction(a, b, labels=(la, lb), search=search)
-    forward = check_direction(b, a, labels=(lb, la), search=search)
+    if policy is None and svb is not None:
+        policy = svb.meta.compatibility
+    need_back, need_fwd, need_hist = (True, True, True)
+    if policy_only and policy is not None:
+        need_back, need_fwd, need_hist = mode_pairs(policy)
+    backward = check_direction(a, b, labels=(la, lb), search=search and need_back)
+    forward = check_direction(b, a, labels=(lb, la), search=search and need_fwd)
     hist: list[tuple[str, Direction, Direction]] = []
-    for h in history:
+    for h in history if (need_hist or not policy_only) else ():
         ha, hl, _ = as_schema(h, workspace)
         hist.append(
             (
                 hl,
-                check_direction(ha, b, labels=(hl, lb), search=search),
-                check_direction(b, ha, labels=(lb, hl), search=search),
+                check_direction(ha, b, labels=(hl, lb), search=search and need_back),
+                check_direction(b, ha, labels=(lb, hl), search=search and need_fwd),
             )
         )
-    if policy is None and svb is not None:
-        policy = svb.meta.compatibility
     report = CompatReport(
         la, lb, d, backward, forward, hist, Compatibility(policy).value if policy else None
     )
