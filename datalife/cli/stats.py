@@ -314,9 +314,15 @@ def _auto_schema(sides: list[Any], ws: Any) -> str | None:
 
 
 def _compare(
-    comparison: str, base: str, current: str, schema: str | None, environment: str | None, fmt: str
+    comparison: str,
+    base: str,
+    current: str,
+    schema: str | None,
+    environment: str | None,
+    fmt: str,
+    noise_guard: bool = True,
 ) -> int:
-    from datalife.drift import drift
+    from datalife.drift import DEFAULT_SIGNIFICANCE, drift
     from datalife.stats.store import resolve_input
 
     ws = _workspace()
@@ -330,6 +336,7 @@ def _compare(
         environment,
         comparison="skew" if comparison == "skew" else "drift",
         workspace=ws,
+        significance=DEFAULT_SIGNIFICANCE if noise_guard else None,
     )
     if fmt == "json":
         emit_json(report.to_dict())
@@ -338,6 +345,10 @@ def _compare(
     return 1 if report.drifted else 0
 
 
+_GUARD_HELP = (
+    "Flag every threshold breach, even when the column's test (KS, chi-square) finds the "
+    "difference within sampling noise (p >= 0.05). Off by default: small samples are noisy."
+)
 _SCHEMA_HELP = (
     "Schema NAME[@VERSION] whose thresholds apply (default: the schema of the datasets "
     "compared, if registered; otherwise datalife's defaults)."
@@ -348,13 +359,14 @@ _SCHEMA_HELP = (
 @click.argument("base", metavar="BASE")
 @click.argument("current", metavar="CURRENT")
 @click.option("--schema", "schema", default=None, metavar="NAME[@V]", help=_SCHEMA_HELP)
+@click.option("--no-noise-guard", "no_guard", is_flag=True, help=_GUARD_HELP)
 @format_option()
-def drift_cmd(base: str, current: str, schema: str | None, fmt: str) -> int:
+def drift_cmd(base: str, current: str, schema: str | None, no_guard: bool, fmt: str) -> int:
     """Compare CURRENT with BASE column by column; exit 1 if any threshold is exceeded.
 
     Each side is a data file, a saved profile (.json), or DATASET[@VERSION].
     """
-    return _compare("drift", base, current, schema, None, fmt)
+    return _compare("drift", base, current, schema, None, fmt, not no_guard)
 
 
 @click.command("skew")
@@ -367,8 +379,11 @@ def drift_cmd(base: str, current: str, schema: str | None, fmt: str) -> int:
     show_default=True,
     help="Columns the schema declares absent in this environment are skipped.",
 )
+@click.option("--no-noise-guard", "no_guard", is_flag=True, help=_GUARD_HELP)
 @format_option()
-def skew_cmd(training: str, serving: str, schema: str | None, environment: str, fmt: str) -> int:
+def skew_cmd(
+    training: str, serving: str, schema: str | None, environment: str, no_guard: bool, fmt: str
+) -> int:
     """Training/serving skew: compare SERVING with TRAINING using the schema's skew thresholds;
     columns absent at serving (such as the label) are skipped. Exit 1 on skew."""
-    return _compare("skew", training, serving, schema, environment, fmt)
+    return _compare("skew", training, serving, schema, environment, fmt, not no_guard)

@@ -81,6 +81,16 @@ def test_drift_between_files_exits_1_with_every_metric(cli: Cli) -> None:
     assert text.code == 1
     assert "DRIFT" in text.stdout
     assert "wasserstein_norm" in text.stdout
+    assert "ok (noise)" in text.stdout
+    loud = cli(
+        "drift",
+        "sample_data/2007.csv",
+        "sample_data/2009.csv",
+        "--no-noise-guard",
+        "--format",
+        "json",
+    )
+    assert len(loud.json()["drifted_columns"]) > len(js["drifted_columns"])
     same = cli("drift", "sample_data/2008.csv", "sample_data/2008.csv")
     assert same.code == 0, same
     assert "no drift" in same.stdout
