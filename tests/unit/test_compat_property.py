@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from hypothesis import assume, given, note
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import datalife
@@ -317,6 +317,8 @@ def _explain(a: pa.DataFrameSchema, b: pa.DataFrameSchema) -> str:
     return f"A = {a!r}\nB = {b!r}"
 
 
+# three times the profile's examples (dev 90, ci 180): each takes a few tens of milliseconds
+@settings(max_examples=3 * (settings.default.max_examples if settings.default else 30))
 @given(data=st.data(), spec=schema_specs())
 def test_verdicts_are_sound(data: st.DataObject, spec: Spec) -> None:
     other = data.draw(st.one_of(mutated(spec), mutated(spec), schema_specs()), label="B spec")
