@@ -272,12 +272,12 @@ def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool |
 
     if record is False:
         return
-    data = report.to_dict()
     current = lineage.current_run()
+    if current is None and not record:
+        return  # nothing to record: skip to_dict(), whose dataset version hashes the whole frame
+    data = report.to_dict()
     if current is not None:
         _add_to_run(current, report, data, frame)
-        return
-    if not record:
         return
     ws = _workspace_or_none(workspace)
     with contextlib.suppress(ValidationFailed), lineage.run("validate", workspace=ws) as run:
