@@ -654,10 +654,23 @@ def _edited_problem(sf: _SchemaFile, released: _Released) -> Problem:
     )
 
 
+def _mode_of(report: Any, direction: Any, policy: str) -> str:
+    if direction is report.backward:
+        return "BACKWARD"
+    if direction is report.forward:
+        return "FORWARD"
+    for ref, b, _f in report.history:
+        if direction is b:
+            return f"BACKWARD_TRANSITIVE vs {ref}"
+        if direction is _f:
+            return f"FORWARD_TRANSITIVE vs {ref}"
+    return policy
+
+
 def _compat_problem(
     ws: Workspace, sf: _SchemaFile, earlier: Sequence[_SchemaFile]
 ) -> list[Problem]:
-    from datalife.schemas.compat import compatibility
+    from datalife.schemas.compat import aspect_lines, compatibility
 
     assert sf.sv is not None
     policy = _policy(sf, ws)
@@ -671,15 +684,14 @@ def _compat_problem(
         return []
     details: list[str] = []
     witnesses = []
-    for aspect in report.failing(policy):
-        where = f"column {aspect.column!r}" if aspect.column else "dataframe"
-        if aspect.status == "incompatible":
-            details.append(f"{where}: {aspect.reason}")
+    main = {id(report.backward), id(report.forward)}
+    for direction in report.directions(policy):
+        for aspect in direction.aspects:
+            changes = report.aspect_changes(aspect) if id(direction) in main else []
+            lines = aspect_lines(aspect, _mode_of(report, direction, policy), True, changes)
+            details.extend(lines)
             if aspect.witness is not None:
-                details.extend("  " + line for line in aspect.witness.describe().splitlines())
                 witnesses.append(aspect.witness.to_dict())
-        else:
-            details.append(f"{where}: unknown, treated as breaking: {aspect.reason}")
     breaking = [cv.to_dict() for cv in report.changes if cv.breaking]
     unknown = verdict == "unknown"
     return [

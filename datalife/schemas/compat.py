@@ -60,9 +60,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MODES",
     "Aspect",
+    "ChangeVerdict",
     "CompatReport",
     "Direction",
     "Verdict",
+    "aspect_lines",
     "check_direction",
     "compatibility",
     "mode_pairs",
@@ -618,11 +620,17 @@ class CompatReport:
         named = [(self.backward, "BACKWARD"), (self.forward, "FORWARD")]
         for ref, b, f in self.history:
             named += [(b, f"BACKWARD_TRANSITIVE vs {ref}"), (f, f"FORWARD_TRANSITIVE vs {ref}")]
+        main = {id(self.backward), id(self.forward)}
         for direction, name in named:
             full = all_witnesses or id(direction) in required
             for aspect in direction.aspects:
-                lines.extend(_aspect_lines(aspect, name, full))
+                changes = _attribute(self.diff, aspect) if id(direction) in main else []
+                lines.extend(aspect_lines(aspect, name, full, changes))
         return "\n".join(lines)
+
+    def aspect_changes(self, aspect: Aspect) -> list[Change]:
+        """The changes (old → new) an aspect of the backward or forward direction comes from."""
+        return _attribute(self.diff, aspect)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -632,14 +640,26 @@ def _word(v: Verdict) -> str:
     return "yes" if v is True else "no" if v is False else "unknown"
 
 
-def _aspect_lines(aspect: Aspect, mode: str, witnesses: bool) -> list[str]:
+def aspect_lines(
+    aspect: Aspect, mode: str, witnesses: bool, changes: Sequence[Change] = ()
+) -> list[str]:
+    """Text lines for a broken (or undecided) aspect: the change, the reason, the witness."""
     where = f"column {aspect.column!r}" if aspect.column else "dataframe"
-    if aspect.status == "incompatible":
-        lines = [f"breaks {mode}: {where}: {aspect.reason}"]
-        if witnesses and aspect.witness is not None:
-            lines.extend("  " + line for line in aspect.witness.describe().splitlines())
-        return lines
-    return [f"unknown for {mode} (treated as breaking): {where}: {aspect.reason}"]
+    what = "; ".join(f"{c.description} [{c.effect}]" for c in changes)
+    head = (
+        f"breaks {mode}: {where}"
+        if aspect.status == "incompatible"
+        else f"unknown for {mode} (treated as breaking): {where}"
+    )
+    if not what:
+        return [f"{head}: {aspect.reason}", *_witness_lines(aspect, witnesses)]
+    return [f"{head}: {what}", f"  {aspect.reason}", *_witness_lines(aspect, witnesses)]
+
+
+def _witness_lines(aspect: Aspect, witnesses: bool) -> list[str]:
+    if not witnesses or aspect.witness is None:
+        return []
+    return ["  " + line for line in aspect.witness.describe().splitlines()]
 
 
 def _attribute(diff_: SchemaDiff, aspect: Aspect) -> list[Change]:
