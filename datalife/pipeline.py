@@ -177,7 +177,8 @@ def _plan(ws: Workspace) -> _Plan:
         out_hash = hash_file(reg.path_for(oname, oversion))
     registry = TransformRegistry()
     registry.discover(ws.config.transforms.modules, path=[ws.root])
-    steps = [_resolve_step(registry, step.transform, step.params) for step in cfg.steps]
+    user_names = {t.name for t in registry}
+    steps = [_resolve_step(registry, user_names, step.transform, step.params) for step in cfg.steps]
     from datalife._version import __version__
 
     material = {
@@ -223,12 +224,13 @@ def _check_writable(out_dir: Path) -> None:
         raise OutputNotWritable.from_path(probe, "permission denied")
 
 
-def _resolve_step(registry: Any, ref: str, params: dict[str, Any]) -> Any:
+def _resolve_step(registry: Any, user_names: set[str], ref: str, params: dict[str, Any]) -> Any:
     """A registered transform (``name`` or ``name@version``), or a built-in made with ``params``."""
+    from datalife.errors import TransformDefinitionError
     from datalife.transforms import BUILTINS
 
     name = ref.split("@", 1)[0]
-    if name in registry:
+    if name in user_names:
         if params:
             raise ConfigError(
                 f"pipeline step {ref!r}: params are for built-ins; {name!r} is a registered transform",
@@ -238,6 +240,11 @@ def _resolve_step(registry: Any, ref: str, params: dict[str, Any]) -> Any:
     if name in BUILTINS:
         try:
             return registry.register(BUILTINS[name](**params))
+        except TransformDefinitionError as exc:
+            raise ConfigError(
+                f"pipeline step {ref!r}: {exc.message}",
+                hint=f'a built-in used twice needs a distinct name: params = {{ name = "{name}_2", ... }}.',
+            ) from None
         except TypeError as exc:
             raise ConfigError(
                 f"pipeline step {ref!r}: {exc}",
@@ -391,25 +398,34 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
         st.details = {"rows": {k: len(v) for k, v in parts.items()}, "mode": splitted.params.mode}
 
     # 4-5. fit stateful transforms on train only, apply every remaining step to every split
+    # each stateful step is fitted on train as transformed by the steps before it
     fitted: dict[str, Any] = {}
+    rest = plan.steps[lead:]
+    appliers: list[Any] = []
     with stage("fit") as st:
-        rest = plan.steps[lead:]
+        train = parts["train"]
         for step in rest:
             if _stateful(step):
-                fitted[step.ref] = step.fit(parts["train"])
-                parts = {k: fitted[step.ref].apply(v) for k, v in parts.items()}
+                fitted[step.ref] = step.fit(train)
+                appliers.append(fitted[step.ref])
             else:
-                parts = {k: step.apply(v) for k, v in parts.items()}
+                appliers.append(step)
+            train = appliers[-1].apply(train)
+        parts["train"] = train
         st.details = {"fitted": sorted(fitted)}
     with stage("apply") as st:
+        for name in ("dev", "test"):
+            for applier in appliers:
+                parts[name] = applier.apply(parts[name])
         st.details = {"columns": list(parts["train"].columns)}
 
     # 6. validate outputs against their own schema
+    out_reports: dict[str, Any] = {}
     with stage("validate outputs") as st:
         if plan.output_schema_ref:
             for name, part in parts.items():
                 rep = validate(part, plan.output_schema_ref, workspace=ws, record=False)
-                result.output_validation[name] = rep.to_dict()
+                out_reports[name] = rep
                 if not rep.valid:
                     raise ValidationFailed(rep)
             st.details = {"schema": plan.output_schema_ref, "valid": True}
@@ -419,7 +435,7 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
     # 7. write: fitted parameters, the three splits, then the state file last
     with stage("write") as st:
         result.outputs, result.artifacts = _write(
-            plan, splitted, parts, fitted, run_id, run, result.output_validation
+            plan, splitted, parts, fitted, run_id, run, out_reports, result.output_validation
         )
         st.details = {"files": sorted(result.outputs.values())}
     return result
@@ -465,6 +481,7 @@ def _write(
     fitted: dict[str, Any],
     run_id: str,
     run: Any,
+    out_reports: dict[str, Any],
     output_validation: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, str], dict[str, str]]:
     from dataclasses import replace
@@ -509,6 +526,11 @@ def _write(
     hashes = {ws.relpath(v): hash_file(v) for v in written.files.values()}
     hashes.update({rel: art_hashes[ref] for ref, rel in artifacts.items()})
     lineage_map = _column_lineage(plan, parts["train"])
+    for name, rep in out_reports.items():
+        # the version of a written split is its file's content hash (no need to hash the frame)
+        rep._version = hashes[ws.relpath(written.files[name])]
+        rep._version_fn = None
+        output_validation[name] = rep.to_dict()
     for name in ("train", "dev", "test"):
         run.output(
             written.files[name],
