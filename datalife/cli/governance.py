@@ -26,8 +26,8 @@ def _load(arg: str, ws: Any) -> Any:
     from datalife.schemas.io import load_schema_file
     from datalife.schemas.registry import SchemaRegistry
 
-    if arg.endswith((".yaml", ".yml")) and Path(arg).is_file():
-        return load_schema_file(arg)
+    if arg.endswith((".yaml", ".yml")):
+        return load_schema_file(arg)  # a clear "no such schema file" when it is missing
     reg = SchemaRegistry.for_workspace(ws)
     return reg.load(arg)
 
