@@ -21,7 +21,6 @@ _MODES = [
 
 def _load(arg: str, ws: Any) -> Any:
     """A schema version from a reference (``penguins@2``) or a schema file path."""
-    from pathlib import Path
 
     from datalife.schemas.io import load_schema_file
     from datalife.schemas.registry import SchemaRegistry
