@@ -145,7 +145,12 @@ def _dtype_ok(
     if coerce_a and not coerce_b:
         return False, False, "%A coerces values to its dtype, %B does not"
     if not coerce_b:
-        if da.name == db.name or _pandera_accepts(cb.dtype, ca.dtype):
+        # pandera's own dtype check decides for equivalent dtypes (int64 / Int64); it is not
+        # asked about object columns, which it accepts without looking at the values
+        same = da.name == db.name or (
+            conversion(da, db) == "equivalent" and _pandera_accepts(cb.dtype, ca.dtype)
+        )
+        if same:
             return True, True, ""
         return False, False, f"dtype {da.name} is not {db.name} and %B does not coerce"
     rel = conversion(da, db)

@@ -28,8 +28,8 @@ from datalife.schemas.compat import check_direction
 warnings.filterwarnings("ignore", category=UserWarning)
 
 COLS = ["a", "b", "c"]
-NUM_DTYPES = ["int64", "Int64", "float64", "int32"]
-STR_DTYPES = ["str", "category"]
+NUM_DTYPES = ["int64", "Int64", "float64", "int32", "int8", "uint8", "float32", "Int8"]
+STR_DTYPES = ["str", "category", "object"]
 INTS = st.integers(-3, 6)
 WORDS = ["a", "b", "c", "dd", "abc"]
 
@@ -82,7 +82,7 @@ def column_specs(draw: st.DrawFn, dtype: str | None = None) -> Spec:
     dtype = dtype or draw(st.sampled_from(NUM_DTYPES + STR_DTYPES))
     numeric = dtype in NUM_DTYPES
     checks = [
-        _num_check(draw, dtype == "float64") if numeric else _str_check(draw)
+        _num_check(draw, dtype.startswith("float")) if numeric else _str_check(draw)
         for _ in range(draw(st.integers(0, 2)))
     ]
     return {
@@ -134,7 +134,9 @@ def mutated(draw: st.DrawFn, spec: Spec) -> Spec:
         if op in ("check", "add_check", "drop_check") and name is not None:
             col = cols[name]
             numeric = col["dtype"] in NUM_DTYPES
-            fresh = _num_check(draw, col["dtype"] == "float64") if numeric else _str_check(draw)
+            fresh = (
+                _num_check(draw, col["dtype"].startswith("float")) if numeric else _str_check(draw)
+            )
             if op == "add_check" or not col["checks"]:
                 col["checks"].append(fresh)
             elif op == "drop_check":
