@@ -210,13 +210,16 @@ def open_scan(
             if formats[0] == "parquet":
                 scan.execute(f"CREATE VIEW src AS SELECT * FROM {_typed_scan_sql(sources)}")
             else:
-                # if a value late in the file does not fit the type sniffed from its head,
-                # sniff the whole file instead
+                # rows keep the files' order, so that the (one-thread) floating-point sums add
+                # them in the same order on every run; if a value late in the file does not fit
+                # the type sniffed from its head, the whole file is sniffed instead
+                con.execute("SET preserve_insertion_order = true")
                 scan.execute(
                     f"CREATE TABLE src AS SELECT * FROM {_typed_scan_sql(sources)}",
                     retry_conversion="CREATE OR REPLACE TABLE src AS SELECT * FROM "
                     + _typed_scan_sql(sources, sample_all=True),
                 )
+                con.execute("SET preserve_insertion_order = false")
         else:
             frame, fhash = _frame(data)
             con = duckdb.connect()

@@ -164,6 +164,12 @@ def test_profiles_are_deterministic(tmp_path: Path) -> None:
     df.to_parquet(tmp_path / "d.parquet")
     runs = {stats(tmp_path / "d.parquet", threads=2).to_json() for _ in range(3)}
     assert len(runs) == 1
+    # several CSV files are loaded in parallel: the float sums must not depend on the load order
+    for i in range(12):
+        part = pd.DataFrame({"x": rng.normal(0, 1e6, 200) / 7})
+        part.to_csv(tmp_path / f"p{i:02}.csv", index=False)
+    csvs = sorted(tmp_path.glob("p*.csv"))
+    assert len({stats(csvs, threads=2).to_json() for _ in range(8)}) == 1
 
 
 def test_save_load_round_trip_and_no_nan(tmp_path: Path) -> None:
