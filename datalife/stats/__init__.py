@@ -119,10 +119,6 @@ def stats(
         return profile_scan(scan, settings)
 
 
-def _load(path: str | Path) -> Profile:
-    return Profile.load(path)
-
-
 class _CallableModule(types.ModuleType):
     """Lets ``datalife.stats(df)`` work even once ``datalife.stats`` is bound to this module."""
 
