@@ -55,6 +55,7 @@ GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TOP53 = 1 << 53
+_FEW_STRATA = 32  # up to this many strata, select each with a mask instead of sorting codes
 
 
 _CHUNK = 1 << 15
@@ -183,45 +184,42 @@ def assign_exact(codes: I64, n_strata: int, ratios: Sequence[Fraction], seed: in
     """Exact (stratified) mode: each stratum's rows are dealt out by :func:`allocate`.
 
     Within a stratum the rows with the smallest :func:`row_keys` go to train, the next ones
-    to dev, the rest to test: an O(n) selection, no full sort.
+    to dev, the rest to test. No sort: per stratum, ``np.partition`` finds the key values at
+    the cut ranks, and a row's split is the number of its stratum's cuts its key reaches
+    (keys are distinct, so the counts are exact).
     """
     n = len(codes)
+    k = len(ratios)
     sizes = np.bincount(codes, minlength=n_strata)
     counts = allocate(sizes, ratios)
     keys = row_keys(n, seed)
-    assign = np.empty(n, dtype=np.int8)
-    if n_strata > 1:
+    cut_keys = np.zeros((n_strata, k - 1), dtype=np.uint64)
+    unreached = np.zeros((n_strata, k - 1), dtype=bool)  # cut == stratum size: nobody reaches it
+    if n_strata <= _FEW_STRATA:
+        blocks = (keys[codes == s] if n_strata > 1 else keys for s in range(n_strata))
+    else:
         small = codes.astype(np.int16) if n_strata < 2**15 else codes
         order = np.argsort(small, kind="stable")  # a radix sort for 16-bit codes
-    else:
-        order = np.arange(n)
-    start = 0
-    for s in range(n_strata):
-        size = int(sizes[s])
-        if size == 0:
-            continue
-        idx = order[start : start + size]
-        start += size
-        _deal(idx, keys[idx], counts[s], assign)
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        blocks = (keys[order[bounds[s] : bounds[s + 1]]] for s in range(n_strata))
+    for s, block in enumerate(blocks):
+        size = len(block)
+        cuts = np.cumsum(counts[s])[:-1]
+        inside = sorted({int(c) for c in cuts if 0 < c < size})
+        part = np.partition(block, inside) if inside else block
+        for j, c in enumerate(cuts):
+            if c >= size:
+                unreached[s, j] = True
+            elif c > 0:
+                cut_keys[s, j] = part[int(c)]
+            # c == 0: every key (>= 0) reaches the cut
+    assign = np.zeros(n, dtype=np.int8)
+    for j in range(k - 1):
+        reach = keys >= cut_keys[:, j][codes]
+        if unreached[:, j].any():
+            reach &= ~unreached[:, j][codes]
+        assign += reach.view(np.int8)
     return assign
-
-
-def _deal(idx: I64, keys: U64, counts: I64, assign: I8) -> None:
-    """Give the ``counts[0]`` smallest keys split 0, the next ``counts[1]`` split 1, ..."""
-    k = len(counts)
-    if k == 1 or len(idx) == 0:
-        assign[idx] = 0
-        return
-    cuts = np.cumsum(counts)[:-1]
-    rank_cut = [int(c) for c in cuts if 0 < c < len(idx)]
-    if not rank_cut:
-        first = int(np.flatnonzero(counts)[0])
-        assign[idx] = first
-        return
-    part = np.argpartition(keys, rank_cut)
-    bounds = [0, *(int(c) for c in cuts), len(idx)]
-    for j in range(k):
-        assign[idx[part[bounds[j] : bounds[j + 1]]]] = j
 
 
 @dataclass(frozen=True)
