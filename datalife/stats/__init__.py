@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sys
 import types
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife.stats.merge import merge_profiles
