@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 from datalife._version import __version__
 
 if TYPE_CHECKING:
+    from datalife import drift, stats
     from datalife.config import Workspace
+    from datalife.drift import DriftReport, skew
     from datalife.errors import DatalifeError, ValidationFailed
     from datalife.pipeline import run_pipeline
     from datalife.schemas.checks import register_check
     from datalife.schemas.model import SchemaVersion
     from datalife.schemas.registry import SchemaRegistry, load_schema
     from datalife.splits import split
+    from datalife.stats import Profile, merge_profiles
     from datalife.transforms import TransformRegistry, transform
     from datalife.validation import ValidationReport, validate, validates
 
@@ -44,10 +47,16 @@ _LAZY: dict[str, str] = {
     "transform": "datalife.transforms:transform",
     "TransformRegistry": "datalife.transforms:TransformRegistry",
     "run_pipeline": "datalife.pipeline:run_pipeline",
+    "Profile": "datalife.stats:Profile",
+    "merge_profiles": "datalife.stats:merge_profiles",
+    "DriftReport": "datalife.drift:DriftReport",
+    "skew": "datalife.drift:skew",
 }
 
 __all__ = [
     "DatalifeError",
+    "DriftReport",
+    "Profile",
     "SchemaRegistry",
     "SchemaVersion",
     "TransformRegistry",
@@ -55,10 +64,14 @@ __all__ = [
     "ValidationReport",
     "Workspace",
     "__version__",
+    "drift",
     "load_schema",
+    "merge_profiles",
     "register_check",
     "run_pipeline",
+    "skew",
     "split",
+    "stats",
     "transform",
     "validate",
     "validates",

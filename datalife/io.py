@@ -317,9 +317,13 @@ def input_error_from_duckdb(exc: Exception, sources: Sequence[Source]) -> InputE
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection configured for bounded-memory scans."""
+    import tempfile
+
     import duckdb
 
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    # spill to the system temp folder, never into the current folder (a repository)
+    spill = Path(tempfile.gettempdir()) / "datalife-duckdb"
+    con = duckdb.connect(config={"preserve_insertion_order": True, "temp_directory": str(spill)})
     if memory_limit:
         con.execute(f"SET memory_limit={sql_str(memory_limit)}")
     return con

@@ -73,7 +73,12 @@ class SchemaRegistry:
         folder = self.directory / name
         if not folder.is_dir():
             return []
-        return sorted(int(p.stem) for p in folder.glob("*.yaml") if p.stem.isdigit())
+        # "2.yaml" is version 2; "02.yaml" or "2.yml" are not version files
+        return sorted(
+            int(p.stem)
+            for p in folder.glob("*.yaml")
+            if p.stem.isdigit() and str(int(p.stem)) == p.stem and int(p.stem) >= 1
+        )
 
     def list(self) -> dict[str, list[int]]:
         """Every schema name with its versions."""
