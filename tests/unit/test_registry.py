@@ -200,7 +200,10 @@ def test_load_save_load_is_lossless(schema: pa.DataFrameSchema, compat: str) -> 
             "version": 1,
             "compatibility": compat,
             "environments": {"serving": {"absent": list(schema.columns)[:1]}},
-            "drift": {"default": {"linf": 0.2}, "columns": {next(iter(schema.columns)): {"psi": 0.1}}},
+            "drift": {
+                "default": {"linf": 0.2},
+                "columns": {next(iter(schema.columns)): {"psi": 0.1}},
+            },
         }
     )
     text1 = dump_schema(meta, serialize_body(schema))
