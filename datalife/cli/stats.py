@@ -165,7 +165,10 @@ def _render_profile(profile: Any, label: str) -> None:
 @click.option(
     "--top-k", type=click.IntRange(1), default=10, show_default=True, help="Top values shown."
 )
-def stats_cmd(inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, top_k: int) -> int:
+@click.option("--no-record", is_flag=True, help="With --save: do not record it in the lineage log.")
+def stats_cmd(
+    inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, top_k: int, no_record: bool
+) -> int:
     """Profile data files, a dataset (DATASET, or DATASET@VERSION for a saved version), or
     show a saved profile: counts, missing, distinct, min/max/mean/std, quantiles, histograms
     and top values per column."""
@@ -183,11 +186,12 @@ def stats_cmd(inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, to
             "give either one saved profile or data files, not both",
             hint="run `datalife stats` once per saved profile.",
         )
+    paths: list[Path] = []
     if saved:
         profile = saved[0].profile
         assert profile is not None
     else:
-        paths: list[Path] = [p for r in resolved for p in r.paths]
+        paths = [p for r in resolved for p in r.paths]
         datasets = {r.dataset for r in resolved}
         dataset = datasets.pop() if len(datasets) == 1 else None
         profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
@@ -198,7 +202,14 @@ def stats_cmd(inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, to
             from datalife.errors import WorkspaceNotFound
 
             raise WorkspaceNotFound.from_start(Path.cwd())
-        path = save_profile(profile, ws)
+        from datalife import lineage
+
+        # the profile is an artifact of this dataset version: record where it came from
+        with lineage.run("profile", workspace=ws, record=bool(paths) and not no_record) as run:
+            if paths:
+                run.input(paths)
+            path = save_profile(profile, ws)
+            run.output(path, name=ws.relpath(path))
         echo(f"saved profile: {ws.relpath(path)}", err=True)
     if fmt == "json":
         emit_json(profile.to_dict())

@@ -170,3 +170,18 @@ def test_columns_that_differ_between_files(tmp_path: Path) -> None:
     text = run_cli("drift", "one.csv", "two.csv", cwd=tmp_path)
     assert "b: removed: column only in the baseline" in text.stdout
     json.dumps(js, allow_nan=False)
+
+
+def test_saved_profile_is_recorded_in_lineage(cli: Cli, workspace: Path) -> None:
+    res = cli("stats", "penguins", "--save")
+    assert res.code == 0, res
+    saved = next((workspace / "lineage" / "profiles").glob("*.json"))
+    shown = cli("lineage", "downstream", "sample_data/2007.csv", "--format", "json")
+    assert shown.code == 0, shown
+    assert saved.name in shown.stdout
+    # --no-record saves the profile without writing to the log
+    before = sorted(p.name for p in (workspace / "lineage").glob("*.jsonl"))
+    sizes = {p.name: p.stat().st_size for p in (workspace / "lineage").glob("*.jsonl")}
+    assert cli("stats", "penguins", "--save", "--no-record").code == 0
+    assert sizes == {p.name: p.stat().st_size for p in (workspace / "lineage").glob("*.jsonl")}
+    assert before
