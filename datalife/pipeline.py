@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["PipelineResult", "StageReport", "run_pipeline"]
 
 STATE_FILE = "pipeline.json"
+LOCK_FILE = ".datalife-run.lock"
+OUTPUT_FILES = ("train.parquet", "dev.parquet", "test.parquet", "split_report.json")
 STATE_FORMAT = 1
 STAGES = (
     "validate inputs",
@@ -321,12 +323,20 @@ def run_pipeline(
                 split=state.get("split"),
             )
     from datalife import lineage
+    from datalife.storage import exclusive_lock, remove_stale_temporaries
 
-    with lineage.run(
-        "pipeline", workspace=ws, record=record, parameters={"fingerprint": plan.fingerprint}
-    ) as run:
-        run_id = getattr(run, "id", None) or str(uuid.uuid4())
-        return _execute(plan, run, run_id, progress or (lambda _s, _e: None))
+    # one writer at a time per output folder; the OS drops the lock if a run is killed, and
+    # the temporary files such a run left behind are removed before writing again
+    with exclusive_lock(plan.out_dir / LOCK_FILE):
+        remove_stale_temporaries(plan.out_dir, [*OUTPUT_FILES, STATE_FILE])
+        remove_stale_temporaries(
+            plan.out_dir / "transforms", [f"{s.name}.json" for s in plan.steps]
+        )
+        with lineage.run(
+            "pipeline", workspace=ws, record=record, parameters={"fingerprint": plan.fingerprint}
+        ) as run:
+            run_id = getattr(run, "id", None) or str(uuid.uuid4())
+            return _execute(plan, run, run_id, progress or (lambda _s, _e: None))
 
 
 def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> PipelineResult:

@@ -43,6 +43,8 @@ from typing import Any
 
 from datalife.errors import LineageLogError
 from datalife.lineage.events import EVENT_TYPES, FORMAT_VERSION
+from datalife.storage import lock_fd as _lock
+from datalife.storage import unlock_fd as _unlock
 
 __all__ = [
     "GITATTRIBUTES",
@@ -226,28 +228,12 @@ def event_format_version(event: Mapping[str, Any]) -> int:
 # -- locking -----------------------------------------------------------------------------
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
     def _last_byte(fd: int, size: int) -> bytes:
         os.lseek(fd, size - 1, os.SEEK_SET)
         return os.read(fd, 1)
 
 else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _last_byte(fd: int, size: int) -> bytes:
         return os.pread(fd, 1, size - 1)
