@@ -429,6 +429,14 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
                 parts[name] = applier.apply(parts[name])
         st.details = {"columns": list(parts["train"].columns)}
 
+    # how far dev and test are from train, column by column, in the model-ready outputs
+    from dataclasses import replace
+
+    from datalife.drift.between_splits import split_drift
+
+    splitted = replace(splitted, report=replace(splitted.report, drift=split_drift(parts)))
+    result.split = splitted.report.to_dict()
+
     # 6. validate outputs against their own schema
     out_reports: dict[str, Any] = {}
     with stage("validate outputs") as st:

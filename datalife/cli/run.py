@@ -116,6 +116,19 @@ def _summary(result: Any) -> None:
             f"{worst['share']:.3f} vs {worst['expected_share']:.3f} overall "
             f"({worst['deviation_rows']:+} rows from exact)"
         )
+    figures = split.get("drift") or {}
+    compared = {c: f for c, f in figures.items() if f}
+    if compared:
+        drifted = sorted(
+            f"{c} ({name})"
+            for c, f in compared.items()
+            for name, x in f.items()
+            if x.get("drifted")
+        )
+        echo(
+            f"drift between splits ({len(compared)} columns, dev and test against train): "
+            + (", ".join(drifted) if drifted else "none beyond noise")
+        )
     dup = split.get("duplicates") or {}
     if dup.get("shared_rows"):
         echo(
