@@ -77,6 +77,7 @@ def schema_show(ref: str, fmt: str) -> int:
     help="A string column with at most this many distinct values becomes a category.",
 )
 @click.option("--description", default="", help="Description stored in the schema file.")
+@click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
 def schema_infer(
     paths: tuple[str, ...],
@@ -84,6 +85,7 @@ def schema_infer(
     dry_run: bool,
     max_categories: int,
     description: str,
+    no_record: bool,
     fmt: str,
 ) -> int:
     """Infer version 1 of schema NAME from data files (CSV, Parquet, JSON lines)."""
@@ -122,7 +124,13 @@ def schema_infer(
             echo(text.rstrip())
             echo(inference.explain(), err=True)
         return 0
-    sv = reg.save(inference.schema, name, version=1, description=description)
+    from datalife import lineage
+
+    # the schema version is derived from these files: record it like any other artifact
+    with lineage.run("schema-infer", workspace=ws, record=not no_record) as run:
+        run.input(list(paths))
+        sv = reg.save(inference.schema, name, version=1, description=description)
+        run.output(sv.path)
     if fmt == "json":
         emit_json({"schema": sv.ref, "written": sv.path, **inference.to_dict()})
     else:
