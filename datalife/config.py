@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from datalife.errors import ConfigError, WorkspaceNotFound
+from datalife.globs import CONFIG_FILE, PYPROJECT, find_config, glob_to_regex
 
 __all__ = [
     "CONFIG_FILE",
@@ -38,8 +39,6 @@ __all__ = [
     "glob_to_regex",
 ]
 
-CONFIG_FILE = "datalife.toml"
-PYPROJECT = "pyproject.toml"
 FORMAT_VERSION = 1
 
 
@@ -193,56 +192,6 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 
-_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a path glob (``*``, ``?``, ``**``, ``[abc]``) to a regex over POSIX paths.
-
-    Examples:
-        >>> bool(glob_to_regex("sample_data/*.csv").match("sample_data/2007.csv"))
-        True
-        >>> bool(glob_to_regex("sample_data/*.csv").match("sample_data/x/2007.csv"))
-        False
-        >>> bool(glob_to_regex("data/**/*.parquet").match("data/a/b/c.parquet"))
-        True
-    """
-    cached = _GLOB_CACHE.get(pattern)
-    if cached is not None:
-        return cached
-    i, out = 0, []
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    compiled = re.compile("".join(out) + r"\Z")
-    _GLOB_CACHE[pattern] = compiled
-    return compiled
-
-
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -292,14 +241,7 @@ class Workspace:
         here = Path(start or Path.cwd()).resolve()
         if here.is_file():
             here = here.parent
-        for directory in (here, *here.parents):
-            candidate = directory / CONFIG_FILE
-            if candidate.is_file():
-                return candidate
-            pyproject = directory / PYPROJECT
-            if pyproject.is_file() and b"[tool.datalife" in pyproject.read_bytes():
-                return pyproject
-        return None
+        return find_config(here)
 
     @classmethod
     def load(cls, config_path: str | Path) -> Workspace:

@@ -22,10 +22,11 @@ two datasets claim, a schema file that cannot be checked).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from datalife.globs import PYPROJECT, find_config, glob_to_regex
 
 __all__ = ["main"]
 
@@ -40,9 +41,6 @@ pre-commit hooks of datalife (see .pre-commit-hooks.yaml).
 Exit codes: 0 ok, 1 a check fails, 2 bad input.
 """
 
-CONFIG_FILE = "datalife.toml"
-PYPROJECT = "pyproject.toml"
-
 
 class HookError(Exception):
     """Bad input found on the fast path (exit 2)."""
@@ -56,50 +54,6 @@ def _git_root(start: Path) -> Path | None:
         if (directory / ".git").exists():
             return directory
     return None
-
-
-def _find_config(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = directory / PYPROJECT
-        if pyproject.is_file() and b"[tool.datalife" in pyproject.read_bytes():
-            return pyproject
-    return None
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """The same translation as :func:`datalife.config.glob_to_regex` (kept here: no pydantic)."""
-    i, out = 0, []
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 def _dataset_globs(config: Path) -> dict[str, list[str]] | None:
@@ -147,7 +101,7 @@ def _locate(workspace: str | None) -> tuple[Path, Path]:
             "git repository\nFix: run `git init`, or use `datalife validate` / `datalife check` "
             "outside git."
         )
-    config = _find_config(start)
+    config = find_config(start)
     if config is None:
         raise HookError(
             f"no datalife workspace at {start} or any parent directory (no datalife.toml or "
@@ -163,7 +117,7 @@ def _validate(files: Sequence[str], workspace: str | None) -> int:
     globs = _dataset_globs(config)
     if globs is None:
         return _validate_heavy(config, files)  # the full loader explains what is wrong
-    patterns = [(name, _glob_regex(g)) for name, gs in globs.items() for g in gs]
+    patterns = [(name, glob_to_regex(g)) for name, gs in globs.items() for g in gs]
     matched: list[str] = []
     for f in files:
         rel = _rel(f, root)

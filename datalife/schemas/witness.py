@@ -15,7 +15,6 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import re
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datalife.schemas.domain import ColumnSpace, admits, column_space, dtype_info
+from datalife.validation.report import _plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -244,21 +244,6 @@ def _is_time(v: Any) -> bool:
 
 
 # -- witnesses -----------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        with contextlib.suppress(ValueError, AttributeError):
-            value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from datalife.governance import (
     lineage_refs,
     policy_of,
 )
-from datalife.hooks import _glob_regex
 from datalife.schemas.registry import SchemaRegistry
 
 ENV = {
@@ -300,23 +299,8 @@ def test_blob_id_is_gits_object_id(tmp_path: Path) -> None:
     assert blob_id(path.read_bytes()) == expected
 
 
-@pytest.mark.parametrize(
-    "pattern", ["sample_data/*.csv", "data/**/*.parquet", "a?c/[!x]*.csv", "**/x.csv", "raw/[ab]*"]
-)
-@pytest.mark.parametrize(
-    "path",
-    [
-        "sample_data/2007.csv",
-        "sample_data/x/2007.csv",
-        "data/a/b/c.parquet",
-        "data/c.parquet",
-        "abc/y.csv",
-        "abc/x.csv",
-        "x.csv",
-        "q/x.csv",
-        "raw/a1",
-        "raw/c1",
-    ],
-)
-def test_the_hook_glob_matches_like_the_config(pattern: str, path: str) -> None:
-    assert bool(_glob_regex(pattern).match(path)) == bool(glob_to_regex(pattern).match(path))
+def test_the_hook_matches_globs_with_the_config_s_function() -> None:
+    # one implementation (stdlib only, so the hook's fast path imports no pydantic)
+    import datalife.hooks
+
+    assert vars(datalife.hooks)["glob_to_regex"] is glob_to_regex
