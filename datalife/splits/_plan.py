@@ -118,17 +118,6 @@ class Plan:
             idx = np.repeat(idx, self.reps[idx])
         return idx
 
-    def table(self) -> pa.Table:
-        """The plan as an Arrow table, one row per input row (DuckDB joins it by position)."""
-        import pyarrow as pa
-
-        cols: dict[str, Any] = {"__split": pa.array(self.assign)}
-        if self.reps is not None:
-            cols["__reps"] = pa.array(self.reps)
-        if self.weights is not None:
-            cols["__weight"] = pa.array(self.weights)
-        return pa.table(cols)
-
     @property
     def weight_column(self) -> str | None:
         return WEIGHT_COLUMN if self.weights is not None else None

@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 ROWHASH = "__datalife_rowhash"
+#: rows per batch read from DuckDB, and per row group written (fixed: byte-identical outputs)
+_BATCH_ROWS = 1 << 17
+ROW_GROUP_ROWS = 1 << 20
+PROVENANCE_META_KEY = "datalife"
 #: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
 _FIXED_WIDTH = re.compile(
     r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
@@ -104,6 +108,14 @@ def int64_arrow(values: npt.NDArray[Any]) -> pa.Array:
 
     data = np.ascontiguousarray(values, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def float64_arrow(values: npt.NDArray[Any]) -> pa.Array:
+    """A numpy float array as an Arrow float64 array (zero copy, without importing pandas)."""
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values, dtype=np.float64)
+    return pa.Array.from_buffers(pa.float64(), len(data), [None, pa.py_buffer(data)])
 
 
 def chunked_numpy(values: Any) -> npt.NDArray[Any]:
@@ -320,9 +332,7 @@ class FileSource:
         """One pass over the files: the named columns, and per-row content hashes (of the
         fixed-width columns; see :class:`Fetched`)."""
         select = [_quote(n) for n in names]
-        cols = [c for c in self.columns if c not in (hash_exclude or ())]
-        cheap = [c for c in cols if _FIXED_WIDTH.match(self.types[c])]
-        first = cheap if cheap else cols
+        first, cols = self.hash_columns(hash_exclude or ())
         if hash_exclude is not None and cols:
             select.append(f"hash({', '.join(_quote(c) for c in first)}) AS {ROWHASH}")
         if not select:
@@ -340,96 +350,223 @@ class FileSource:
             arrays=arrays,
             row_hash=row_hash,
             row_hash_complete=complete,
-            full_hash=None if complete else lambda: self._hash_all(cols),
+            full_hash=None if complete else lambda: self.hash_all(cols),
         )
 
-    def _hash_all(self, cols: Sequence[str]) -> npt.NDArray[np.uint64]:
+    def hash_columns(self, exclude: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The columns of the duplicate check's first stage (fixed width, or all if none are),
+        and all of them (every column but ``exclude``)."""
+        cols = [c for c in self.columns if c not in exclude]
+        cheap = [c for c in cols if _FIXED_WIDTH.match(self.types[c])]
+        return (cheap or cols), cols
+
+    def hash_all(self, cols: Sequence[str]) -> npt.NDArray[np.uint64]:
+        """A hash of every row over ``cols`` (the duplicate check's second stage)."""
         sql = f"SELECT hash({', '.join(_quote(c) for c in cols)}) AS h FROM {self.scan_sql()}"
         table = self._run(lambda: self.con.sql(sql).to_arrow_table())
         return np.asarray(chunked_numpy(table.column(0)), dtype=np.uint64)
 
-    def select_split(self, plan_columns: Sequence[str], split: int, *, weight: str | None) -> str:
-        """SQL selecting the rows of one split (the plan table is positionally joined).
-
-        The plan holds ``__split`` (the split of every input row) and, for a rebalanced
-        train, ``__reps`` (how many times each row is written) and ``__weight``.
-        """
-        query = (
-            f"SELECT * FROM {self.scan_sql()} POSITIONAL JOIN __datalife_plan "
-            f"WHERE __split = {int(split)}"
-        )
-        drop = list(plan_columns)
-        if "__reps" in plan_columns and split == 0:
-            query = f"SELECT *, UNNEST(range(__reps)) AS __rep FROM ({query})"
-            drop.append("__rep")
-        extra = ""
-        if weight is not None and "__weight" in plan_columns and split == 0:
-            extra = f", __weight AS {_quote(weight)}"
-        return f"SELECT * EXCLUDE ({', '.join(drop)}){extra} FROM ({query})"
-
-    def copy_split(
+    def stream(
         self,
-        plan_table: pa.Table,
-        split: int,
-        target: Path,
+        assign: npt.NDArray[np.int8],
+        emit: Callable[[int, pa.RecordBatch], None],
+        *,
+        reps: npt.NDArray[np.int32] | None = None,
+        weights: npt.NDArray[np.float64] | None = None,
+        weight_column: str | None = None,
+    ) -> pa.Schema:
+        """Read the input once, in order, and hand each split's rows to ``emit(split, batch)``.
+
+        DuckDB decodes the files in parallel and returns batches in file order (a scan of one
+        table preserves insertion order). Train's rows are repeated by ``reps`` and get the
+        ``weights`` column when rebalancing asks for it. Returns the input's schema.
+        """
+
+        query = f"SELECT * FROM {self.scan_sql()}"
+        reader = self._run(lambda: self.con.sql(query).to_arrow_reader(_BATCH_ROWS))
+        schema: pa.Schema = reader.schema
+        offset = 0
+        batches = iter(reader)
+        while True:
+            batch = self._run(lambda: next(batches, None))
+            if batch is None:
+                break
+            part = assign[offset : offset + batch.num_rows]
+            for j in range(3):
+                rows = np.flatnonzero(part == j)
+                if j == 0 and reps is not None:
+                    rows = np.repeat(rows, reps[offset + rows])
+                if len(rows) == 0:
+                    continue
+                sub = batch.take(int64_arrow(rows))
+                if j == 0 and weights is not None and weight_column is not None:
+                    sub = sub.append_column(weight_column, float64_arrow(weights[offset + rows]))
+                emit(j, sub)
+            offset += batch.num_rows
+        return schema
+
+    def output_schema(self) -> pa.Schema:
+        """The Arrow schema of the input as DuckDB reads it."""
+        table = self._run(
+            lambda: self.con.sql(f"SELECT * FROM {self.scan_sql()} LIMIT 0").to_arrow_table()
+        )
+        schema: pa.Schema = table.schema
+        return schema
+
+    def open_sinks(
+        self, targets: dict[int, Path], *, weight_column: str | None = None
+    ) -> dict[int, ParquetSink]:
+        """One :class:`ParquetSink` per split (train with the weight column, if any)."""
+        import pyarrow as pa
+
+        base = self.output_schema()
+        sinks = {}
+        for j, path in targets.items():
+            schema = base
+            if j == 0 and weight_column is not None:
+                schema = schema.append(pa.field(weight_column, pa.float64()))
+            sinks[j] = ParquetSink(path, schema)
+        return sinks
+
+    def write_splits(
+        self,
+        assign: npt.NDArray[np.int8],
+        targets: dict[int, Path],
         metadata: str,
         *,
-        weight: str | None = None,
+        reps: npt.NDArray[np.int32] | None = None,
+        weights: npt.NDArray[np.float64] | None = None,
+        weight_column: str | None = None,
     ) -> None:
-        """Write one split's rows to ``target`` (Parquet, with ``metadata`` under ``datalife``)."""
-        self.con.register("__datalife_plan", plan_table)
-        query = self.select_split(plan_table.column_names, split, weight=weight)
-        sql = (
-            f"COPY ({query}) TO {_sql_str(str(target))} "
-            f"(FORMAT parquet, KV_METADATA {{datalife: {_sql_str(metadata)}}})"
+        """Stream the splits into ``targets`` (Parquet, fixed row groups, ``datalife`` metadata)."""
+        sinks = self.open_sinks(
+            targets, weight_column=weight_column if weights is not None else None
         )
-        self._run(lambda: self.con.execute(sql).fetchall())
-
-    def copy_partitioned(
-        self, assign: npt.NDArray[np.int8], targets: dict[int, Path], metadata: str
-    ) -> None:
-        """Write every split in one pass (``COPY ... PARTITION_BY``), then move the files.
-
-        The per-row split goes to DuckDB as a one-digit-per-line text file (registering a
-        Python object would import pandas: a few tenths of a second of start-up), joined to
-        the input by position. DuckDB writes ``<tmpdir>/parts/__split=<j>/data_0.parquet``;
-        each is renamed to ``targets[j]`` (a temporary file beside it, committed by the caller).
-        """
-        import shutil
-
-        parent = next(iter(targets.values())).parent
-        tmpdir = Path(tempfile.mkdtemp(prefix=".datalife-split.", dir=parent))
+        ok = False
         try:
-            plan_file = tmpdir / "plan.csv"
-            digits = np.empty(2 * len(assign), dtype=np.uint8)
-            digits[0::2] = assign.astype(np.uint8) + ord("0")
-            digits[1::2] = ord("\n")
-            digits.tofile(plan_file)
-            plan = (
-                f"read_csv({_sql_str(str(plan_file))}, header=false, auto_detect=false, "
-                "columns={'__split': 'TINYINT'})"
+            self.stream(
+                assign,
+                lambda j, batch: sinks[j].put(batch),
+                reps=reps,
+                weights=weights,
+                weight_column=weight_column,
             )
-            sql = (
-                f"COPY (SELECT * FROM {self.scan_sql()} POSITIONAL JOIN {plan}) "
-                f"TO {_sql_str(str(tmpdir / 'parts'))} (FORMAT parquet, PARTITION_BY (__split), "
-                f"WRITE_PARTITION_COLUMNS false, KV_METADATA {{datalife: {_sql_str(metadata)}}})"
-            )
-            self._run(lambda: self.con.execute(sql).fetchall())
-            for j, target in targets.items():
-                written = sorted((tmpdir / "parts" / f"__split={j}").glob("*.parquet"))
-                if len(written) != 1:  # pragma: no cover - DuckDB writes one file per partition
-                    raise OSError(f"expected one file for split {j}, DuckDB wrote {len(written)}")
-                written[0].replace(target)
+            ok = True
         finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+            close_sinks(sinks, metadata if ok else None)
 
-    def read_split(
-        self, plan_table: pa.Table, split: int, *, weight: str | None = None
-    ) -> pa.Table:
-        """One split's rows, in memory, as an Arrow table."""
-        self.con.register("__datalife_plan", plan_table)
-        query = self.select_split(plan_table.column_names, split, weight=weight)
-        return self._run(lambda: self.con.sql(query).to_arrow_table())
+    def read_splits(
+        self,
+        assign: npt.NDArray[np.int8],
+        *,
+        reps: npt.NDArray[np.int32] | None = None,
+        weights: npt.NDArray[np.float64] | None = None,
+        weight_column: str | None = None,
+    ) -> list[pa.Table]:
+        """The three splits, in memory, as Arrow tables."""
+        import pyarrow as pa
+
+        parts: list[list[pa.RecordBatch]] = [[], [], []]
+        schema = self.stream(
+            assign,
+            lambda j, batch: parts[j].append(batch),
+            reps=reps,
+            weights=weights,
+            weight_column=weight_column,
+        )
+        out = []
+        for j in range(3):
+            s = schema
+            if j == 0 and weights is not None and weight_column is not None:
+                s = s.append(pa.field(weight_column, pa.float64()))
+            out.append(pa.Table.from_batches(parts[j], schema=s))
+        return out
+
+
+def close_sinks(sinks: dict[int, ParquetSink], metadata: str | None) -> None:
+    """Finish every sink with ``metadata`` and re-raise the first writer error; with None,
+    abandon the files (the caller removes them) and raise nothing."""
+    for sink in sinks.values():
+        sink.finish(metadata)
+    if metadata is None:
+        return
+    for sink in sinks.values():
+        if sink.error is not None:
+            raise sink.error
+
+
+class ParquetSink:
+    """A Parquet file written by a thread of its own, in fixed-size row groups.
+
+    Row groups hold exactly :data:`ROW_GROUP_ROWS` rows whatever the batch sizes, so the same
+    rows give byte-identical files. The ``datalife`` key-value metadata is added when the
+    sink is finished, so it can hold what was only known at the end (row counts).
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        import queue
+        import threading
+
+        self.path = path
+        self.schema = schema
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._run, name=f"datalife-write-{path.name}")
+        self._thread.start()
+
+    def put(self, batch: pa.RecordBatch) -> None:
+        self._queue.put(batch)
+
+    def finish(self, metadata: str | None) -> None:
+        """Flush and close; ``metadata`` None abandons the file (the caller removes it)."""
+        self._queue.put(_End(metadata))
+        self._thread.join()
+
+    def _run(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        pending: list[pa.RecordBatch] = []
+        rows = 0
+        end: _End | None = None
+        try:
+            writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
+            while True:
+                item = self._queue.get()
+                if isinstance(item, _End):
+                    end = item
+                    break
+                pending.append(item)
+                rows += item.num_rows
+                while rows >= ROW_GROUP_ROWS:
+                    table = pa.Table.from_batches(pending, schema=self.schema)
+                    writer.write_table(
+                        table.slice(0, ROW_GROUP_ROWS).combine_chunks(),
+                        row_group_size=ROW_GROUP_ROWS,
+                    )
+                    rest = table.slice(ROW_GROUP_ROWS)
+                    pending, rows = rest.to_batches(), rest.num_rows
+            if end.metadata is not None:
+                table = pa.Table.from_batches(pending, schema=self.schema)
+                writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+                writer.add_key_value_metadata({PROVENANCE_META_KEY: end.metadata})
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self.error = exc
+            while end is None:  # keep taking batches so the reader never blocks on a full queue
+                item = self._queue.get()
+                end = item if isinstance(item, _End) else None
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except Exception as exc:  # noqa: BLE001 - reported like a write failure
+                    self.error = self.error or exc
+
+
+@dataclass(frozen=True)
+class _End:
+    metadata: str | None
 
 
 @contextlib.contextmanager

@@ -147,16 +147,16 @@ def _split_files(
     source = FileSource(paths)
     try:
         params.check_columns(source.columns, source.describe())
-        exclude = [params.key] if params.key else []
-        fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
-        plan = make_plan(fetched, params, source.columns)
-        del fetched  # free the columns and hashes before DuckDB writes the outputs
         hashes = [hash_file(p) for p in source.paths]
         inputs = [
             {"path": Path(p).as_posix(), "blake3": h}
             for p, h in zip(source.paths, hashes, strict=True)
         ]
         versions = [dataset_version_id(hashes)]
+        exclude = [params.key] if params.key else []
+        fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
+        plan = make_plan(fetched, params, source.columns)
+        del fetched  # free the columns and hashes before the outputs are written
         if out_dir is None:
             frames = _read_frames(source, plan)
             return SplitResult(
@@ -180,10 +180,12 @@ def _split_files(
 
 
 def _read_frames(source: FileSource, plan: Plan) -> dict[str, pd.DataFrame]:
-    table = plan.table()
+    tables = source.read_splits(
+        plan.assign, reps=plan.reps, weights=plan.weights, weight_column=plan.weight_column
+    )
     frames = {}
-    for j, name in enumerate(SPLITS):
-        frame = source.read_split(table, j, weight=plan.weight_column).to_pandas()
+    for name, table in zip(SPLITS, tables, strict=True):
+        frame = table.to_pandas()
         frame.attrs[SPLIT_ATTR] = name
         frames[name] = frame
     return frames
@@ -213,14 +215,14 @@ def _write_files(
     )
     try:
         with temp_paths(out_dir, list(finals)) as temps:
-            if plan.reps is None and plan.weights is None:
-                # one pass over the input, DuckDB writing the three files in parallel
-                targets = {j: temps[n] for j, n in enumerate(SPLITS)}
-                source.copy_partitioned(plan.assign, targets, meta)
-            else:  # a rebalanced train differs in rows or columns: one pass per split
-                table = plan.table()
-                for j, name in enumerate(SPLITS):
-                    source.copy_split(table, j, temps[name], meta, weight=plan.weight_column)
+            source.write_splits(
+                plan.assign,
+                {j: temps[n] for j, n in enumerate(SPLITS)},
+                meta,
+                reps=plan.reps,
+                weights=plan.weights,
+                weight_column=plan.weight_column,
+            )
             temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
             commit({temps[k]: finals[k] for k in finals})
     except OSError as exc:

@@ -143,29 +143,34 @@ def test_failure_leaves_previous_outputs_untouched(
     out = tmp_path / "out"
     split(parquet, stratify="label", out=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real_partitioned = FileSource.copy_partitioned
+    real_write = FileSource.write_splits
 
     def written_then_full(self: FileSource, *args: Any, **kwargs: Any) -> None:
-        real_partitioned(self, *args, **kwargs)  # the three temporary files are complete
+        real_write(self, *args, **kwargs)  # the three temporary files are complete
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(FileSource, "copy_partitioned", written_then_full)
+    monkeypatch.setattr(FileSource, "write_splits", written_then_full)
     with pytest.raises(OutputNotWritable, match="No space left"):
         split(parquet, stratify="label", seed=9, out=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    monkeypatch.setattr(FileSource, "write_splits", real_write)
+
+    import pyarrow.parquet as pq
+
     calls = {"n": 0}
-    real = FileSource.copy_split
+    real_table = pq.ParquetWriter.write_table
 
-    def flaky(self: FileSource, *args: Any, **kwargs: Any) -> None:
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> None:  # fails in a writer thread
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:
             raise OSError(28, "No space left on device")
-        real(self, *args, **kwargs)
+        real_table(self, *args, **kwargs)
 
-    monkeypatch.setattr(FileSource, "copy_split", flaky)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", flaky)
     with pytest.raises(OutputNotWritable, match="No space left"):
         split(parquet, stratify="label", rebalance="weight", out=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", real_table)
     # a data or config error is found before anything is written
     with pytest.raises(SplitConfigError):
         split(parquet, stratify="nope", out=out)
