@@ -215,3 +215,31 @@ def test_duplicate_check_compares_every_column(tmp_path: Path, as_file: bool) ->
         if split(df, key="k", seed=3).assignment[i] == split(df, key="k", seed=3).assignment[n + i]
     )
     assert dup.shared_contents == n // 2 - same_split
+
+
+def test_streamed_writes_use_fixed_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datalife.splits._sources as sources
+
+    # small batches and row groups: many batches per row group, row groups cut across batches
+    monkeypatch.setattr(sources, "_BATCH_ROWS", 700)
+    monkeypatch.setattr(sources, "ROW_GROUP_ROWS", 1000)
+    df = data(5000)
+    path = tmp_path / "d.parquet"
+    df.to_parquet(path, index=False)
+    a = split(path, stratify="label", out=tmp_path / "a")
+    b = split(path, stratify="label", out=tmp_path / "b", provenance=None)
+    for name in SPLITS:
+        assert a.files[name].read_bytes() == b.files[name].read_bytes()
+    meta = pq.read_metadata(a.files["train"])
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [1000] * (len(sizes) - 1) + [sizes[-1]]
+    assert sum(sizes) == a.report.rows["train"] == 4000
+    expected = split(df, stratify="label")
+    for name in SPLITS:
+        pd.testing.assert_frame_equal(
+            a[name], expected[name].reset_index(drop=True), check_dtype=False
+        )
+    up = split(path, stratify="label", rebalance="upsample", out=tmp_path / "u")
+    assert len(up.train) == up.report.rebalance.rows_after  # type: ignore[union-attr]
