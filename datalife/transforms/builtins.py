@@ -268,9 +268,15 @@ def _stable_bucket(value: str, buckets: int) -> int:
 
 
 def _text(series: pd.Series[Any]) -> list[str | None]:
+    """The values as text, missing ones as None (one bulk conversion, not a per-row isna)."""
     import pandas as pd
 
-    return [None if pd.isna(v) else str(v) for v in series]
+    values = series.to_numpy(dtype=object, na_value=None).tolist()
+    if pd.api.types.is_string_dtype(series.dtype) and not isinstance(
+        series.dtype, pd.CategoricalDtype
+    ):
+        return [v if v is None or isinstance(v, str) else str(v) for v in values]
+    return [None if v is None or pd.isna(v) else str(v) for v in values]
 
 
 def _counts(values: list[str | None]) -> list[tuple[str, int]]:
