@@ -271,7 +271,7 @@ def _text(series: pd.Series[Any]) -> list[str | None]:
     """The values as text, missing ones as None (one bulk conversion, not a per-row isna)."""
     import pandas as pd
 
-    values = series.to_numpy(dtype=object, na_value=None).tolist()
+    values = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
     if pd.api.types.is_string_dtype(series.dtype) and not isinstance(
         series.dtype, pd.CategoricalDtype
     ):
