@@ -432,13 +432,14 @@ class FileSource:
         self,
         assign: npt.NDArray[np.int8],
         targets: dict[int, Path],
-        metadata: str,
+        metadata: dict[int, str],
         *,
         reps: npt.NDArray[np.int32] | None = None,
         weights: npt.NDArray[np.float64] | None = None,
         weight_column: str | None = None,
     ) -> None:
-        """Stream the splits into ``targets`` (Parquet, fixed row groups, ``datalife`` metadata)."""
+        """Stream the splits into ``targets`` (Parquet, fixed row groups, each with its
+        ``datalife`` metadata)."""
         sinks = self.open_sinks(
             targets, weight_column=weight_column if weights is not None else None
         )
@@ -483,11 +484,11 @@ class FileSource:
         return out
 
 
-def close_sinks(sinks: dict[int, ParquetSink], metadata: str | None) -> None:
-    """Finish every sink with ``metadata`` and re-raise the first writer error; with None,
+def close_sinks(sinks: dict[int, ParquetSink], metadata: dict[int, str] | None) -> None:
+    """Finish every sink with its metadata and re-raise the first writer error; with None,
     abandon the files (the caller removes them) and raise nothing."""
-    for sink in sinks.values():
-        sink.finish(metadata)
+    for j, sink in sinks.items():
+        sink.finish(None if metadata is None else metadata[j])
     if metadata is None:
         return
     for sink in sinks.values():

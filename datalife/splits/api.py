@@ -204,15 +204,19 @@ def _write_files(
     counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
-    meta = _dumps(
-        provenance(
-            plan.report.params,
-            counts,
-            inputs=inputs,
-            dataset_versions=versions,
-            supplied=supplied,
+    meta = {
+        j: _dumps(
+            provenance(
+                plan.report.params,
+                counts,
+                split=name,
+                inputs=inputs,
+                dataset_versions=versions,
+                supplied=supplied,
+            )
         )
-    )
+        for j, name in enumerate(SPLITS)
+    }
     try:
         with temp_paths(out_dir, list(finals)) as temps:
             source.write_splits(

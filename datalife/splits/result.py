@@ -52,17 +52,17 @@ def provenance(
     params: SplitParams,
     rows: Mapping[str, int],
     *,
+    split: str | None = None,
     inputs: Sequence[Mapping[str, str]] = (),
     dataset_versions: Sequence[str] = (),
     supplied: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The provenance stored in the output files (the same document in all three).
-
-    A file's split is its name; ``splits`` lists the three files and their rows.
+    """The provenance stored in an output file.
 
     Args:
         params: the split parameters.
         rows: rows written per split (train counted after rebalancing).
+        split: the split the file holds ("train", "dev" or "test").
         inputs: the input files (``path`` and ``blake3`` content hash), if any.
         dataset_versions: the input dataset version id(s).
         supplied: caller-supplied values: ``schema`` (``name@version``), ``run_id``,
@@ -70,9 +70,9 @@ def provenance(
 
     Examples:
         >>> rows = {"train": 8, "dev": 1, "test": 1}
-        >>> p = provenance(SplitParams.build(), rows, dataset_versions=["abc"])
-        >>> p["splits"]["dev"], p["parameters"]["ratios"], p["schema"], p["run_id"]
-        ({'file': 'dev.parquet', 'rows': 1}, [0.8, 0.1, 0.1], None, None)
+        >>> p = provenance(SplitParams.build(), rows, split="dev", dataset_versions=["abc"])
+        >>> p["split"], p["splits"]["dev"], p["parameters"]["ratios"], p["schema"], p["run_id"]
+        ('dev', {'file': 'dev.parquet', 'rows': 1}, [0.8, 0.1, 0.1], None, None)
     """
     from datalife._version import __version__
 
@@ -89,6 +89,7 @@ def provenance(
     return {
         "format_version": PROVENANCE_FORMAT,
         "kind": "split",
+        "split": split,
         "splits": {s: {"file": f"{s}.parquet", "rows": int(rows[s])} for s in SPLITS},
         "parameters": params.to_dict(),
         "inputs": [dict(i) for i in inputs],
@@ -247,10 +248,10 @@ def write_splits(
         versions = [frame_hash(result.source)]
     files: dict[str, Path] = {}
     rows = {s: len(frames[s]) for s in SPLITS}
-    meta = _dumps(_provenance_for(result, rows, versions, provenance))
     try:
         with ExitStack() as stack:
             for name in SPLITS:
+                meta = _dumps(_provenance_for(result, rows, name, versions, provenance))
                 table = _frame_to_table(frames[name], meta)
                 target = out / f"{name}.parquet"
                 fh = stack.enter_context(atomic_open(target, "wb"))
@@ -269,12 +270,14 @@ def write_splits(
 def _provenance_for(
     result: SplitResult,
     rows: Mapping[str, int],
+    split: str,
     versions: Sequence[str],
     supplied: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     return provenance(
         result.params,
         rows,
+        split=split,
         inputs=result.inputs,
         dataset_versions=versions,
         supplied=supplied,

@@ -42,6 +42,7 @@ def test_split_penguins_text_and_lineage(cli: Cli, workspace: Path) -> None:
 
     prov = read_provenance(workspace / "splits" / "train.parquet")
     assert prov is not None
+    assert prov["split"] == "train"
     assert prov["splits"]["train"] == {"file": "train.parquet", "rows": 275}
     assert prov["parameters"]["seed"] == 42
     assert [i["path"] for i in prov["inputs"]] == list(PENGUINS)

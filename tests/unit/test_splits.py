@@ -403,7 +403,8 @@ def test_write_splits_provenance_and_atomic_failure(
         "dev": {"file": "dev.parquet", "rows": 6},
         "test": {"file": "test.parquet", "rows": 6},
     }
-    assert read_provenance(written.files["dev"]) == prov
+    assert prov["split"] == "train"
+    assert read_provenance(written.files["dev"]) == {**prov, "split": "dev"}
     assert prov["dataset_versions"] == written.dataset_versions
     assert len(written.dataset_versions[0]) == 64
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}

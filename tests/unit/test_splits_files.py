@@ -113,7 +113,8 @@ def test_file_outputs_carry_provenance_and_report(parquet: Path, tmp_path: Path)
     prov = read_provenance(out / "dev.parquet")
     assert prov is not None
     assert prov["splits"]["dev"] == {"file": "dev.parquet", "rows": result.report.rows["dev"]}
-    assert read_provenance(out / "train.parquet") == prov
+    assert prov["split"] == "dev"
+    assert read_provenance(out / "train.parquet") == {**prov, "split": "train"}
     assert prov["schema"] == "toy@3"
     assert prov["run_id"] == "run-1"
     assert prov["extra"] == {"note": "x"}
