@@ -72,6 +72,13 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
     is_flag=True,
     help="Exit 1 if identical rows are found in two splits (the files are still written).",
 )
+@click.option(
+    "--drift/--no-drift",
+    "drift",
+    default=False,
+    show_default=True,
+    help="Compare dev and test with train, column by column, in the report (reads the outputs again).",
+)
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
 def split_cmd(
@@ -85,6 +92,7 @@ def split_cmd(
     rebalance: str | None,
     no_duplicate_check: bool,
     fail_on_leakage: bool,
+    drift: bool,
     no_record: bool,
     fmt: str,
 ) -> int:
@@ -109,7 +117,9 @@ def split_cmd(
         seed=seed,
         rebalance=rebalance,
     )
-    result = _run(list(paths), out, params, not no_duplicate_check, record=not no_record)
+    result = _run(
+        list(paths), out, params, not no_duplicate_check, record=not no_record, drift=drift
+    )
     report = result.report
     if fmt == "json":
         emit_json(result.to_dict())
@@ -120,7 +130,9 @@ def split_cmd(
     return 0
 
 
-def _run(paths: list[str], out: str, params: Any, check: bool, *, record: bool) -> Any:
+def _run(
+    paths: list[str], out: str, params: Any, check: bool, *, record: bool, drift: bool = False
+) -> Any:
     from datalife.config import Workspace
     from datalife.splits import split
 
@@ -133,6 +145,7 @@ def _run(paths: list[str], out: str, params: Any, check: bool, *, record: bool) 
         "rebalance": params.rebalance,
         "out": out,
         "check_duplicates": check,
+        "drift": drift,
     }
     found = Workspace.locate() if record else None
     if found is None:
@@ -159,6 +172,13 @@ def _rows_in(result: Any, name: str) -> int:
     if name == "train" and result.report.rebalance is not None:
         return int(result.report.rebalance.rows_after)
     return int(rows)
+
+
+def _figure(f: Any) -> str:
+    if not f or f.get("value") is None:
+        return "not comparable"
+    mark = "  DRIFT" if f.get("drifted") else ""
+    return f"{f['method']} {f['value']:.3f}{mark}"
 
 
 def _fmt_share(x: float) -> str:
@@ -224,6 +244,13 @@ def render(result: Any) -> None:
         )
     else:
         echo("identical rows in two splits: not checked")
+    figures = {c: f for c, f in report.drift.items() if f}
+    if figures:
+        table(
+            ["column", "dev vs train", "test vs train"],
+            [[c, *(_figure(f.get(s)) for s in ("dev", "test"))] for c, f in figures.items()],
+            title="drift between splits (the metric that decides for the column)",
+        )
     if report.rebalance is not None:
         r = report.rebalance
         echo(f"train rebalanced ({r.method}): {r.rows_before:,} -> {r.rows_after:,} rows")

@@ -48,6 +48,7 @@ def split(
     out: PathLike | None = None,
     check_duplicates: bool = True,
     provenance: Mapping[str, Any] | None = None,
+    drift: bool = False,
 ) -> SplitResult:
     """Split rows into train, dev and test: deterministic, stratified, group-aware or stable.
 
@@ -75,6 +76,9 @@ def split(
         out: write ``train/dev/test.parquet`` and ``split_report.json`` here. For files this
             streams the data through DuckDB without loading it.
         check_duplicates: look for exact-duplicate rows shared across splits (leakage).
+        drift: compare dev and test with train column by column for the report's ``drift``
+            (see ``datalife.drift.between_splits``; it reads every column of the splits
+            again, so it is asked for). ``datalife run`` always includes it.
         provenance: caller-supplied provenance for the written files: ``schema``,
             ``run_id``, ``dataset_versions``, ``transforms``, ``extra``.
 
@@ -102,12 +106,44 @@ def split(
     )
     out_dir = prepare_out_dir(out) if out is not None else None
     if _is_frame(data):
-        return _split_frame(data, params, out_dir, check_duplicates, provenance)  # type: ignore[arg-type]
+        return _split_frame(
+            data,  # type: ignore[arg-type]
+            params,
+            out_dir,
+            check_duplicates,
+            provenance,
+            drift,
+        )
     if isinstance(data, str | os.PathLike):
         paths: list[PathLike] = [data]
     else:
         paths = list(data)  # type: ignore[arg-type]
-    return _split_files(paths, params, out_dir, check_duplicates, provenance)
+    result = _split_files(paths, params, out_dir, check_duplicates, provenance)
+    if drift:
+        result = _with_drift(result)
+    return result
+
+
+def _with_drift(result: SplitResult) -> SplitResult:
+    """The result with the report's per-column drift figures (and its report file rewritten)."""
+    from dataclasses import replace
+
+    from datalife.drift.between_splits import split_drift
+    from datalife.storage import atomic_write_bytes
+
+    if result.frames is not None:
+        parts: dict[str, Any] = dict(result.frames)
+    else:
+        parts = {name: result.files[name] for name in SPLITS}
+    report = replace(result.report, drift=split_drift(parts))
+    result = replace(result, report=report)
+    if "report" in result.files:
+        files = {k: v for k, v in result.files.items() if k != "report"}
+        atomic_write_bytes(
+            result.files["report"],
+            report_bytes(report, files, result.inputs, result.dataset_versions),
+        )
+    return result
 
 
 def _split_frame(
@@ -116,6 +152,7 @@ def _split_frame(
     out_dir: Path | None,
     check_duplicates: bool,
     supplied: Mapping[str, Any] | None,
+    drift: bool = True,
 ) -> SplitResult:
     source = FrameSource(frame)
     params.check_columns(source.columns, "the DataFrame")
@@ -130,6 +167,8 @@ def _split_frame(
         part.attrs[SPLIT_ATTR] = name
         frames[name] = part
     result = SplitResult(report=plan.report, frames=frames, assignment=plan.assign, source=frame)
+    if drift:
+        result = _with_drift(result)
     if out_dir is not None:
         result = write_splits(result, out_dir, provenance=supplied)
     return result

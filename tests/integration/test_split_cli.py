@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -187,3 +188,16 @@ def test_splitting_files_does_not_import_pandas(workspace: Path) -> None:
         [sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, check=False
     )
     assert out.stdout.split() == ["0", "False"], out
+
+
+def test_drift_between_splits_in_the_report(cli: Cli, workspace: Path) -> None:
+    res = cli("split", *PENGUINS, "--out", "out", "--stratify", "species", "--drift", "--no-record")
+    assert res.code == 0, res
+    assert "drift between splits" in res.stdout
+    report = json.loads((workspace / "out" / "split_report.json").read_text())
+    island = report["drift"]["island"]
+    assert island["dev"]["method"] == "linf" and 0 <= island["dev"]["value"] <= 1
+    assert island["test"]["n_train"] == report["rows"]["train"]
+    # without --drift, files are not read again: the figures are absent, not invented
+    plain = cli("split", *PENGUINS, "--out", "plain", "--no-record", "--format", "json")
+    assert set(plain.json()["drift"].values()) == {None}

@@ -440,3 +440,14 @@ def test_params_mode_and_columns() -> None:
     assert p.mode == "key"
     assert p.columns == ["y", "g", "k"]
     assert p.fractions == (Fraction(8, 10), Fraction(1, 10), Fraction(1, 10))
+
+
+def test_frame_split_report_has_drift_figures() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"y": ["a", "b"] * 50, "x": [float(i % 7) for i in range(100)]})
+    result = split(df, stratify="y", seed=3, drift=True)
+    figures = result.report.drift
+    assert figures["x"]["dev"]["method"] in ("wasserstein_norm", "psi")
+    assert figures["y"]["test"]["method"] == "linf" and figures["y"]["test"]["value"] == 0.0
+    assert split(df, stratify="y", seed=3).report.drift == {"y": None, "x": None}
