@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -584,8 +584,3 @@ def _column_lineage(plan: _Plan, frame: Any) -> dict[str, list[str]]:
                 sources |= origin.get(col, {col})
             origin[out] = sources
     return {col: sorted(src) for col, src in origin.items() if col in frame.columns}
-
-
-def describe_stages(stages: Sequence[StageReport]) -> list[list[Any]]:
-    """Rows of a stage table for the CLI."""
-    return [[s.name, s.status, f"{s.seconds:.3f}s"] for s in stages]

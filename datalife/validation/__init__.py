@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-SchemaLike = "str | SchemaVersion | pac.DataFrameSchema"
 
 
 def resolve_schema(
