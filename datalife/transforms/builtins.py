@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,9 @@ def quantile_bucketize(
 # -- encoding -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _stable_bucket(value: str, buckets: int) -> int:
+    """A bucket from the BLAKE3 hash of ``value`` (cached: columns repeat their values)."""
     import blake3
 
     return int.from_bytes(blake3.blake3(value.encode()).digest()[:8], "little") % buckets
