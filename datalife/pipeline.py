@@ -404,6 +404,13 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
             rebalance=sc.rebalance,
         )
         parts: dict[str, pd.DataFrame] = {name: splitted[name] for name in ("train", "dev", "test")}
+        # how far dev and test are from train, column by column (before the fitted steps:
+        # those are functions of these columns)
+        from dataclasses import replace
+
+        from datalife.drift.between_splits import split_drift
+
+        splitted = replace(splitted, report=replace(splitted.report, drift=split_drift(parts)))
         result.split = splitted.report.to_dict()
         st.details = {"rows": {k: len(v) for k, v in parts.items()}, "mode": splitted.params.mode}
 
@@ -428,14 +435,6 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
             for applier in appliers:
                 parts[name] = applier.apply(parts[name])
         st.details = {"columns": list(parts["train"].columns)}
-
-    # how far dev and test are from train, column by column, in the model-ready outputs
-    from dataclasses import replace
-
-    from datalife.drift.between_splits import split_drift
-
-    splitted = replace(splitted, report=replace(splitted.report, drift=split_drift(parts)))
-    result.split = splitted.report.to_dict()
 
     # 6. validate outputs against their own schema
     out_reports: dict[str, Any] = {}

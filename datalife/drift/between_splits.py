@@ -33,11 +33,15 @@ def split_drift(parts: Mapping[str, Any]) -> dict[str, dict[str, Any] | None]:
     two sample sizes. ``parts`` maps ``train``/``dev``/``test`` to frames or file paths.
     """
     from datalife.drift import drift
+    from datalife.stats import stats
 
+    # one profile per split (train is profiled once, not once per comparison); comparing
+    # profiles works on their fine buckets (see docs/stats.md, "Exact or from profiles")
+    profiles = {name: stats(part) for name, part in parts.items()}
     reports = {
-        name: drift(parts["train"], parts[name]).to_dict()
+        name: drift(profiles["train"], profiles[name]).to_dict()
         for name in EVALUATION_SPLITS
-        if name in parts
+        if name in profiles
     }
     figures: dict[str, dict[str, Any] | None] = {}
     for name, report in reports.items():

@@ -68,7 +68,9 @@ def test_run_writes_splits_with_provenance_and_lineage(cli: Cli, workspace: Path
     report = json.loads((workspace / "splits" / "split_report.json").read_text())
     figure = report["drift"]["island"]
     assert figure["dev"]["method"] == "linf" and 0 <= figure["dev"]["value"] <= 1
-    assert report["drift"]["body_mass_g_z"]["test"]["n_train"] == len(parts["train"])
+    assert (
+        0 < report["drift"]["body_mass_g"]["test"]["n_train"] <= len(parts["train"])
+    )  # non-missing
 
 
 def test_rerun_with_nothing_changed_writes_nothing(cli: Cli, workspace: Path) -> None:
