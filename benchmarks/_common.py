@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "RESULTS_DIR",
@@ -165,6 +165,36 @@ def run_process(
         result=parse_result(stdout),
         timed_out=timed_out.is_set(),
     )
+
+
+class RunsSummary:
+    """Median wall and work time, and peak RSS, over a benchmark task's successful runs."""
+
+    runs: list[Run]
+    #: exit codes of a run that measured something (drift exits 1 when it finds drift)
+    ok_codes: ClassVar[tuple[int, ...]] = (0,)
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.returncode in self.ok_codes and r.result is not None]
+
+    @property
+    def wall(self) -> float | None:
+        return median([r.wall_s for r in self.ok_runs])
+
+    @property
+    def work(self) -> float | None:
+        return median([r.work_s for r in self.ok_runs])
+
+    @property
+    def rss(self) -> float | None:
+        ok = self.ok_runs
+        return max(r.peak_rss for r in ok) if ok else None
+
+    @property
+    def result(self) -> dict[str, Any]:
+        ok = self.ok_runs
+        return dict(ok[0].result or {}) if ok else {}
 
 
 def emit_result(data: Mapping[str, Any]) -> None:

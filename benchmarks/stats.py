@@ -42,17 +42,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from benchmarks._common import (
     Run,
+    RunsSummary,
     describe_machine,
     emit_result,
     fmt_bytes,
     fmt_ratio,
     fmt_seconds,
     machine_info,
-    median,
     print_table,
     run_process,
     warn_if_busy,
@@ -258,31 +258,10 @@ def _child(task: str, path: Path, other: Path) -> int:
 
 
 @dataclass
-class Group:
+class Group(RunsSummary):
     task: str
     runs: list[Run]
-
-    @property
-    def ok_runs(self) -> list[Run]:
-        return [r for r in self.runs if r.returncode in (0, 1) and r.result is not None]
-
-    @property
-    def wall(self) -> float | None:
-        return median([r.wall_s for r in self.ok_runs])
-
-    @property
-    def work(self) -> float | None:
-        return median([r.work_s for r in self.ok_runs])
-
-    @property
-    def rss(self) -> float | None:
-        ok = self.ok_runs
-        return max(r.peak_rss for r in ok) if ok else None
-
-    @property
-    def result(self) -> dict[str, Any]:
-        ok = self.ok_runs
-        return dict(ok[0].result or {}) if ok else {}
+    ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
 
     @property
     def error(self) -> str | None:
