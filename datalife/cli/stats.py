@@ -260,35 +260,15 @@ def _render_drift(report: Any) -> None:
         ],
     )
     if compared:
+        from datalife.drift.report import METRICS
+
         echo()
         table(
-            [
-                "column",
-                "linf",
-                "jsd_log2",
-                "psi",
-                "wasserstein_norm",
-                "ks_stat",
-                "ks_pvalue",
-                "chi2_pvalue",
-                "n_baseline",
-                "n_current",
-            ],
+            ["column", *METRICS, "n_baseline", "n_current"],
             [
                 [
                     col["column"],
-                    *(
-                        _fmt(col[m])
-                        for m in (
-                            "linf",
-                            "jsd_log2",
-                            "psi",
-                            "wasserstein_norm",
-                            "ks_stat",
-                            "ks_pvalue",
-                            "chi2_pvalue",
-                        )
-                    ),
+                    *(_fmt(col[m]) for m in METRICS),
                     col["n_baseline"],
                     col["n_current"],
                 ]
