@@ -105,8 +105,14 @@ def parse_schema_text(text: str, path: str = "<string>") -> SchemaVersion:
             details=details,
             hint="fix the metadata keys listed above.",
         ) from None
-    schema = deserialize_body(body, path, text)
-    return SchemaVersion(meta=meta, schema=schema, path=path, body=body)
+    from datalife.schemas.spec import SchemaSpec
+
+    spec = SchemaSpec.from_body(body)
+    if spec is None:  # only pandera reads this body: read it now, so errors show at load
+        return SchemaVersion(meta, deserialize_body(body, path, text), path, body)
+    return SchemaVersion(
+        meta, None, path, body, spec=spec, loader=lambda: deserialize_body(body, path, text)
+    )
 
 
 def deserialize_body(body: dict[str, Any], path: str, text: str = "") -> pac.DataFrameSchema:

@@ -27,7 +27,8 @@ user can read it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,6 +37,8 @@ from datalife.config import Compatibility
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
+
+    from datalife.schemas.spec import SchemaSpec
 
 __all__ = [
     "FORMAT_VERSION",
@@ -164,14 +167,51 @@ def parse_ref(ref: str) -> SchemaRef:
     return SchemaRef(name, int(version))
 
 
-@dataclass(frozen=True)
 class SchemaVersion:
-    """One version of a named schema: metadata plus a pandera ``DataFrameSchema``."""
+    """One version of a named schema: metadata plus a pandera ``DataFrameSchema``.
 
-    meta: SchemaMeta
-    schema: pac.DataFrameSchema
-    path: str | None = None
-    body: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    ``schema`` (the pandera object) is built on first use when the file's body is one
+    :meth:`SchemaSpec.from_body <datalife.schemas.spec.SchemaSpec.from_body>` reads: validating
+    files needs only :attr:`spec`, so it never imports pandera.
+    """
+
+    __slots__ = ("_loader", "_schema", "_spec", "body", "meta", "path")
+
+    def __init__(
+        self,
+        meta: SchemaMeta,
+        schema: pac.DataFrameSchema | None = None,
+        path: str | None = None,
+        body: dict[str, Any] | None = None,
+        *,
+        spec: SchemaSpec | None = None,
+        loader: Callable[[], pac.DataFrameSchema] | None = None,
+    ) -> None:
+        if schema is None and loader is None:
+            raise TypeError("SchemaVersion needs a schema or a loader for it")
+        self.meta = meta
+        self.path = path
+        self.body: dict[str, Any] = body if body is not None else {}
+        self._schema = schema
+        self._spec = spec
+        self._loader = loader
+
+    @property
+    def schema(self) -> pac.DataFrameSchema:
+        """The pandera ``DataFrameSchema`` (deserialized on first use)."""
+        if self._schema is None:
+            assert self._loader is not None
+            self._schema = self._loader()
+        return self._schema
+
+    @property
+    def spec(self) -> SchemaSpec:
+        """What the schema checks, as plain data (read without pandera when possible)."""
+        if self._spec is None:
+            from datalife.schemas.spec import SchemaSpec
+
+            self._spec = SchemaSpec.from_pandera(self.schema)
+        return self._spec
 
     @property
     def name(self) -> str:
@@ -188,7 +228,7 @@ class SchemaVersion:
 
     @property
     def columns(self) -> list[str]:
-        return list(self.schema.columns)
+        return list(self.spec.columns)
 
     def absent_in(self, environment: str) -> list[str]:
         """Columns absent in ``environment`` (e.g. ``"serving"``)."""
@@ -200,7 +240,22 @@ class SchemaVersion:
         absent = self.absent_in(environment)
         if not absent:
             return self
-        return SchemaVersion(self.meta, self.schema.remove_columns(absent), self.path, self.body)
+        return SchemaVersion(
+            self.meta,
+            None,
+            self.path,
+            self.body,
+            spec=self.spec.remove_columns(absent),
+            loader=lambda: self.schema.remove_columns(absent),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SchemaVersion):
+            return NotImplemented
+        return (self.meta, self.path, self.schema) == (other.meta, other.path, other.schema)
+
+    def __hash__(self) -> int:
+        return hash((self.meta.name, self.meta.version, self.path))
 
     def __repr__(self) -> str:
         return f"SchemaVersion({self.ref!r}, columns={self.columns})"

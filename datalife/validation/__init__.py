@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from datalife.config import Workspace
     from datalife.schemas.model import SchemaVersion
+    from datalife.schemas.spec import SchemaSpec
 
 __all__ = [
     "CheckResult",
@@ -64,6 +65,22 @@ def resolve_schema(
         f"cannot validate against a {type(schema).__name__}",
         hint="pass a schema reference such as 'penguins@2', a SchemaVersion, or a pandera schema.",
     )
+
+
+def _resolve_spec(
+    schema: Any, workspace: Workspace | str | Path | None
+) -> tuple[SchemaSpec | pac.DataFrameSchema, str, SchemaVersion | None]:
+    """Like :func:`resolve_schema`, but a schema file is not read into pandera when its
+    :attr:`~datalife.schemas.model.SchemaVersion.spec` is enough (validating files)."""
+    from datalife.schemas.model import SchemaVersion
+
+    if isinstance(schema, str):
+        from datalife.schemas.registry import load_schema
+
+        schema = load_schema(schema, workspace)
+    if isinstance(schema, SchemaVersion):
+        return schema.spec, schema.ref, schema
+    return resolve_schema(schema, workspace)
 
 
 def _is_paths(data: Any) -> bool:
@@ -186,7 +203,7 @@ def validate_files(
     sources = resolve_sources(paths)
     if schema is None:
         schema = _schema_for_paths(ws, [s.path for s in sources])
-    pa_schema, ref, _ = resolve_schema(schema, ws if ws is not None else workspace)
+    spec, ref, sv = _resolve_spec(schema, ws if ws is not None else workspace)
     display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
     hashes = [hash_file(s.path) for s in sources]
     if engine == "pandas":
@@ -194,6 +211,7 @@ def validate_files(
         from datalife.validation.pandas_engine import run_pandas_validation
 
         df = read_pandas([s.path for s in sources])
+        pa_schema = sv.schema if sv is not None else resolve_schema(schema, workspace)[0]
         rows, failures, checks = run_pandas_validation(pa_schema, df)
         info: list[dict[str, Any]] = [
             {"path": d, "format": s.format, "bytes": s.size}
@@ -204,7 +222,7 @@ def validate_files(
     else:
         con = connect()
         rows, failures, checks, info, notes = run_sql_validation(
-            pa_schema, sources, con, display_paths=display
+            spec, sources, con, display_paths=display
         )
         eng = "duckdb"
     for item, h in zip(info, hashes, strict=True):

@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from datalife.errors import DatalifeError
 from datalife.io import Source, input_error_from_duckdb, sql_ident, sql_str
-from datalife.validation.plan import PlannedCheck, describe_failure, plan_checks, rename_candidates
+from datalife.validation.plan import (
+    PlannedCheck,
+    as_spec,
+    describe_failure,
+    plan_checks,
+    rename_candidates,
+)
 from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure
 
 if TYPE_CHECKING:
     import duckdb
     import pandera.api.pandas.container as pac
+
+    from datalife.schemas.spec import SchemaSpec
 
 __all__ = ["run_sql_validation", "sql_type"]
 
@@ -120,7 +128,7 @@ def _check_sql(check: PlannedCheck, v: str) -> str | None:
     """SQL that is TRUE where the value passes (evaluated on non-null values)."""
     from datalife.schemas.checks import registered_checks
 
-    s: dict[str, Any] = dict(check.obj.statistics or {})
+    s: dict[str, Any] = dict(check.obj.statistics if check.obj is not None else {})
     name = check.check
     lit = sql_literal
     if name in ("equal_to", "eq"):
@@ -226,7 +234,7 @@ def _describe_types(
 
 
 def run_sql_validation(
-    schema: pac.DataFrameSchema,
+    schema: SchemaSpec | pac.DataFrameSchema,
     sources: Sequence[Source],
     con: duckdb.DuckDBPyConnection,
     *,
@@ -239,6 +247,7 @@ def run_sql_validation(
     import duckdb
 
     names = display_paths or [str(s.path) for s in sources]
+    schema = as_spec(schema)
     plan = plan_checks(schema)
     failures: list[Failure] = []
     failed_keys: set[tuple[str | None, str]] = set()
@@ -300,8 +309,8 @@ def run_sql_validation(
     present_any = {c for s in sources for c in s.columns}
     dtype_failures: list[tuple[PlannedCheck, str]] = []
     for c in schema_cols:
-        col = schema.columns[c]
-        want = sql_type(None if col.dtype is None else str(col.dtype))
+        spec_col = schema.columns[c]
+        want = sql_type(spec_col.dtype)
         actual = {t.get(c) for t in types if c in t}
         raw = sql_ident(c)
         actual_types = {_family(a) for a in actual if a}
@@ -313,7 +322,7 @@ def run_sql_validation(
                 if actual_types == {"VARCHAR"}
                 else f"TRY_CAST({raw} AS {want})"
             )
-            if actual_types != {"VARCHAR"} and not (col.coerce or schema.coerce):
+            if actual_types != {"VARCHAR"} and not (spec_col.coerce or schema.coerce):
                 # a physical type mismatch (Parquet) without coercion is a dtype failure
                 kind = next(
                     p for p in plan if p.column == c and p.check in ("dtype", "coerce_dtype")
@@ -604,7 +613,7 @@ def _python_check(
 ) -> Failure | None:
     import pandas as pd
 
-    fn = p.obj
+    fn = p.obj.fn if p.obj is not None else None
     if fn is None:
         return None
     reader = con.sql(

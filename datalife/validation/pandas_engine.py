@@ -85,11 +85,12 @@ def _after_coercion(
         errored = any(str(e.value).startswith(("TypeError(", "ValueError(")) for e in f.examples)
         planned = objs.get((f.column, f.check))
         numeric = str(schema.columns[f.column].dtype).lower().startswith(("int", "uint", "float"))
-        if not errored or not numeric or planned is None or planned.obj is None:
+        fn = planned.obj.fn if planned is not None and planned.obj is not None else None
+        if not errored or not numeric or fn is None:
             out.append(f)
             continue
         series = pd.to_numeric(df[f.column], errors="coerce")
-        result = planned.obj(series.dropna())
+        result = fn(series.dropna())
         passed = result.check_output
         bad = series.dropna()[~passed.astype(bool).to_numpy()]
         if len(bad):

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from datalife.schemas.spec import CheckSpec, SchemaSpec
+
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
-__all__ = ["PlannedCheck", "describe_failure", "plan_checks", "rename_candidates"]
+__all__ = ["PlannedCheck", "as_spec", "describe_failure", "plan_checks", "rename_candidates"]
 
 
 @dataclass(frozen=True)
@@ -24,38 +26,38 @@ class PlannedCheck:
     column: str | None
     check: str
     detail: str
-    obj: Any = None  # the pandera Check for value checks
+    obj: CheckSpec | None = None  # for value checks: the check's parameters (and pandera Check)
 
 
-def _dtype_str(dtype: Any) -> str | None:
-    return None if dtype is None else str(dtype)
+def as_spec(schema: SchemaSpec | pac.DataFrameSchema) -> SchemaSpec:
+    """``schema`` as a :class:`SchemaSpec` (a pandera schema is read into one)."""
+    return schema if isinstance(schema, SchemaSpec) else SchemaSpec.from_pandera(schema)
 
 
-def plan_checks(schema: pac.DataFrameSchema) -> list[PlannedCheck]:
+def plan_checks(schema: SchemaSpec | pac.DataFrameSchema) -> list[PlannedCheck]:
     """Every check ``schema`` makes, in the schema's column order."""
+    spec = as_spec(schema)
     out: list[PlannedCheck] = []
-    for name, col in schema.columns.items():
+    for name, col in spec.columns.items():
         if col.required:
             out.append(PlannedCheck(name, "column_in_dataframe", "column_in_dataframe"))
-        dtype = _dtype_str(col.dtype)
-        if dtype is not None:
-            kind = "coerce_dtype" if (col.coerce or schema.coerce) else "dtype"
-            out.append(PlannedCheck(name, kind, f"{kind}('{dtype}')"))
+        if col.dtype is not None:
+            kind = "coerce_dtype" if (col.coerce or spec.coerce) else "dtype"
+            out.append(PlannedCheck(name, kind, f"{kind}('{col.dtype}')"))
         if not col.nullable:
             out.append(PlannedCheck(name, "not_nullable", "not_nullable"))
         if col.unique:
             out.append(PlannedCheck(name, "unique", "field_uniqueness"))
         for check in col.checks:
-            out.append(PlannedCheck(name, check.name, str(check.error or check.name), check))
-    if schema.strict is True:
+            out.append(PlannedCheck(name, check.name, check.detail, check))
+    if spec.strict is True:
         out.append(PlannedCheck(None, "column_in_schema", "column_in_schema"))
-    if schema.ordered:
+    if spec.ordered:
         out.append(PlannedCheck(None, "column_ordered", "column_ordered"))
-    if schema.unique:
-        cols = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique)
-        out.append(PlannedCheck(",".join(cols), "unique", "multiple_fields_uniqueness"))
-    for check in schema.checks:
-        out.append(PlannedCheck(None, check.name, str(check.error or check.name), check))
+    if spec.unique:
+        out.append(PlannedCheck(",".join(spec.unique), "unique", "multiple_fields_uniqueness"))
+    for check in spec.checks:
+        out.append(PlannedCheck(None, check.name, check.detail, check))
     return out
 
 
