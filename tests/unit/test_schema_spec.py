@@ -80,7 +80,7 @@ def checks(draw: st.DrawFn, dtype: str) -> list[pa.Check]:
     # pandera keys flat checks by name: one check of each kind per column
     unique: dict[str, pa.Check] = {}
     for c in out:
-        unique.setdefault(c.name, c)
+        unique.setdefault(str(c.name), c)
     return list(unique.values())
 
 
