@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from datalife.errors import InputError
 
@@ -99,6 +99,8 @@ class Source:
     columns: list[str] = field(default_factory=list)
     delimiter: str = ","
     content_hash: str | None = None
+    #: the data is this file on disk (False for an in-memory table seen as a source)
+    on_disk: ClassVar[bool] = True
 
     @property
     def display(self) -> str:

@@ -178,6 +178,8 @@ def _validate_arrow(
 class _FrameSource(Source):
     """An in-memory Arrow table (registered as ``__frame``) seen as a source by the SQL engine."""
 
+    on_disk = False
+
     def __init__(self, table: Any) -> None:
         # typed columns like Parquet; row numbers come from the scan order
         super().__init__(Path("<frame>"), "parquet", int(table.nbytes), list(table.column_names))

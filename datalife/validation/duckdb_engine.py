@@ -124,8 +124,17 @@ def sql_literal(value: Any) -> str:
 _STRUCTURAL = frozenset({"column_in_dataframe", "column_in_schema", "column_ordered"})
 
 
-def _check_sql(check: PlannedCheck, v: str) -> str | None:
-    """SQL that is TRUE where the value passes (evaluated on non-null values)."""
+def _enum_sql(values: Sequence[Any]) -> str:
+    return "ENUM(" + ", ".join(sql_str(x) for x in dict.fromkeys(values)) + ")"
+
+
+def _check_sql(check: PlannedCheck, v: str, family: str | None = None) -> str | None:
+    """SQL that is TRUE where the value passes (evaluated on non-null values).
+
+    ``isin``/``notin`` on text are a cast to an ``ENUM`` of the values: DuckDB casts each
+    distinct value of a dictionary-encoded (Parquet) column once, where ``IN (...)`` compares
+    every row (8x faster on a 20-value set over 10M rows).
+    """
     from datalife.schemas.checks import registered_checks
 
     s: dict[str, Any] = dict(check.obj.statistics if check.obj is not None else {})
@@ -151,11 +160,15 @@ def _check_sql(check: PlannedCheck, v: str) -> str | None:
         values = list(s["allowed_values"])
         if not values:
             return "FALSE"
+        if family == "VARCHAR" and all(isinstance(x, str) for x in values):
+            return f"TRY_CAST({v} AS {_enum_sql(values)}) IS NOT NULL"
         return f"{v} IN ({', '.join(lit(x) for x in values)})"
     if name == "notin":
         values = list(s["forbidden_values"])
         if not values:
             return "TRUE"
+        if family == "VARCHAR" and all(isinstance(x, str) for x in values):
+            return f"TRY_CAST({v} AS {_enum_sql(values)}) IS NULL"
         return f"{v} NOT IN ({', '.join(lit(x) for x in values)})"
     if name == "str_matches":
         pattern = s["pattern"]
@@ -192,6 +205,7 @@ class _Col:
     typed: str  # the column as the schema's type
     is_float: bool
     present: bool
+    family: str | None = None  # the type family of ``typed`` (VARCHAR, BIGINT, ...), if known
 
 
 def _union_sql(
@@ -328,9 +342,26 @@ def run_sql_validation(
                     p for p in plan if p.column == c and p.check in ("dtype", "coerce_dtype")
                 )
                 dtype_failures.append((kind, ", ".join(sorted(actual_types))))
-        cols[c] = _Col(c, raw, typed, is_float, c in present_any)
+        families = {_family(want)} if want is not None else actual_types
+        family = next(iter(families)) if len(families) == 1 else None
+        cols[c] = _Col(c, raw, typed, is_float, c in present_any, family)
 
     # -- one aggregate pass --------------------------------------------------------------
+    # Parquet footers count each column's nulls: "not nullable" needs no scan of the column
+    # (a NaN is also missing, so float columns are still scanned)
+    footer_nulls = _footer_null_counts(
+        con,
+        sources,
+        [
+            p.column
+            for p in plan
+            if p.check == "not_nullable"
+            and p.column in cols
+            and cols[p.column].present
+            and not cols[p.column].is_float
+            and not any(_nested(t.get(p.column, "")) for t in types)
+        ],
+    )
     aggs: list[str] = ["count(*) AS __n"]
     aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
     keyed: list[tuple[PlannedCheck, str, str, str]] = []
@@ -365,10 +396,14 @@ def run_sql_validation(
             cond = f"({col.raw} IS NOT NULL AND {col.typed} IS NULL)"
         elif p.check == "not_nullable":
             cond = f"({col.raw} IS NULL" + (f" OR isnan({col.raw}))" if col.is_float else ")")
+            if p.column in footer_nulls:
+                shown = col.raw
+                keyed.append((p, f"footer:{p.column}", cond, shown))
+                continue
         elif p.check == "unique":
             continue
         else:
-            passes = _check_sql(p, col.typed)
+            passes = _check_sql(p, col.typed, col.family)
             if passes is None:
                 python_checks.append(p)
                 continue
@@ -380,19 +415,6 @@ def run_sql_validation(
         aggs.append(f"count_if({cond}) AS f{i}")
         keyed.append((p, f"{i}", cond, shown))
 
-    # "any duplicates?" for each unique key, in the same scan: exact, and DuckDB's distinct
-    # aggregate is about twice as fast as the GROUP BY that only dirty data needs below
-    unique_keys: dict[str, str] = {}
-    for i, p in enumerate(plan):
-        if p.check == "unique" and p.column is not None:
-            key_cols = p.column.split(",")
-            if all(c in cols and cols[c].present for c in key_cols):
-                keys = ", ".join(cols[c].typed for c in key_cols)
-                notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
-                aggs.append(
-                    f"count_if({notnull}) - count(DISTINCT ({keys})) FILTER (WHERE {notnull}) AS u{i}"
-                )
-                unique_keys[p.column] = f"u{i}"
     union = _union_sql(sources, [c for c in schema_cols if cols[c].present], rows=False)
     sql = f"SELECT {', '.join(aggs)} FROM ({union})"
     try:
@@ -407,6 +429,7 @@ def run_sql_validation(
         raise
     assert row is not None
     result = dict(zip(desc, row, strict=True))
+    result.update({f"ffooter:{c}": n for c, n in footer_nulls.items()})
     total = int(result["__n"] or 0)
 
     present = [c for c in schema_cols if cols[c].present]
@@ -460,8 +483,6 @@ def run_sql_validation(
         alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
         notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
         try:
-            if not result.get(unique_keys.get(p.column, ""), 0):
-                continue  # no key is repeated (counted in the main pass)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {aliased}, count(*) AS __c "
                 f"FROM ({union}) WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
@@ -523,6 +544,41 @@ def run_sql_validation(
             + " (and the other pandas defaults) are read as missing"
         )
     return total, failures, checks, info, notes
+
+
+def _nested(sql_type: str) -> bool:
+    return sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION"))
+
+
+def _footer_null_counts(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[Source], columns: Sequence[str]
+) -> dict[str, int]:
+    """Null counts of ``columns`` from the Parquet footers, for the columns where every
+    file's every row group records one (top-level, non-nested columns present in every file)."""
+    import duckdb
+
+    wanted = [c for c in dict.fromkeys(columns) if "." not in c]
+    if not wanted or not all(s.format == "parquet" and s.on_disk for s in sources):
+        return {}
+    if not all(c in s.columns for s in sources for c in wanted):
+        return {}
+    files = ", ".join(sql_str(str(s.path)) for s in sources)
+    names = ", ".join(sql_str(c) for c in wanted)
+    try:
+        rows = con.execute(
+            f"SELECT path_in_schema, count(*), count(stats_null_count), sum(stats_null_count) "
+            f"FROM parquet_metadata([{files}]) WHERE path_in_schema IN ({names}) GROUP BY ALL"
+        ).fetchall()
+        groups = con.execute(
+            f"SELECT count(DISTINCT (file_name, row_group_id)) FROM parquet_metadata([{files}])"
+        ).fetchall()[0][0]
+    except duckdb.Error:
+        return {}  # the scan will count them (and report an unreadable file properly)
+    out = {}
+    for name, chunks, with_stats, nulls in rows:
+        if chunks == groups and with_stats == chunks:
+            out[str(name)] = int(nulls or 0)
+    return out
 
 
 def _merge_structural(failures: list[Failure], n_sources: int) -> list[Failure]:

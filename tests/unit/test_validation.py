@@ -114,6 +114,69 @@ def test_parquet_and_jsonl_agree_with_csv(tmp_path: Path) -> None:
     assert ("id", "unique") in counts[0]
 
 
+@pytest.mark.parametrize("statistics", [True, False])
+def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: bool) -> None:
+    """Not-null counts come from Parquet footers when every row group has them, else a scan;
+    text isin/notin run as ENUM casts: every reading agrees with pandera in memory."""
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    schema = pa.DataFrameSchema(
+        {
+            "k": pa.Column("Int64", nullable=False),
+            "s": pa.Column("string[pyarrow]", pa.Check.isin(["a", "it's", ""]), nullable=False),
+            "t": pa.Column("string[pyarrow]", pa.Check.notin(["x"]), nullable=True),
+        },
+        name="footer",
+    )
+    n = 5000
+    table = pa_arrow.table(
+        {
+            "k": pa_arrow.array([None if i % 997 == 0 else i for i in range(n)], pa_arrow.int64()),
+            "s": pa_arrow.array(
+                [None if i % 499 == 0 else ["a", "it's", "", "b"][i % 4] for i in range(n)]
+            ),
+            "t": pa_arrow.array([None if i % 3 else ["x", "y"][i % 2] for i in range(n)]),
+        }
+    )
+    paths = []
+    for part in range(2):  # two files, several row groups each
+        path = tmp_path / f"part{part}.parquet"
+        pq.write_table(
+            table.slice(part * n // 2, n // 2),
+            path,
+            row_group_size=700,
+            write_statistics=statistics,
+        )
+        paths.append(path)
+    from datalife.io import connect, resolve_sources
+    from datalife.validation.duckdb_engine import _footer_null_counts
+
+    footer = _footer_null_counts(connect(), resolve_sources(paths), ["k", "s"])
+    assert footer == ({"k": 6, "s": 11} if statistics else {})
+    files = datalife.validate(paths, schema)
+    frame = table.to_pandas(types_mapper={pa_arrow.int64(): pd.Int64Dtype()}.get)
+    memory = datalife.validate(frame, schema)
+    assert {k: v[0] for k, v in summary(files).items()} == {
+        k: v[0] for k, v in summary(memory).items()
+    }
+    assert summary(files)[("k", "not_nullable")][0] == 6
+    assert summary(files)[("s", "not_nullable")][0] == 11
+    assert summary(files)[("s", "isin")][0] == len([i for i in range(n) if i % 4 == 3 and i % 499])
+    assert summary(files)[("t", "notin")][0] == len(
+        [i for i in range(n) if i % 3 == 0 and i % 2 == 0]
+    )
+    nulls = next(f for f in files.failures if f.column == "k")
+    # the first rows, in file order; rows are numbered within each file
+    assert [(Path(str(e.file)).stem, e.row) for e in nulls.examples] == [
+        ("part0", 0),
+        ("part0", 997),
+        ("part0", 1994),
+        ("part1", 491),
+        ("part1", 1488),
+    ]
+
+
 def test_structure_missing_extra_and_renamed_columns(tmp_path: Path) -> None:
     path = write(
         tmp_path, "r.csv", "id,species,mass_g,flipper,sex,colour\n1,Adelie,3000,200,male,red\n"
