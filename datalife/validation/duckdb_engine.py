@@ -483,20 +483,27 @@ def run_sql_validation(
         alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
         notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
         try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {aliased}, count(*) AS __c "
-                f"FROM ({union}) WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
-            )
-            dups = con.execute("SELECT coalesce(sum(__c), 0), count(*) FROM __dups").fetchall()[0]
-            n = int(dups[0])
-            dup_examples = list(
-                examples_of(
-                    f"({keys}) IN (SELECT ({alias}) FROM __dups)",
-                    [cols[c].typed for c in key_cols],
-                    ordered=True,
+            sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _INT_TYPES
+            if sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS:
+                n, repeated = _duplicates_by_sort(con, union, cols[key_cols[0]].typed)
+            else:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {aliased}, count(*) AS __c "
+                    f"FROM ({union}) WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
                 )
-            )
-            con.execute("DROP TABLE __dups")
+                n, repeated = con.execute(
+                    "SELECT coalesce(sum(__c), 0)::BIGINT, count(*) FROM __dups"
+                ).fetchall()[0]
+            dup_examples = []
+            if n:
+                dup_examples = list(
+                    examples_of(
+                        f"({keys}) IN (SELECT ({alias}) FROM __dups)",
+                        [cols[c].typed for c in key_cols],
+                        ordered=True,
+                    )
+                )
+            con.execute("DROP TABLE IF EXISTS __dups")
         except duckdb.Error as exc:
             raise input_error_from_duckdb(exc, sources) from None
         if n:
@@ -507,7 +514,7 @@ def run_sql_validation(
                     p.detail,
                     n,
                     tuple(dup_examples),
-                    f"duplicate values where values must be unique ({int(dups[1])} values repeated)",
+                    f"duplicate values where values must be unique ({int(repeated)} values repeated)",
                 )
             )
             failed_keys.add((p.column, "unique"))
@@ -544,6 +551,36 @@ def run_sql_validation(
             + " (and the other pandas defaults) are read as missing"
         )
     return total, failures, checks, info, notes
+
+
+# integer keys of 1M to 32M rows are checked for duplicates by sorting them in numpy (numpy's
+# vectorised sort is ~3x faster than DuckDB's hash aggregate on 10M keys, and the keys take
+# 8 bytes a row); fewer rows do not pay for importing numpy, more go to DuckDB, which spills
+_SORT_MIN_ROWS = 1_000_000
+_SORT_MAX_ROWS = 32_000_000
+
+
+def _duplicates_by_sort(con: duckdb.DuckDBPyConnection, union: str, key: str) -> tuple[int, int]:
+    """``(rows with a repeated key, keys repeated)`` of an integer key; the repeated keys are
+    left in the temporary table ``__dups(__k0)`` when there are any."""
+    import numpy as np
+
+    keys = np.asarray(
+        con.execute(f"SELECT {key} AS k FROM ({union}) WHERE {key} IS NOT NULL").fetchnumpy()["k"]
+    )
+    keys.sort()
+    same = keys[1:] == keys[:-1]
+    if not same.any():
+        return 0, 0
+    in_group = np.zeros(len(keys), dtype=bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    repeated = np.unique(keys[1:][same])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __dups AS SELECT unnest($1) AS __k0",
+        [repeated.tolist()],
+    )
+    return int(in_group.sum()), len(repeated)
 
 
 def _nested(sql_type: str) -> bool:

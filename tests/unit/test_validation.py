@@ -177,6 +177,33 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
     ]
 
 
+@pytest.mark.parametrize("by_sort", [True, False])
+def test_duplicate_keys_by_sort_and_by_hash_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_sort: bool
+) -> None:
+    """Large integer keys are checked by sorting in numpy, others by DuckDB's GROUP BY."""
+    import datalife.validation.duckdb_engine as engine
+
+    monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    schema = pa.DataFrameSchema({"k": pa.Column("Int64", unique=True, nullable=True)}, name="k")
+    # 7 and 3 repeat across the two files; nulls are not duplicates of each other
+    a = write(tmp_path, "a.csv", "k\n7\n1\nNA\n3\n7\n")
+    b = write(tmp_path, "b.csv", "k\n3\n2\nNA\n7\n")
+    report = datalife.validate([a, b], schema)
+    (failure,) = report.failures
+    assert failure.failure_count == 5
+    assert "(2 values repeated)" in failure.message
+    assert [(Path(str(e.file)).name, e.row, e.value) for e in failure.examples] == [
+        ("a.csv", 0, 7),
+        ("a.csv", 3, 3),
+        ("a.csv", 4, 7),
+        ("b.csv", 0, 3),
+        ("b.csv", 3, 7),
+    ]
+    clean = write(tmp_path, "c.csv", "k\n1\n2\nNA\nNA\n")
+    assert datalife.validate(clean, schema).valid
+
+
 def test_structure_missing_extra_and_renamed_columns(tmp_path: Path) -> None:
     path = write(
         tmp_path, "r.csv", "id,species,mass_g,flipper,sex,colour\n1,Adelie,3000,200,male,red\n"
