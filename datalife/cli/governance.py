@@ -108,9 +108,15 @@ def compat_cmd(old: str, new: str, mode: str | None, all_witnesses: bool, fmt: s
     help="New data (CSV, Parquet, JSON lines); repeat, or list more paths after NAME.",
 )
 @click.option("--write", is_flag=True, help="Write schemas/NAME/<n+1>.yaml.")
+@click.option("--no-record", is_flag=True, help="Do not append the write to the lineage log.")
 @format_option()
 def evolve_cmd(
-    name: str, paths: tuple[str, ...], sources: tuple[str, ...], write: bool, fmt: str
+    name: str,
+    paths: tuple[str, ...],
+    sources: tuple[str, ...],
+    write: bool,
+    no_record: bool,
+    fmt: str,
 ) -> int:
     """Propose the next version of schema NAME that accepts new data, with the smallest loosening.
 
@@ -129,7 +135,7 @@ def evolve_cmd(
             hint=f"pass the new data: `datalife schema evolve {name} --from PATH...`",
         )
     ws = _workspace()
-    evo = evolve(name, files, workspace=ws, write=write)
+    evo = evolve(name, files, workspace=ws, write=write, record=not no_record)
     if fmt == "json":
         emit_json(evo.to_dict())
     else:

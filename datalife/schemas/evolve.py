@@ -482,6 +482,7 @@ def evolve(
     workspace: Workspace | str | Path | None = None,
     write: bool = False,
     max_rounds: int = 8,
+    record: bool = True,
 ) -> Evolution:
     """Propose the next version of ``name`` that accepts the data in ``paths``.
 
@@ -491,6 +492,8 @@ def evolve(
         workspace: the workspace (default: the current one).
         write: write ``schemas/<name>/<n+1>.yaml`` if the proposal accepts the data.
         max_rounds: how many validate-and-loosen rounds to try.
+        record: with ``write``, append the run (the data in, the new schema file out) to
+            the workspace's lineage log, as ``schema infer`` does.
     """
     from datalife.schemas.compat import compatibility
     from datalife.schemas.io import dump_schema, serialize_body
@@ -547,16 +550,26 @@ def evolve(
                 hint="fix the data, or edit a new version by hand: `datalife schema bump "
                 f"{ref.name}`.",
             )
-        sv = reg.save(
-            evo.proposed,
-            ref.name,
-            version=version,
-            description=current.meta.description,
-            compatibility=current.meta.compatibility,
-            environments=dict(current.meta.environments),
-            drift=current.meta.drift,
-            skew=current.meta.skew,
-        )
+        from datalife import lineage
+
+        # the new version is derived from this data and the previous version: record it
+        with lineage.run(
+            "schema-evolve", workspace=ws, record=record, parameters={"from": current.ref}
+        ) as run:
+            run.input(list(paths))
+            if current.path:
+                run.input(current.path)
+            sv = reg.save(
+                evo.proposed,
+                ref.name,
+                version=version,
+                description=current.meta.description,
+                compatibility=current.meta.compatibility,
+                environments=dict(current.meta.environments),
+                drift=current.meta.drift,
+                skew=current.meta.skew,
+            )
+            run.output(sv.path)
         evo.written = sv.path
     return evo
 

@@ -79,6 +79,12 @@ def test_write_adds_the_next_version_which_accepts_the_data(workspace: Path) -> 
     assert v2.meta.description == reg.load("penguins@1").meta.description
     assert datalife.validate([data], "penguins@2", workspace=workspace, record=False).valid
     assert not datalife.validate([data], "penguins@1", workspace=workspace, record=False).valid
+    # the write is recorded: the new schema file comes from the data and the previous version
+    from datalife import lineage
+
+    lg = lineage.load(workspace)
+    up = {lg.graph.nodes[n].get("name") for n in lg.upstream(lg.resolve(str(path))).nodes}
+    assert {"new.csv", "schemas/penguins/1.yaml", "schema-evolve"} <= up
 
 
 def test_missing_values_make_the_column_nullable_with_a_nullable_dtype(workspace: Path) -> None:
