@@ -128,16 +128,17 @@ def validate(
             "no schema given",
             hint="pass a schema reference such as 'penguins@2' or a pandera schema.",
         )
-    pa_schema, ref, _ = resolve_schema(schema, workspace)
     module = type(data).__module__.split(".")[0]
     if module == "pandas" and engine in ("auto", "pandas"):
         from datalife.validation.pandas_engine import run_pandas_validation
 
+        pa_schema, ref, _ = resolve_schema(schema, workspace)
         rows, failures, checks = run_pandas_validation(pa_schema, data)
         report = ValidationReport(ref, rows, "pandas", failures, checks)
         report._version_fn = functools.partial(frame_hash, data)
     elif module in ("polars", "pandas", "pyarrow"):
-        report = _validate_arrow(data, pa_schema, ref, module)
+        spec, ref, _ = _resolve_spec(schema, workspace)
+        report = _validate_arrow(data, spec, ref, module)
     else:
         raise DatalifeError(
             f"cannot validate a {type(data).__name__}",
@@ -148,7 +149,7 @@ def validate(
 
 
 def _validate_arrow(
-    data: Any, pa_schema: pac.DataFrameSchema, ref: str, module: str
+    data: Any, schema: SchemaSpec | pac.DataFrameSchema, ref: str, module: str
 ) -> ValidationReport:
     import pyarrow as pa
 
@@ -168,7 +169,7 @@ def _validate_arrow(
     con.register("__frame", table)
     src = _FrameSource(table)
     rows, failures, checks, _info, notes = run_sql_validation(
-        pa_schema, [src], con, display_paths=["<frame>"]
+        schema, [src], con, display_paths=["<frame>"]
     )
     report = ValidationReport(ref, rows, "duckdb", failures, checks, [], notes)
     report._version_fn = functools.partial(table_hash, table)
