@@ -362,6 +362,22 @@ def run_sql_validation(
             and not any(_nested(t.get(p.column, "")) for t in types)
         ],
     )
+    # ... and each row group's min and max: a range check that every row group's [min, max]
+    # passes holds for every value, with no scan (clean data, the common case)
+    proven = _footer_range_proofs(
+        con,
+        sources,
+        {
+            i: (p, str(p.column), types[0][str(p.column)])
+            for i, p in enumerate(plan)
+            if p.check in _RANGE_CHECKS
+            and p.column in cols
+            and cols[p.column].present
+            and cols[p.column].typed == cols[p.column].raw
+            and len({t.get(str(p.column)) for t in types}) == 1
+            and _family(types[0].get(str(p.column)) or "") in _NUMERIC
+        },
+    )
     aggs: list[str] = ["count(*) AS __n"]
     aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
     keyed: list[tuple[PlannedCheck, str, str, str]] = []
@@ -400,7 +416,7 @@ def run_sql_validation(
                 shown = col.raw
                 keyed.append((p, f"footer:{p.column}", cond, shown))
                 continue
-        elif p.check == "unique":
+        elif p.check == "unique" or i in proven:
             continue
         else:
             passes = _check_sql(p, col.typed, col.family)
@@ -581,6 +597,61 @@ def _duplicates_by_sort(con: duckdb.DuckDBPyConnection, union: str, key: str) ->
         [repeated.tolist()],
     )
     return int(in_group.sum()), len(repeated)
+
+
+# checks whose passing values form an interval: they hold for [min, max] if they hold at both ends
+_RANGE_CHECKS = frozenset(
+    {
+        "in_range",
+        "between",
+        "greater_than",
+        "gt",
+        "greater_than_or_equal_to",
+        "ge",
+        "less_than",
+        "lt",
+        "less_than_or_equal_to",
+        "le",
+    }
+)
+_NUMERIC = frozenset({*_INT.values(), "HUGEINT", "FLOAT", "DOUBLE"})
+
+
+def _footer_range_proofs(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[Source],
+    checks: dict[int, tuple[PlannedCheck, str, str]],
+) -> set[int]:
+    """The checks (keys of ``checks``: ``(check, column, its SQL type)``) that the Parquet
+    footers prove: every row group of every file has exact min/max statistics for the column,
+    and the check passes at both. Writers leave NaN out of float statistics; a NaN never fails
+    a range check here either."""
+    import duckdb
+
+    if not checks or not all(s.format == "parquet" and s.on_disk for s in sources):
+        return set()
+    files = ", ".join(sql_str(str(s.path)) for s in sources)
+    aggs = ["count(DISTINCT (file_name, row_group_id)) AS groups"]
+    for i, (p, column, sql_type) in checks.items():
+        name = sql_str(column)
+        lo = _check_sql(p, f"TRY_CAST(stats_min_value AS {sql_type})")
+        hi = _check_sql(p, f"TRY_CAST(stats_max_value AS {sql_type})")
+        if lo is None or hi is None:
+            continue
+        exact = "coalesce(min_is_exact, TRUE) AND coalesce(max_is_exact, TRUE)"
+        aggs.append(
+            f"count_if(path_in_schema = {name} AND COALESCE({lo} AND {hi} AND {exact}, FALSE)) "
+            f"AS p{i}"
+        )
+    try:
+        cur = con.execute(f"SELECT {', '.join(aggs)} FROM parquet_metadata([{files}])")
+        row = cur.fetchall()[0]
+        desc = [d[0] for d in cur.description or []]
+    except duckdb.Error:
+        return set()  # the scan will evaluate them (and report an unreadable file properly)
+    got = dict(zip(desc, row, strict=True))
+    groups = got.pop("groups")
+    return {int(k[1:]) for k, n in got.items() if groups and n == groups}
 
 
 def _nested(sql_type: str) -> bool:

@@ -177,6 +177,56 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
     ]
 
 
+@pytest.mark.parametrize("statistics", [True, False])
+def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
+    tmp_path: Path, statistics: bool
+) -> None:
+    """A range check that every row group's min and max pass needs no scan; where a row group
+    fails, has no statistics or holds only nulls, the scan counts it as before."""
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    schema = pa.DataFrameSchema(
+        {
+            "a": pa.Column("int64", pa.Check.in_range(0, 100)),  # holds: proven
+            "b": pa.Column("float64", pa.Check.ge(0.5), nullable=True),  # fails in one group
+            "c": pa.Column("float64", pa.Check.lt(10.0), nullable=True),  # NaN and all-null group
+        },
+        name="ranges",
+    )
+    n = 3000
+    table = pa_arrow.table(
+        {
+            "a": pa_arrow.array([i % 101 for i in range(n)], pa_arrow.int64()),
+            "b": pa_arrow.array([0.25 if i == 2500 else 1.0 + i for i in range(n)]),
+            "c": pa_arrow.array(
+                [None if i < 1000 else float("nan") if i % 7 == 0 else 9.5 for i in range(n)]
+            ),
+        }
+    )
+    path = tmp_path / "r.parquet"
+    pq.write_table(table, path, row_group_size=1000, write_statistics=statistics)
+    from datalife.io import connect, resolve_sources
+    from datalife.validation.duckdb_engine import _footer_range_proofs
+    from datalife.validation.plan import plan_checks
+
+    plan = plan_checks(schema)
+    ranges = {
+        i: (p, str(p.column), "DOUBLE" if p.column != "a" else "BIGINT")
+        for i, p in enumerate(plan)
+        if p.check in ("in_range", "greater_than_or_equal_to", "less_than")
+    }
+    proven = {
+        plan[i].column for i in _footer_range_proofs(connect(), resolve_sources([path]), ranges)
+    }
+    # "c" has a row group of nulls only (no min/max): it is scanned, like "b" which fails
+    assert proven == ({"a"} if statistics else set())
+    report = datalife.validate(path, schema)
+    assert summary(report) == {("b", "greater_than_or_equal_to"): (1, ["0.25"])}
+    assert summary(report) == summary(datalife.validate(table.to_pandas(), schema))
+    assert all(c.passed for c in report.checks if c.column in ("a", "c"))
+
+
 @pytest.mark.parametrize("by_sort", [True, False])
 def test_duplicate_keys_by_sort_and_by_hash_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_sort: bool
