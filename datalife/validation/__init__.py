@@ -208,7 +208,9 @@ def validate_files(
         schema = _schema_for_paths(ws, [s.path for s in sources])
     spec, ref, sv = _resolve_spec(schema, ws if ws is not None else workspace)
     display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
-    hashes = [hash_file(s.path) for s in sources]
+    # the content hashes (the dataset version) are computed while the engine works: BLAKE3
+    # and DuckDB both release the GIL, and the engine has single-threaded stretches
+    hashing = _Background(lambda: [hash_file(s.path) for s in sources])
     if engine == "pandas":
         from datalife.io import read_pandas
         from datalife.validation.pandas_engine import run_pandas_validation
@@ -228,6 +230,7 @@ def validate_files(
             spec, sources, con, display_paths=display
         )
         eng = "duckdb"
+    hashes = hashing.result()
     for item, h in zip(info, hashes, strict=True):
         item["content_hash"] = h
     report = ValidationReport(
@@ -237,6 +240,31 @@ def validate_files(
         report.notes.append("no data rows: only the header was checked")
     _record(report, ws if ws is not None else workspace, None, record)
     return report
+
+
+class _Background:
+    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._fn = fn
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="datalife-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _workspace_or_none(workspace: Workspace | str | Path | None) -> Workspace | None:
