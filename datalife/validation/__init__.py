@@ -199,8 +199,9 @@ def validate_files(
 ) -> ValidationReport:
     """Validate files that form one dataset (see :func:`validate`)."""
     from datalife.io import connect, resolve_sources
-    from datalife.storage import dataset_version_id, hash_file
-    from datalife.validation.duckdb_engine import run_sql_validation
+    from datalife.storage import dataset_version_id
+    from datalife.validation.duckdb_engine import run_sql_validation, sorts_keys
+    from datalife.validation.plan import as_spec
 
     ws = _workspace_or_none(workspace)
     sources = resolve_sources(paths)
@@ -210,7 +211,9 @@ def validate_files(
     display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
     # the content hashes (the dataset version) are computed while the engine works: BLAKE3
     # and DuckDB both release the GIL, and the engine has single-threaded stretches
-    hashing = _Background(lambda: [hash_file(s.path) for s in sources])
+    # (numpy too, when a large integer key will be sorted: its import then costs nothing)
+    warm = engine != "pandas" and sorts_keys(as_spec(spec), sources)
+    hashing = _Background(lambda: _hash_all([s.path for s in sources], warm_numpy=warm))
     if engine == "pandas":
         from datalife.io import read_pandas
         from datalife.validation.pandas_engine import run_pandas_validation
@@ -240,6 +243,14 @@ def validate_files(
         report.notes.append("no data rows: only the header was checked")
     _record(report, ws if ws is not None else workspace, None, record)
     return report
+
+
+def _hash_all(paths: Sequence[Path], *, warm_numpy: bool) -> list[str]:
+    from datalife.storage import hash_file
+
+    if warm_numpy:
+        import numpy  # noqa: F401
+    return [hash_file(p) for p in paths]
 
 
 class _Background:

@@ -576,6 +576,17 @@ _SORT_MIN_ROWS = 1_000_000
 _SORT_MAX_ROWS = 32_000_000
 
 
+def sorts_keys(schema: SchemaSpec, sources: Sequence[Source]) -> bool:
+    """Whether validating ``sources`` will likely sort an integer key in numpy (a guess from
+    the file sizes, so that numpy can be imported while other work runs)."""
+    integer = ("int", "uint", "Int", "UInt")
+    keyed = any(c.unique and (c.dtype or "").startswith(integer) for c in schema.columns.values())
+    return keyed and sum(s.size for s in sources) >= _SORT_MIN_BYTES
+
+
+_SORT_MIN_BYTES = 8 << 20
+
+
 def _duplicates_by_sort(con: duckdb.DuckDBPyConnection, union: str, key: str) -> tuple[int, int]:
     """``(rows with a repeated key, keys repeated)`` of an integer key; the repeated keys are
     left in the temporary table ``__dups(__k0)`` when there are any."""
