@@ -348,12 +348,14 @@ def run_sql_validation(
 
     # -- one aggregate pass --------------------------------------------------------------
     # Parquet footers count each column's nulls: "not nullable" needs no scan of the column
-    # (a NaN is also missing, so float columns are still scanned)
-    footer_nulls = _footer_null_counts(
+    # (a NaN is also missing, so float columns are still scanned); and with each row group's
+    # min and max, a range check that passes at both ends of every row group holds for every
+    # value, with no scan (clean data, the common case)
+    footer_nulls, proven = _footer_facts(
         con,
         sources,
         [
-            p.column
+            str(p.column)
             for p in plan
             if p.check == "not_nullable"
             and p.column in cols
@@ -361,12 +363,6 @@ def run_sql_validation(
             and not cols[p.column].is_float
             and not any(_nested(t.get(p.column, "")) for t in types)
         ],
-    )
-    # ... and each row group's min and max: a range check that every row group's [min, max]
-    # passes holds for every value, with no scan (clean data, the common case)
-    proven = _footer_range_proofs(
-        con,
-        sources,
         {
             i: (p, str(p.column), types[0][str(p.column)])
             for i, p in enumerate(plan)
@@ -379,7 +375,8 @@ def run_sql_validation(
         },
     )
     aggs: list[str] = ["count(*) AS __n"]
-    aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
+    if len(sources) > 1:
+        aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
     keyed: list[tuple[PlannedCheck, str, str, str]] = []
     python_checks: list[PlannedCheck] = []
     for i, p in enumerate(plan):
@@ -446,6 +443,7 @@ def run_sql_validation(
     assert row is not None
     result = dict(zip(desc, row, strict=True))
     result.update({f"ffooter:{c}": n for c, n in footer_nulls.items()})
+    result.setdefault("__n0", result["__n"])
     total = int(result["__n"] or 0)
 
     present = [c for c in schema_cols if cols[c].present]
@@ -628,76 +626,66 @@ _RANGE_CHECKS = frozenset(
 _NUMERIC = frozenset({*_INT.values(), "HUGEINT", "FLOAT", "DOUBLE"})
 
 
-def _footer_range_proofs(
+def _footer_facts(
     con: duckdb.DuckDBPyConnection,
     sources: Sequence[Source],
-    checks: dict[int, tuple[PlannedCheck, str, str]],
-) -> set[int]:
-    """The checks (keys of ``checks``: ``(check, column, its SQL type)``) that the Parquet
-    footers prove: every row group of every file has exact min/max statistics for the column,
-    and the check passes at both. Writers leave NaN out of float statistics; a NaN never fails
-    a range check here either."""
+    null_columns: Sequence[str],
+    range_checks: dict[int, tuple[PlannedCheck, str, str]],
+) -> tuple[dict[str, int], set[int]]:
+    """What the Parquet footers of ``sources`` settle, in one read of them.
+
+    Returns the null counts of the ``null_columns`` whose every row group of every file
+    records one (top-level, non-nested columns), and the keys of the ``range_checks``
+    (``{key: (check, column, its SQL type)}``) that every row group's exact min and max pass.
+    Writers leave NaN out of float statistics; a NaN never fails a range check here either.
+    """
     import duckdb
 
-    if not checks or not all(s.format == "parquet" and s.on_disk for s in sources):
-        return set()
-    files = ", ".join(sql_str(str(s.path)) for s in sources)
+    if not all(s.format == "parquet" and s.on_disk for s in sources):
+        return {}, set()
+    nulls = [c for c in dict.fromkeys(null_columns) if "." not in c]
+    nulls = [c for c in nulls if all(c in s.columns for s in sources)]
     aggs = ["count(DISTINCT (file_name, row_group_id)) AS groups"]
-    for i, (p, column, sql_type) in checks.items():
-        name = sql_str(column)
+    for k, c in enumerate(nulls):
+        where = f"path_in_schema = {sql_str(c)}"
+        aggs += [
+            f"count_if({where}) AS nc{k}",
+            f"count_if({where} AND stats_null_count IS NOT NULL) AS ns{k}",
+            f"coalesce(sum(stats_null_count) FILTER (WHERE {where}), 0) AS nn{k}",
+        ]
+    exact = "coalesce(min_is_exact, TRUE) AND coalesce(max_is_exact, TRUE)"
+    for i, (p, column, sql_type) in range_checks.items():
         lo = _check_sql(p, f"TRY_CAST(stats_min_value AS {sql_type})")
         hi = _check_sql(p, f"TRY_CAST(stats_max_value AS {sql_type})")
-        if lo is None or hi is None:
-            continue
-        exact = "coalesce(min_is_exact, TRUE) AND coalesce(max_is_exact, TRUE)"
-        aggs.append(
-            f"count_if(path_in_schema = {name} AND COALESCE({lo} AND {hi} AND {exact}, FALSE)) "
-            f"AS p{i}"
-        )
+        if lo is not None and hi is not None:
+            aggs.append(
+                f"count_if(path_in_schema = {sql_str(column)} "
+                f"AND COALESCE({lo} AND {hi} AND {exact}, FALSE)) AS p{i}"
+            )
+    if len(aggs) == 1:
+        return {}, set()
+    files = ", ".join(sql_str(str(s.path)) for s in sources)
     try:
         cur = con.execute(f"SELECT {', '.join(aggs)} FROM parquet_metadata([{files}])")
         row = cur.fetchall()[0]
         desc = [d[0] for d in cur.description or []]
     except duckdb.Error:
-        return set()  # the scan will evaluate them (and report an unreadable file properly)
+        return {}, set()  # the scan settles everything (and reports an unreadable file)
     got = dict(zip(desc, row, strict=True))
-    groups = got.pop("groups")
-    return {int(k[1:]) for k, n in got.items() if groups and n == groups}
+    groups = int(got["groups"] or 0)
+    if not groups:
+        return {}, set()
+    counted = {
+        c: int(got[f"nn{k}"])
+        for k, c in enumerate(nulls)
+        if got[f"nc{k}"] == groups and got[f"ns{k}"] == groups
+    }
+    proven = {int(key[1:]) for key, n in got.items() if key.startswith("p") and n == groups}
+    return counted, proven
 
 
 def _nested(sql_type: str) -> bool:
     return sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION"))
-
-
-def _footer_null_counts(
-    con: duckdb.DuckDBPyConnection, sources: Sequence[Source], columns: Sequence[str]
-) -> dict[str, int]:
-    """Null counts of ``columns`` from the Parquet footers, for the columns where every
-    file's every row group records one (top-level, non-nested columns present in every file)."""
-    import duckdb
-
-    wanted = [c for c in dict.fromkeys(columns) if "." not in c]
-    if not wanted or not all(s.format == "parquet" and s.on_disk for s in sources):
-        return {}
-    if not all(c in s.columns for s in sources for c in wanted):
-        return {}
-    files = ", ".join(sql_str(str(s.path)) for s in sources)
-    names = ", ".join(sql_str(c) for c in wanted)
-    try:
-        rows = con.execute(
-            f"SELECT path_in_schema, count(*), count(stats_null_count), sum(stats_null_count) "
-            f"FROM parquet_metadata([{files}]) WHERE path_in_schema IN ({names}) GROUP BY ALL"
-        ).fetchall()
-        groups = con.execute(
-            f"SELECT count(DISTINCT (file_name, row_group_id)) FROM parquet_metadata([{files}])"
-        ).fetchall()[0][0]
-    except duckdb.Error:
-        return {}  # the scan will count them (and report an unreadable file properly)
-    out = {}
-    for name, chunks, with_stats, nulls in rows:
-        if chunks == groups and with_stats == chunks:
-            out[str(name)] = int(nulls or 0)
-    return out
 
 
 def _merge_structural(failures: list[Failure], n_sources: int) -> list[Failure]:

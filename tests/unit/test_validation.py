@@ -150,9 +150,9 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
         )
         paths.append(path)
     from datalife.io import connect, resolve_sources
-    from datalife.validation.duckdb_engine import _footer_null_counts
+    from datalife.validation.duckdb_engine import _footer_facts
 
-    footer = _footer_null_counts(connect(), resolve_sources(paths), ["k", "s"])
+    footer, _ = _footer_facts(connect(), resolve_sources(paths), ["k", "s"], {})
     assert footer == ({"k": 6, "s": 11} if statistics else {})
     files = datalife.validate(paths, schema)
     frame = table.to_pandas(types_mapper={pa_arrow.int64(): pd.Int64Dtype()}.get)
@@ -207,7 +207,7 @@ def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
     path = tmp_path / "r.parquet"
     pq.write_table(table, path, row_group_size=1000, write_statistics=statistics)
     from datalife.io import connect, resolve_sources
-    from datalife.validation.duckdb_engine import _footer_range_proofs
+    from datalife.validation.duckdb_engine import _footer_facts
     from datalife.validation.plan import plan_checks
 
     plan = plan_checks(schema)
@@ -217,7 +217,7 @@ def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
         if p.check in ("in_range", "greater_than_or_equal_to", "less_than")
     }
     proven = {
-        plan[i].column for i in _footer_range_proofs(connect(), resolve_sources([path]), ranges)
+        plan[i].column for i in _footer_facts(connect(), resolve_sources([path]), [], ranges)[1]
     }
     # "c" has a row group of nulls only (no min/max): it is scanned, like "b" which fails
     assert proven == ({"a"} if statistics else set())
