@@ -119,10 +119,18 @@ def key_fraction(hashes: U64) -> npt.NDArray[np.float64]:
 
 
 def assign_key(hashes: U64, ratios: Sequence[Fraction]) -> I8:
-    """Key mode: a row's split depends only on its key's hash and the fixed thresholds."""
-    top = hashes >> np.uint64(11)
-    cuts = np.array(thresholds(ratios), dtype=np.uint64)
-    return np.searchsorted(cuts, top, side="right").astype(np.int8)
+    """Key mode: a row's split depends only on its key's hash and the fixed thresholds
+    (the number of cut points the top 53 bits reach; computed in chunks, without
+    temporaries the size of the input)."""
+    cuts = [np.uint64(c) for c in thresholds(ratios)]
+    out = np.zeros(len(hashes), dtype=np.int8)
+    step = _CHUNK * 8
+    for lo in range(0, len(hashes), step):
+        top = hashes[lo : lo + step] >> np.uint64(11)
+        part = out[lo : lo + step]
+        for cut in cuts:
+            part += top >= cut
+    return out
 
 
 def _common_denominator(ratios: Sequence[Fraction]) -> tuple[list[int], int]:

@@ -167,6 +167,19 @@ def _check_no_singletons(
     )
 
 
+def _increasing(arr: pa.ChunkedArray) -> bool:
+    """Whether integer keys (without nulls) strictly increase: then they are unique."""
+    last = None
+    for chunk in arr.chunks:
+        ints = chunked_numpy(chunk)
+        if len(ints) == 0:
+            continue
+        if (last is not None and not ints[0] > last) or not bool(np.all(ints[1:] > ints[:-1])):
+            return False
+        last = ints[-1]
+    return True
+
+
 def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: str) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -180,10 +193,8 @@ def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: st
             rows=[int(r) for r in nulls[:MAX_EXAMPLES]],
             hint="every row needs a key: fill the missing keys, or split without --key.",
         )
-    if pa.types.is_integer(arr.type):
-        ints = np.asarray(chunked_numpy(arr))
-        if n < 2 or bool(np.all(ints[1:] > ints[:-1])):
-            return
+    if pa.types.is_integer(arr.type) and _increasing(arr):
+        return
     hs = np.sort(hashes)
     same = hs[1:] == hs[:-1]
     if not same.any():
@@ -330,7 +341,9 @@ def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> 
         karr = fetched.arrays[params.key]
         if karr.null_count:
             _check_keys(karr, np.zeros(0, dtype=np.uint64), params.key)
-        key_hash = hash_values(karr, params.seed)
+        key_hash = fetched.key_hash
+        if key_hash is None:
+            key_hash = hash_values(karr, params.seed)
         _check_keys(karr, key_hash, params.key)
         if params.group is not None and group_codes is not None:
             ghash = _group_hashes(

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from datalife.errors import InputError
-from datalife.splits._assign import int_key_hash
+from datalife.splits._assign import assign_key, int_key_hash
+from datalife.splits._parquet import Encoder, ParquetSink
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     import duckdb
     import numpy.typing as npt
     import pandas as pd
@@ -34,6 +37,7 @@ __all__ = [
     "Fetched",
     "FileSource",
     "FrameSource",
+    "SplitFiles",
     "chunked_numpy",
     "hash_values",
     "int64_arrow",
@@ -43,7 +47,7 @@ __all__ = [
 ROWHASH = "__datalife_rowhash"
 #: rows per batch read from DuckDB, and per row group written (fixed: byte-identical outputs)
 _BATCH_ROWS = 1 << 17
-ROW_GROUP_ROWS = 1 << 20
+ROW_GROUP_ROWS = 1 << 19
 PROVENANCE_META_KEY = "datalife"
 #: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
 _FIXED_WIDTH = re.compile(
@@ -67,6 +71,8 @@ class Fetched:
     row_hash: npt.NDArray[np.uint64] | None
     row_hash_complete: bool = True
     full_hash: Callable[[], npt.NDArray[np.uint64] | None] | None = None
+    #: key mode: :func:`hash_values` of the key column, when already computed while streaming
+    key_hash: npt.NDArray[np.uint64] | None = None
 
 
 _NUMPY_TYPES: dict[str, type[np.generic]] = {
@@ -160,11 +166,15 @@ def hash_values(values: pa.ChunkedArray, seed: int) -> npt.NDArray[np.uint64]:
         values = pc.cast(values, values.type.value_type)
     if pa.types.is_integer(values.type):
         filled = pc.fill_null(values, 0) if values.null_count else values
-        ints = np.asarray(
-            chunked_numpy(filled),
-            dtype=np.int64 if pa.types.is_signed_integer(values.type) else np.uint64,
-        )
-        return int_key_hash(ints, seed)
+        dtype = np.int64 if pa.types.is_signed_integer(values.type) else np.uint64
+        chunks = filled.chunks if hasattr(filled, "chunks") else [filled]
+        out = np.empty(len(filled), dtype=np.uint64)
+        at = 0
+        for chunk in chunks:  # chunk by chunk: no copy of the whole column
+            ints = np.asarray(_chunk_numpy(chunk), dtype=dtype)
+            out[at : at + len(ints)] = int_key_hash(ints, seed)
+            at += len(ints)
+        return out
     import duckdb
 
     con = duckdb.connect()
@@ -366,42 +376,42 @@ class FileSource:
         table = self._run(lambda: self.con.sql(sql).to_arrow_table())
         return np.asarray(chunked_numpy(table.column(0)), dtype=np.uint64)
 
+    def _reader(self, extra: Sequence[str] = ()) -> Any:
+        """DuckDB's ordered scan of every column (and the ``extra`` expressions after them),
+        as an Arrow batch reader. A scan of one table keeps the file order."""
+        query = f"SELECT {', '.join(['*', *extra])} FROM {self.scan_sql()}"
+        return self._run(lambda: self.con.sql(query).to_arrow_reader(_BATCH_ROWS))
+
+    def _batches(self, reader: Any) -> Iterator[pa.RecordBatch]:
+        batches = iter(reader)
+        while True:
+            batch = self._run(lambda: next(batches, None))
+            if batch is None:
+                return
+            yield batch
+
     def stream(
         self,
         assign: npt.NDArray[np.int8],
-        emit: Callable[[int, pa.RecordBatch], None],
+        emit: Callable[[int, pa.RecordBatch, npt.NDArray[np.int64] | None], None],
         *,
         reps: npt.NDArray[np.int32] | None = None,
         weights: npt.NDArray[np.float64] | None = None,
         weight_column: str | None = None,
     ) -> pa.Schema:
-        """Read the input once, in order, and hand each split's rows to ``emit(split, batch)``.
+        """Read the input once, in order, and hand each split's rows to ``emit(split, batch,
+        rows)`` (``rows``: which rows of the batch, None for all).
 
         DuckDB decodes the files in parallel and returns batches in file order (a scan of one
         table preserves insertion order). Train's rows are repeated by ``reps`` and get the
         ``weights`` column when rebalancing asks for it. Returns the input's schema.
         """
-
-        query = f"SELECT * FROM {self.scan_sql()}"
-        reader = self._run(lambda: self.con.sql(query).to_arrow_reader(_BATCH_ROWS))
+        reader = self._reader()
         schema: pa.Schema = reader.schema
         offset = 0
-        batches = iter(reader)
-        while True:
-            batch = self._run(lambda: next(batches, None))
-            if batch is None:
-                break
+        for batch in self._batches(reader):
             part = assign[offset : offset + batch.num_rows]
-            for j in range(3):
-                rows = np.flatnonzero(part == j)
-                if j == 0 and reps is not None:
-                    rows = np.repeat(rows, reps[offset + rows])
-                if len(rows) == 0:
-                    continue
-                sub = batch.take(int64_arrow(rows))
-                if j == 0 and weights is not None and weight_column is not None:
-                    sub = sub.append_column(weight_column, float64_arrow(weights[offset + rows]))
-                emit(j, sub)
+            _route(batch, part, emit, offset, reps, weights, weight_column)
             offset += batch.num_rows
         return schema
 
@@ -412,21 +422,6 @@ class FileSource:
         )
         schema: pa.Schema = table.schema
         return schema
-
-    def open_sinks(
-        self, targets: dict[int, Path], *, weight_column: str | None = None
-    ) -> dict[int, ParquetSink]:
-        """One :class:`ParquetSink` per split (train with the weight column, if any)."""
-        import pyarrow as pa
-
-        base = self.output_schema()
-        sinks = {}
-        for j, path in targets.items():
-            schema = base
-            if j == 0 and weight_column is not None:
-                schema = schema.append(pa.field(weight_column, pa.float64()))
-            sinks[j] = ParquetSink(path, schema)
-        return sinks
 
     def write_splits(
         self,
@@ -440,21 +435,76 @@ class FileSource:
     ) -> None:
         """Stream the splits into ``targets`` (Parquet, fixed row groups, each with its
         ``datalife`` metadata)."""
-        sinks = self.open_sinks(
-            targets, weight_column=weight_column if weights is not None else None
-        )
-        ok = False
-        try:
-            self.stream(
-                assign,
-                lambda j, batch: sinks[j].put(batch),
-                reps=reps,
-                weights=weights,
-                weight_column=weight_column,
+        with SplitFiles(
+            targets,
+            self.output_schema(),
+            weight_column=weight_column if weights is not None else None,
+        ) as files:
+            self.stream(assign, files.put, reps=reps, weights=weights, weight_column=weight_column)
+            files.finish(metadata)
+
+    def write_key_splits(
+        self,
+        names: Sequence[str],
+        *,
+        key: str,
+        seed: int,
+        fractions: Sequence[Fraction],
+        targets: dict[int, Path],
+        hash_exclude: Sequence[str] | None,
+        finish: Callable[[Fetched, npt.NDArray[np.int8]], dict[int, str]],
+    ) -> None:
+        """Key mode in one pass: each batch's rows go to the split their key hashes to while
+        the named columns (and the rows' content hashes) are collected.
+
+        At the end ``finish(fetched, assignment)`` checks the data and returns each split's
+        ``datalife`` metadata; if it raises, the files are abandoned (the caller removes
+        them), so an error found only then still leaves nothing written.
+        """
+        import pyarrow as pa
+
+        first, cols = self.hash_columns(hash_exclude or ())
+        with_hash = hash_exclude is not None and bool(cols)
+        extra = [f"hash({', '.join(_quote(c) for c in first)}) AS {ROWHASH}"] if with_hash else []
+        reader = self._reader(extra)
+        schema: pa.Schema = reader.schema
+        width = len(schema) - len(extra)
+        for _ in extra:
+            schema = schema.remove(width)
+        # a column of a batch shares its memory with the whole batch: what is kept is copied
+        chunks = {n: _Copies() for n in names}
+        key_hashes: list[npt.NDArray[np.uint64]] = []
+        row_hashes: list[npt.NDArray[np.uint64]] = []
+        parts: list[npt.NDArray[np.int8]] = []
+        with SplitFiles(targets, schema) as files:
+            for full in self._batches(reader):
+                batch = full
+                if with_hash:
+                    row_hashes.append(np.array(chunked_numpy(full.column(width)), np.uint64))
+                    batch = full.select(range(width))
+                for n in names:
+                    chunks[n].add(batch.column(n))
+                keys = batch.column(key)
+                h = hash_values(pa.chunked_array([keys]), seed)
+                part = assign_key(h, fractions)
+                if not pa.types.is_integer(keys.type):  # integer keys hash again in no time
+                    key_hashes.append(h)
+                parts.append(part)
+                _route(batch, part, files.put)
+            n_rows = sum(len(p) for p in parts)
+            self.n_rows = n_rows
+            complete = len(first) == len(cols)
+            fetched = Fetched(
+                n_rows=n_rows,
+                arrays={n: chunks[n].chunked(schema.field(n).type) for n in names},
+                row_hash=_concat(row_hashes, np.uint64) if with_hash else None,
+                row_hash_complete=complete,
+                full_hash=None if not with_hash or complete else lambda: self.hash_all(cols),
+                key_hash=_concat(key_hashes, np.uint64) if key_hashes else None,
             )
-            ok = True
-        finally:
-            close_sinks(sinks, metadata if ok else None)
+            del chunks, key_hashes, row_hashes
+            files.complete()  # every row written (and its memory freed) before the checks
+            files.finish(finish(fetched, _concat(parts, np.int8)))
 
     def read_splits(
         self,
@@ -470,7 +520,9 @@ class FileSource:
         parts: list[list[pa.RecordBatch]] = [[], [], []]
         schema = self.stream(
             assign,
-            lambda j, batch: parts[j].append(batch),
+            lambda j, batch, rows: parts[j].append(
+                batch if rows is None else batch.take(int64_arrow(rows))
+            ),
             reps=reps,
             weights=weights,
             weight_column=weight_column,
@@ -484,90 +536,130 @@ class FileSource:
         return out
 
 
-def close_sinks(sinks: dict[int, ParquetSink], metadata: dict[int, str] | None) -> None:
-    """Finish every sink with its metadata and re-raise the first writer error; with None,
-    abandon the files (the caller removes them) and raise nothing."""
-    for j, sink in sinks.items():
-        sink.finish(None if metadata is None else metadata[j])
-    if metadata is None:
-        return
-    for sink in sinks.values():
-        if sink.error is not None:
-            raise sink.error
+class _Copies:
+    """Arrow arrays collected from batches, copied (a few batches at a time) so that the
+    batches they came from can be freed."""
+
+    EVERY = 16
+
+    def __init__(self) -> None:
+        self.done: list[pa.Array] = []
+        self.pending: list[pa.Array] = []
+
+    def add(self, array: pa.Array) -> None:
+        self.pending.append(array)
+        if len(self.pending) >= self.EVERY:
+            self._copy()
+
+    def _copy(self) -> None:
+        import pyarrow as pa
+
+        if self.pending:
+            self.done.append(pa.concat_arrays(self.pending))
+            self.pending = []
+
+    def chunked(self, type_: pa.DataType) -> pa.ChunkedArray:
+        import pyarrow as pa
+
+        self._copy()
+        return pa.chunked_array(self.done, type=type_)
 
 
-class ParquetSink:
-    """A Parquet file written by a thread of its own, in fixed-size row groups.
+def _concat(parts: Sequence[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-    Row groups hold exactly :data:`ROW_GROUP_ROWS` rows whatever the batch sizes, so the same
-    rows give byte-identical files. The ``datalife`` key-value metadata is added when the
-    sink is finished, so it can hold what was only known at the end (row counts).
+
+def _route(
+    batch: pa.RecordBatch,
+    part: npt.NDArray[np.int8],
+    emit: Callable[[int, pa.RecordBatch, npt.NDArray[np.int64] | None], None],
+    offset: int = 0,
+    reps: npt.NDArray[np.int32] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    weight_column: str | None = None,
+) -> None:
+    """Hand ``emit(split, batch, rows)`` each split's rows of a batch (``part``: their
+    splits; ``rows`` None: all of them; ``offset``: the batch's first row number, for
+    train's ``reps`` and ``weights``)."""
+    n = batch.num_rows
+    for j in range(3):
+        rows: npt.NDArray[np.int64] | None = np.flatnonzero(part == j)
+        assert rows is not None
+        if j == 0 and reps is not None:
+            rows = np.repeat(rows, reps[offset + rows])
+        if len(rows) == 0:
+            continue
+        sub = batch
+        if j == 0 and weights is not None and weight_column is not None:
+            sub = sub.append_column(weight_column, float64_arrow(weights[offset : offset + n]))
+        emit(j, sub, None if len(rows) == n and (j != 0 or reps is None) else rows)
+
+
+class SplitFiles:
+    """The three split files (train, dev, test) being written, sharing one :class:`Encoder`.
+
+    Every file is cut into row groups of exactly :data:`ROW_GROUP_ROWS` rows, encoded in
+    parallel and assembled in order: the same rows give byte-identical files whatever the
+    thread count. Leaving the ``with`` block without :meth:`finish` abandons the files
+    (incomplete: the caller removes them).
     """
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        import queue
-        import threading
-
-        self.path = path
-        self.schema = schema
-        self.error: BaseException | None = None
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
-        self._thread = threading.Thread(target=self._run, name=f"datalife-write-{path.name}")
-        self._thread.start()
-
-    def put(self, batch: pa.RecordBatch) -> None:
-        self._queue.put(batch)
-
-    def finish(self, metadata: str | None) -> None:
-        """Flush and close; ``metadata`` None abandons the file (the caller removes it)."""
-        self._queue.put(_End(metadata))
-        self._thread.join()
-
-    def _run(self) -> None:
+    def __init__(
+        self, targets: dict[int, Path], schema: pa.Schema, *, weight_column: str | None = None
+    ) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        writer = None
-        pending: list[pa.RecordBatch] = []
-        rows = 0
-        end: _End | None = None
+        self.encoder = Encoder()
+        self._files: list[Any] = []
+        self.sinks: dict[int, ParquetSink] = {}
         try:
-            writer = pq.ParquetWriter(self.path, self.schema, compression="snappy")
-            while True:
-                item = self._queue.get()
-                if isinstance(item, _End):
-                    end = item
-                    break
-                pending.append(item)
-                rows += item.num_rows
-                while rows >= ROW_GROUP_ROWS:
-                    table = pa.Table.from_batches(pending, schema=self.schema)
-                    writer.write_table(
-                        table.slice(0, ROW_GROUP_ROWS).combine_chunks(),
-                        row_group_size=ROW_GROUP_ROWS,
-                    )
-                    rest = table.slice(ROW_GROUP_ROWS)
-                    pending, rows = rest.to_batches(), rest.num_rows
-            if end.metadata is not None:
-                table = pa.Table.from_batches(pending, schema=self.schema)
-                writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
-                writer.add_key_value_metadata({PROVENANCE_META_KEY: end.metadata})
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self.error = exc
-            while end is None:  # keep taking batches so the reader never blocks on a full queue
-                item = self._queue.get()
-                end = item if isinstance(item, _End) else None
-        finally:
-            if writer is not None:
-                try:
-                    writer.close()
-                except Exception as exc:  # noqa: BLE001 - reported like a write failure
-                    self.error = self.error or exc
+            for j, path in targets.items():
+                s = schema
+                if j == 0 and weight_column is not None:
+                    s = s.append(pa.field(weight_column, pa.float64()))
+                fh = path.open("wb")
+                self._files.append(fh)
+                self.sinks[j] = ParquetSink(fh, s, self.encoder, row_group_rows=ROW_GROUP_ROWS)
+        except BaseException:
+            self.close()
+            raise
 
+    def __enter__(self) -> SplitFiles:
+        return self
 
-@dataclass(frozen=True)
-class _End:
-    metadata: str | None
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put(self, split: int, batch: pa.RecordBatch, rows: npt.NDArray[np.int64] | None) -> None:
+        self.sinks[split].put(batch, rows)
+
+    def close_rows(self) -> None:
+        """No more rows: the last row groups go to the encoder."""
+        for sink in self.sinks.values():
+            sink.close_rows()
+
+    def complete(self) -> None:
+        """No more rows: encode and write every row group (all but the footers)."""
+        self.close_rows()
+        for sink in self.sinks.values():
+            sink.join()
+        self.encoder.drop_buffers()
+
+    def finish(self, metadata: dict[int, str]) -> None:
+        """Write every row group, then each file's footer with its ``datalife`` metadata
+        (re-raises the first failed write)."""
+        self.complete()
+        for j, sink in self.sinks.items():
+            sink.write_footer({PROVENANCE_META_KEY: metadata[j]})
+        for fh in self._files:
+            fh.flush()
+
+    def close(self) -> None:
+        self.encoder.close()  # drops the row groups not started
+        for sink in self.sinks.values():
+            sink.join()
+        for fh in self._files:
+            fh.close()
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife.splits._plan import Plan, make_plan
-from datalife.splits._sources import FileSource, FrameSource, temp_paths
+from datalife.splits._sources import Fetched, FileSource, FrameSource, temp_paths
 from datalife.splits.params import SPLITS, SplitParams
 from datalife.splits.result import (
     REPORT_FILE,
@@ -24,6 +24,8 @@ from datalife.splits.result import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 __all__ = ["split"]
@@ -193,6 +195,15 @@ def _split_files(
         ]
         versions = [dataset_version_id(hashes)]
         exclude = [params.key] if params.key else []
+        if (
+            out_dir is not None
+            and params.mode == "key"
+            and params.group is None
+            and params.rebalance is None
+        ):
+            return _split_key_files(
+                source, params, out_dir, check_duplicates, inputs, versions, supplied
+            )
         fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
         plan = make_plan(fetched, params, source.columns)
         del fetched  # free the columns and hashes before the outputs are written
@@ -218,6 +229,88 @@ def _split_files(
         source.close()
 
 
+def _split_key_files(
+    source: FileSource,
+    params: SplitParams,
+    out_dir: Path,
+    check_duplicates: bool,
+    inputs: list[dict[str, str]],
+    versions: list[str],
+    supplied: Mapping[str, Any] | None,
+) -> SplitResult:
+    """Key mode written in one pass over the input (without group or rebalancing, a row's
+    split is known as soon as its key is read).
+
+    The rows are routed to their files while they are read; the columns the checks and the
+    report need are collected on the way, and the checks run at the end, before any file is
+    renamed into place.
+    """
+    import numpy as np
+
+    from datalife.errors import OutputNotWritable
+
+    assert params.key is not None
+    finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
+    finals["report"] = out_dir / REPORT_FILE
+    plans: list[Plan] = []
+
+    def finish(fetched: Fetched, streamed: npt.NDArray[np.int8]) -> dict[int, str]:
+        plan = make_plan(fetched, params, source.columns)
+        if not np.array_equal(plan.assign, streamed):  # the two must agree by construction
+            raise RuntimeError("internal error: key-mode rows were routed to the wrong split")
+        plans.append(plan)
+        return _metadata(plan, inputs, versions, supplied)
+
+    exclude = [params.key]
+    try:
+        with temp_paths(out_dir, list(finals)) as temps:
+            source.write_key_splits(
+                params.columns,
+                key=params.key,
+                seed=params.seed,
+                fractions=params.fractions,
+                targets={j: temps[n] for j, n in enumerate(SPLITS)},
+                hash_exclude=exclude if check_duplicates else None,
+                finish=finish,
+            )
+            plan = plans[0]
+            temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
+            commit({temps[k]: finals[k] for k in finals})
+    except OSError as exc:
+        raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from None
+    return SplitResult(
+        report=plan.report,
+        frames=None,
+        assignment=plan.assign,
+        files=finals,
+        inputs=inputs,
+        dataset_versions=versions,
+    )
+
+
+def _metadata(
+    plan: Plan,
+    inputs: list[dict[str, str]],
+    versions: list[str],
+    supplied: Mapping[str, Any] | None,
+) -> dict[int, str]:
+    """Each split file's ``datalife`` provenance (JSON)."""
+    counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
+    return {
+        j: _dumps(
+            provenance(
+                plan.report.params,
+                counts,
+                split=name,
+                inputs=inputs,
+                dataset_versions=versions,
+                supplied=supplied,
+            )
+        )
+        for j, name in enumerate(SPLITS)
+    }
+
+
 def _read_frames(source: FileSource, plan: Plan) -> dict[str, pd.DataFrame]:
     tables = source.read_splits(
         plan.assign, reps=plan.reps, weights=plan.weights, weight_column=plan.weight_column
@@ -240,22 +333,9 @@ def _write_files(
 ) -> dict[str, Path]:
     from datalife.errors import OutputNotWritable
 
-    counts = {name: len(plan.rows_of(j)) for j, name in enumerate(SPLITS)}
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
-    meta = {
-        j: _dumps(
-            provenance(
-                plan.report.params,
-                counts,
-                split=name,
-                inputs=inputs,
-                dataset_versions=versions,
-                supplied=supplied,
-            )
-        )
-        for j, name in enumerate(SPLITS)
-    }
+    meta = _metadata(plan, inputs, versions, supplied)
     try:
         with temp_paths(out_dir, list(finals)) as temps:
             source.write_splits(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datalife.errors import InputError, OutputNotWritable, SplitConfigError
+from datalife.errors import InputError, OutputNotWritable, SplitConfigError, SplitDataError
 from datalife.splits import REPORT_FILE, SPLITS, read_provenance, split
 from datalife.splits._sources import FileSource
 from datalife.storage import dataset_version_id, hash_file
@@ -244,3 +245,70 @@ def test_streamed_writes_use_fixed_row_groups(
         )
     up = split(path, stratify="label", rebalance="upsample", out=tmp_path / "u")
     assert len(up.train) == up.report.rebalance.rows_after  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"key": "id", "stratify": "label"},
+        {"key": "name_id"},
+        {"stratify": "label"},
+        {"stratify": "label", "rebalance": "weight"},
+    ],
+)
+def test_bytes_do_not_depend_on_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, str]
+) -> None:
+    import datalife.io
+    import datalife.splits._parquet as parquet
+    import datalife.splits._sources as sources
+
+    # several batches and row groups per split, row groups cut across batches
+    monkeypatch.setattr(sources, "_BATCH_ROWS", 500)
+    monkeypatch.setattr(sources, "ROW_GROUP_ROWS", 700)
+    df = data(6000).assign(name_id=lambda d: "u" + d["id"].astype(str))
+    path = tmp_path / "d.parquet"
+    df.to_parquet(path, index=False, row_group_size=900)
+    real_connect = datalife.io.connect
+    real_encoder = parquet.Encoder.__init__
+    outputs = []
+    for threads in (1, 2, 4):
+
+        def connect(memory_limit: str | None = None, n: int = threads) -> Any:
+            con = real_connect(memory_limit)
+            con.execute(f"SET threads = {n}")
+            return con
+
+        def encoder(self: Any, workers: int | None = None, n: int = threads) -> None:
+            real_encoder(self, n)
+
+        monkeypatch.setattr(datalife.io, "connect", connect)
+        monkeypatch.setattr(parquet.Encoder, "__init__", encoder)
+        result = split(path, out=tmp_path / f"t{threads}", **kwargs)  # type: ignore[arg-type]
+        outputs.append({name: result.files[name].read_bytes() for name in (*SPLITS, "report")})
+    assert outputs[0] == outputs[1] == outputs[2]
+    expected = split(df, **kwargs)  # type: ignore[arg-type]
+    for name in SPLITS:
+        got = pq.read_table(io.BytesIO(outputs[0][name])).to_pandas()
+        pd.testing.assert_frame_equal(got, expected[name].reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize("key", ["id", "name"])
+def test_key_mode_error_found_after_streaming_writes_nothing(tmp_path: Path, key: str) -> None:
+    # key mode writes while it reads: a duplicate key is only known at the end
+    out = tmp_path / "out"
+    good = data(3000).assign(name=lambda d: "n" + d["id"].astype(str))
+    path = tmp_path / "d.parquet"
+    good.to_parquet(path, index=False)
+    split(path, key=key, stratify="label", out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = pd.concat([good, good.iloc[[2990]]], ignore_index=True)  # a duplicate at the end
+    bad.to_parquet(path, index=False)
+    with pytest.raises(SplitDataError, match="has duplicates"):
+        split(path, key=key, stratify="label", out=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary left
+    nulls = good.assign(id=good["id"].astype("Int64").mask(good["id"] == 2999))
+    nulls.to_parquet(path, index=False)
+    with pytest.raises(SplitDataError, match="null in 1 of"):
+        split(path, key="id", out=out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
