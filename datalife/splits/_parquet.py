@@ -306,7 +306,7 @@ def split_file(data: bytes | pa.Buffer) -> tuple[memoryview, Struct]:
 Segment = tuple["pa.RecordBatch", "npt.NDArray[np.int64] | None"]
 #: a sink materialises its selected rows after this many batches without a full row group
 #: (so it never keeps more input batches alive than this)
-MAX_LAZY_BATCHES = 4
+MAX_LAZY_BATCHES = 8
 #: row groups in flight (submitted, not yet written) beyond one per encoding thread
 EXTRA_IN_FLIGHT = 0
 

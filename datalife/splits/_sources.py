@@ -503,7 +503,7 @@ class FileSource:
                 key_hash=_concat(key_hashes, np.uint64) if key_hashes else None,
             )
             del chunks, key_hashes, row_hashes
-            files.complete()  # every row written (and its memory freed) before the checks
+            files.close_rows()  # the last row groups are encoded while the checks run
             files.finish(finish(fetched, _concat(parts, np.int8)))
 
     def read_splits(

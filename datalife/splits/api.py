@@ -24,6 +24,8 @@ from datalife.splits.result import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
@@ -183,17 +185,14 @@ def _split_files(
     check_duplicates: bool,
     supplied: Mapping[str, Any] | None,
 ) -> SplitResult:
-    from datalife.storage import dataset_version_id, hash_file
+    from concurrent.futures import ThreadPoolExecutor
 
     source = FileSource(paths)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="datalife-hash")
     try:
         params.check_columns(source.columns, source.describe())
-        hashes = [hash_file(p) for p in source.paths]
-        inputs = [
-            {"path": Path(p).as_posix(), "blake3": h}
-            for p, h in zip(source.paths, hashes, strict=True)
-        ]
-        versions = [dataset_version_id(hashes)]
+        # the inputs' content hashes (provenance) are computed while the data is read
+        hashing = pool.submit(_hash_inputs, source.paths)
         exclude = [params.key] if params.key else []
         if (
             out_dir is not None
@@ -201,9 +200,8 @@ def _split_files(
             and params.group is None
             and params.rebalance is None
         ):
-            return _split_key_files(
-                source, params, out_dir, check_duplicates, inputs, versions, supplied
-            )
+            return _split_key_files(source, params, out_dir, check_duplicates, hashing, supplied)
+        inputs, versions = hashing.result()
         fetched = source.fetch(params.columns, hash_exclude=exclude if check_duplicates else None)
         plan = make_plan(fetched, params, source.columns)
         del fetched  # free the columns and hashes before the outputs are written
@@ -226,7 +224,17 @@ def _split_files(
             dataset_versions=versions,
         )
     finally:
+        pool.shutdown(wait=True)
         source.close()
+
+
+def _hash_inputs(paths: Sequence[Path]) -> tuple[list[dict[str, str]], list[str]]:
+    """The input files with their BLAKE3 content hashes, and their dataset version id."""
+    from datalife.storage import dataset_version_id, hash_file
+
+    hashes = [hash_file(p) for p in paths]
+    inputs = [{"path": Path(p).as_posix(), "blake3": h} for p, h in zip(paths, hashes, strict=True)]
+    return inputs, [dataset_version_id(hashes)]
 
 
 def _split_key_files(
@@ -234,8 +242,7 @@ def _split_key_files(
     params: SplitParams,
     out_dir: Path,
     check_duplicates: bool,
-    inputs: list[dict[str, str]],
-    versions: list[str],
+    hashing: Future[tuple[list[dict[str, str]], list[str]]],
     supplied: Mapping[str, Any] | None,
 ) -> SplitResult:
     """Key mode written in one pass over the input (without group or rebalancing, a row's
@@ -259,7 +266,7 @@ def _split_key_files(
         if not np.array_equal(plan.assign, streamed):  # the two must agree by construction
             raise RuntimeError("internal error: key-mode rows were routed to the wrong split")
         plans.append(plan)
-        return _metadata(plan, inputs, versions, supplied)
+        return _metadata(plan, *hashing.result(), supplied)
 
     exclude = [params.key]
     try:
@@ -274,6 +281,7 @@ def _split_key_files(
                 finish=finish,
             )
             plan = plans[0]
+            inputs, versions = hashing.result()
             temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
             commit({temps[k]: finals[k] for k in finals})
     except OSError as exc:
