@@ -503,6 +503,8 @@ class FileSource:
                 key_hash=_concat(key_hashes, np.uint64) if key_hashes else None,
             )
             del chunks, key_hashes, row_hashes
+            del reader
+            self.close()  # frees DuckDB's scan memory (a later query reconnects)
             files.close_rows()  # the last row groups are encoded while the checks run
             files.finish(finish(fetched, _concat(parts, np.int8)))
 

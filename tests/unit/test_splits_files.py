@@ -312,3 +312,23 @@ def test_key_mode_error_found_after_streaming_writes_nothing(tmp_path: Path, key
     with pytest.raises(SplitDataError, match="null in 1 of"):
         split(path, key="id", out=out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_key_mode_written_in_one_pass_checks_every_column(tmp_path: Path) -> None:
+    # equal on every number, different in the text: the duplicate check's second stage
+    # (all columns) runs after the one pass that wrote the files
+    n = 40
+    df = pd.DataFrame(
+        {
+            "k": range(2 * n),
+            "x": list(range(n)) * 2,
+            "t": [f"a{i}" for i in range(n)] + [f"a{i}" if i % 2 else f"b{i}" for i in range(n)],
+        }
+    )
+    path = tmp_path / "d.parquet"
+    df.to_parquet(path, index=False)
+    written = split(path, key="k", seed=3, out=tmp_path / "out")
+    in_memory = split(df, key="k", seed=3)
+    assert written.report.duplicates.duplicated_rows == n
+    assert written.report.to_dict() == in_memory.report.to_dict()
+    assert np.array_equal(written.assignment, in_memory.assignment)
