@@ -36,6 +36,7 @@ from datalife.splits.report import (
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from concurrent.futures import Future
 
     import numpy.typing as npt
     import pyarrow as pa
@@ -277,6 +278,37 @@ def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> 
     n = fetched.n_rows
     if n == 0:
         raise SplitDataError("there are no rows to split", hint="check the input is not empty.")
+    if params.mode != "key":
+        return _make_plan(fetched, params, columns, None)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the key checks (hashing, sorting: numpy without the GIL) run beside the strata's
+    # encoding; their errors are still raised after the strata's, as in one thread
+    with ThreadPoolExecutor(1, thread_name_prefix="datalife-keys") as pool:
+        keys = pool.submit(_key_hashes, fetched, params)
+        return _make_plan(fetched, params, columns, keys)
+
+
+def _key_hashes(fetched: Fetched, params: SplitParams) -> npt.NDArray[np.uint64]:
+    """Key mode: the hash of every key, after checking the keys are unique and not null."""
+    assert params.key is not None
+    karr = fetched.arrays[params.key]
+    if karr.null_count:
+        _check_keys(karr, np.zeros(0, dtype=np.uint64), params.key)
+    key_hash = fetched.key_hash
+    if key_hash is None:
+        key_hash = hash_values(karr, params.seed)
+    _check_keys(karr, key_hash, params.key)
+    return key_hash
+
+
+def _make_plan(
+    fetched: Fetched,
+    params: SplitParams,
+    columns: Sequence[str],
+    keys: Future[npt.NDArray[np.uint64]] | None,
+) -> Plan:
+    n = fetched.n_rows
     codes, labels = _strata(fetched, params)
     mode = params.mode
     warnings: list[str] = []
@@ -337,14 +369,8 @@ def make_plan(fetched: Fetched, params: SplitParams, columns: Sequence[str]) -> 
         _check_nonempty(assign, params, f"{n_groups:,} groups could not be spread over 3 splits")
         order_keys = row_keys(n, params.seed)
     else:
-        assert params.key is not None
-        karr = fetched.arrays[params.key]
-        if karr.null_count:
-            _check_keys(karr, np.zeros(0, dtype=np.uint64), params.key)
-        key_hash = fetched.key_hash
-        if key_hash is None:
-            key_hash = hash_values(karr, params.seed)
-        _check_keys(karr, key_hash, params.key)
+        assert keys is not None
+        key_hash = keys.result()
         if params.group is not None and group_codes is not None:
             ghash = _group_hashes(
                 fetched.arrays[params.group], group_codes, len(group_labels), params.seed
