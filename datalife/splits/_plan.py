@@ -63,7 +63,10 @@ def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
 
     arr = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
     if pa.types.is_dictionary(arr.type):
-        arr = pc.cast(arr, arr.type.value_type)
+        try:
+            return _encode_dictionary(arr)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nulls in the dictionaries
+            arr = pc.cast(arr, arr.type.value_type)
     if len(arr) == 0 or arr.num_chunks == 0:
         return np.zeros(0, dtype=np.int64), []
     # encoding a chunked array shares one dictionary between the chunks (no string copy)
@@ -80,6 +83,37 @@ def encode(values: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
         rank[order] = np.arange(len(order), dtype=np.int64)
         codes = rank[indices]
     labels = [_label(v) for v in dictionary.take(int64_arrow(order)).to_pylist()]
+    return codes, labels
+
+
+def _encode_dictionary(arr: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """:func:`encode` of a dictionary array, without decoding it: the dictionary's values are
+    encoded (sorted, equal values merged), each row takes its value's code, and values no row
+    uses are dropped, so the result is that of the decoded values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = [c for c in arr.unify_dictionaries().chunks if len(c)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), []
+    dictionary = chunks[0].dictionary  # one dictionary for all the chunks, once unified
+    dcodes, labels = encode(pa.chunked_array([dictionary], type=dictionary.type))
+    indices = np.concatenate(
+        [chunked_numpy(pc.fill_null(c.indices, 0) if c.null_count else c.indices) for c in chunks]
+    )
+    codes = dcodes[indices] if len(dcodes) else np.zeros(len(indices), dtype=np.int64)
+    if arr.null_count:  # a null row has the code of a null value: last
+        if dictionary.null_count:
+            null_code = int(dcodes[int(np.flatnonzero(chunked_numpy(dictionary.is_null()))[0])])
+        else:
+            null_code = len(labels)
+            labels = [*labels, NULL_LABEL]
+        valid = np.concatenate([chunked_numpy(c.is_valid()) for c in chunks])
+        codes[~valid] = null_code
+    used = np.bincount(codes, minlength=len(labels)) > 0
+    if not used.all():
+        codes = (np.cumsum(used) - 1)[codes]
+        labels = [label for label, u in zip(labels, used, strict=True) if u]
     return codes, labels
 
 
@@ -111,6 +145,12 @@ class Plan:
     reps: npt.NDArray[np.int32] | None
     weights: npt.NDArray[np.float64] | None
     report: SplitReport
+
+    def count(self, split: int) -> int:
+        """Rows of a split (train counted as rebalanced)."""
+        if split == 0 and self.reps is not None:
+            return int(self.reps[self.assign == 0].sum())
+        return int(np.count_nonzero(self.assign == split))
 
     def rows_of(self, split: int) -> npt.NDArray[np.int64]:
         """Input row numbers of a split, in input order (train repeated as rebalanced)."""
@@ -221,8 +261,7 @@ def _check_keys(arr: pa.ChunkedArray, hashes: npt.NDArray[np.uint64], column: st
 
 
 def _check_nonempty(assign: npt.NDArray[np.int8], params: SplitParams, why: str) -> None:
-    counts = np.bincount(assign, minlength=len(SPLITS))
-    empty = [s for j, s in enumerate(SPLITS) if counts[j] == 0]
+    empty = [s for j, s in enumerate(SPLITS) if not np.any(assign == j)]
     if empty:
         n = len(assign)
         raise SplitDataError(

@@ -50,6 +50,8 @@ _BATCH_ROWS = 1 << 17
 ROW_GROUP_ROWS = 1 << 19
 PROVENANCE_META_KEY = "datalife"
 #: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
+#: DuckDB text types, dictionary-encoded batch by batch when collected for the strata
+_TEXT = re.compile(r"^VARCHAR$")
 _FIXED_WIDTH = re.compile(
     r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
     r"UHUGEINT|FLOAT|DOUBLE|DECIMAL\(.*\)|DATE|TIME|TIMESTAMP.*|INTERVAL|UUID)$"
@@ -471,8 +473,10 @@ class FileSource:
         width = len(schema) - len(extra)
         for _ in extra:
             schema = schema.remove(width)
-        # a column of a batch shares its memory with the whole batch: what is kept is copied
-        chunks = {n: _Copies() for n in names}
+        # a column of a batch shares its memory with the whole batch: what is kept is copied,
+        # text other than the key dictionary-encoded (what the strata's encoding needs)
+        encoded = {n for n in names if n != key and _TEXT.match(self.types.get(n, "")) is not None}
+        chunks = {n: _Copies(dictionary=n in encoded) for n in names}
         key_hashes: list[npt.NDArray[np.uint64]] = []
         row_hashes: list[npt.NDArray[np.uint64]] = []
         parts: list[npt.NDArray[np.int8]] = []
@@ -540,15 +544,21 @@ class FileSource:
 
 class _Copies:
     """Arrow arrays collected from batches, copied (a few batches at a time) so that the
-    batches they came from can be freed."""
+    batches they came from can be freed; or dictionary-encoded (new arrays: no copy)."""
 
     EVERY = 16
 
-    def __init__(self) -> None:
+    def __init__(self, *, dictionary: bool = False) -> None:
+        self.dictionary = dictionary
         self.done: list[pa.Array] = []
         self.pending: list[pa.Array] = []
 
     def add(self, array: pa.Array) -> None:
+        if self.dictionary:
+            import pyarrow.compute as pc
+
+            self.done.append(pc.dictionary_encode(array))
+            return
         self.pending.append(array)
         if len(self.pending) >= self.EVERY:
             self._copy()
@@ -564,6 +574,8 @@ class _Copies:
         import pyarrow as pa
 
         self._copy()
+        if self.dictionary:
+            type_ = pa.dictionary(pa.int32(), type_)
         return pa.chunked_array(self.done, type=type_)
 
 

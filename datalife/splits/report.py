@@ -285,7 +285,7 @@ def split_sizes(
             groups), from which the expected noise follows; None for exact and group modes.
     """
     n = len(assign)
-    counts = np.bincount(assign[assign >= 0], minlength=len(SPLITS))
+    counts = [int(np.count_nonzero(assign == j)) for j in range(len(SPLITS))]
     out = []
     for j, name in enumerate(SPLITS):
         p = params.ratios[j]
@@ -310,7 +310,10 @@ def class_table(
     n = len(assign)
     c = len(labels)
     k = len(SPLITS)
-    mat = np.bincount(codes * k + assign, minlength=c * k).reshape(c, k)
+    joint = codes * k
+    joint += assign
+    mat = np.bincount(joint, minlength=c * k).reshape(c, k)
+    del joint
     totals = mat.sum(axis=1)
     split_totals = mat.sum(axis=0)
     classes: list[ClassDistribution] = []

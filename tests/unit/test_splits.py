@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from datalife.errors import OutputNotWritable, SplitConfigError, SplitDataError
 from datalife.splits import (
@@ -451,3 +453,55 @@ def test_frame_split_report_has_drift_figures() -> None:
     assert figures["x"]["dev"]["method"] in ("wasserstein_norm", "psi")
     assert figures["y"]["test"]["method"] == "linf" and figures["y"]["test"]["value"] == 0.0
     assert split(df, stratify="y", seed=3).report.drift == {"y": None, "x": None}
+
+
+_POOLS: dict[str, list[object]] = {
+    "text": ["a", "b", "c", "<null>", "", "zz"],
+    "int": [3, 1, 2, -5],
+    "float": [1.5, float("nan"), 0.0, -2.0],
+}
+
+
+@given(data=st.data(), kind=st.sampled_from(sorted(_POOLS)))
+def test_strata_codes_of_dictionary_arrays_are_those_of_their_values(
+    data: st.DataObject, kind: str
+) -> None:
+    # key mode keeps text columns dictionary-encoded batch by batch: the codes and labels
+    # must be those of the decoded values (a dictionary may also hold duplicates, unused
+    # values or a null, as a pandas categorical or another writer's arrays can)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from datalife.splits._plan import encode
+
+    pool = _POOLS[kind]
+    typ = pa.array(pool).type
+    values = data.draw(st.lists(st.one_of(st.none(), st.sampled_from(pool)), max_size=40))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(values)), max_size=3)))
+    parts = [values[a:b] for a, b in zip([0, *cuts], [*cuts, len(values)], strict=True)]
+    want_codes, want_labels = encode(pa.chunked_array([pa.array(values, type=typ)], type=typ))
+    per_batch = pa.chunked_array(
+        [pc.dictionary_encode(pa.array(p, type=typ)) for p in parts],
+        type=pa.dictionary(pa.int32(), typ),
+    )
+    with_null = data.draw(st.booleans())
+    slots = pool + pool[:2] + ([None] if with_null else [])
+
+    def index(v: object) -> int | None:
+        if v is None:
+            return data.draw(st.sampled_from([None, len(slots) - 1])) if with_null else None
+        same = [i for i, x in enumerate(slots[: len(pool) + 2]) if x == v or (x != x and v != v)]
+        return int(data.draw(st.sampled_from(same)))
+
+    by_hand = pa.chunked_array(
+        [
+            pa.DictionaryArray.from_arrays(
+                pa.array([index(v) for v in p], type=pa.int32()), pa.array(slots, type=typ)
+            )
+            for p in parts
+        ]
+    )
+    for arr in (per_batch, by_hand):
+        codes, labels = encode(arr)
+        assert labels == want_labels
+        assert np.array_equal(codes, want_codes)
