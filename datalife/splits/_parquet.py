@@ -318,14 +318,39 @@ def _indices(rows: npt.NDArray[np.int64]) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
 
 
+_POOL: list[pa.MemoryPool | None] = []
+
+
+def memory_pool() -> pa.MemoryPool | None:
+    """The memory pool of the row groups: pyarrow's jemalloc pool where pyarrow has one.
+
+    Every row group is gathered and encoded in fresh memory. pyarrow's default pool
+    (mimalloc) hands freed memory back to the kernel within milliseconds, so the next row
+    group faults it in again and the kernel zeroes it: 1-2 CPU-seconds at 10M rows. jemalloc
+    keeps freed pages for a second and reuses them (measured: system time 1.4-1.9 s instead
+    of 2.6-3.7 s, 0.4-0.6 s less wall time). None: the default pool.
+    """
+    if not _POOL:
+        import pyarrow as pa
+
+        try:
+            _POOL.append(pa.jemalloc_memory_pool())
+        except NotImplementedError:  # a pyarrow built without jemalloc
+            _POOL.append(None)
+    return _POOL[0]
+
+
 def _take(segment: Segment) -> pa.RecordBatch:
+    import pyarrow.compute as pc
+
     batch, rows = segment
-    return batch if rows is None else batch.take(_indices(rows))
+    return batch if rows is None else pc.take(batch, _indices(rows), memory_pool=memory_pool())
 
 
 def _gather(segments: list[Segment], schema: pa.Schema) -> pa.Table:
     """The segments' rows as one table of contiguous columns (one chunk each)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if all(rows is None for _, rows in segments):
         table = pa.Table.from_batches([b for b, _ in segments], schema=schema)
@@ -341,8 +366,12 @@ def _gather(segments: list[Segment], schema: pa.Schema) -> pa.Table:
                 batches.append(batch)
             n = batch.num_rows
             index.append(np.arange(start, start + n) if rows is None else rows + start)
-        table = pa.Table.from_batches(batches, schema=schema).take(_indices(np.concatenate(index)))
-    return table.combine_chunks()
+        table = pc.take(
+            pa.Table.from_batches(batches, schema=schema),
+            _indices(np.concatenate(index)),
+            memory_pool=memory_pool(),
+        )
+    return table.combine_chunks(memory_pool=memory_pool())
 
 
 #: what pyarrow's FixedSizeBufferWriter says when a write does not fit
@@ -367,8 +396,8 @@ class _Buffers:
         try:
             buf = self._free.get_nowait()
         except queue.Empty:
-            return pa.allocate_buffer(size)
-        return buf if buf.size >= size else pa.allocate_buffer(size)
+            return pa.allocate_buffer(size, memory_pool=memory_pool())
+        return buf if buf.size >= size else pa.allocate_buffer(size, memory_pool=memory_pool())
 
     def put(self, buf: pa.Buffer | None) -> None:
         if buf is not None:
@@ -389,7 +418,11 @@ def _encode_piece(
 
     table = _gather(segments, schema)
     segments.clear()  # frees the input batches now rather than when the task ends
-    options = {"row_group_size": max(row_group_rows, 1), "compression": "snappy"}
+    options = {
+        "row_group_size": max(row_group_rows, 1),
+        "compression": "snappy",
+        "memory_pool": memory_pool(),
+    }
     buf = buffers.get(_guess_size(table))
     try:
         writer = pa.FixedSizeBufferWriter(buf)
@@ -446,8 +479,13 @@ class Encoder:
         self._buffers = _Buffers()
 
     def close(self) -> None:
-        """Drop the pieces not started yet and wait for the running ones."""
+        """Drop the pieces not started yet, wait for the running ones, and hand the memory
+        the pool keeps back to the system."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._buffers = _Buffers()
+        pool = memory_pool()
+        if pool is not None:
+            pool.release_unused()
 
 
 class ParquetSink:
