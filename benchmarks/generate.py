@@ -402,7 +402,7 @@ def generate(
 
 
 def pandera_schema() -> Any:
-    """The pandera (pandas) ``DataFrameSchema`` of the table: 28 checks, strict."""
+    """The pandera (pandas) ``DataFrameSchema`` of the table: 27 checks, strict."""
     import pandera.pandas as pa
 
     def rng(bounds: tuple[float, float]) -> Any:

@@ -3,7 +3,7 @@
 ``python -m benchmarks.validate [--rows 1M] [--repeat N] [--only memory|files] [--csv]``
 
 Two comparisons, each in fresh processes, on the table of :mod:`benchmarks.generate` (schema
-``bench@1``: 10 columns, 28 checks, strict), clean and dirty (1 % of rows fail a check):
+``bench@1``: 10 columns, 27 checks, strict), clean and dirty (1 % of rows fail a check):
 
 * in memory: ``datalife.validate(df, schema)`` against pandera validating the same schema
   directly (``schema.validate(df, lazy=True)``) on the same pandas frame. The frame is read
