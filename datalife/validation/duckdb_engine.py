@@ -497,7 +497,7 @@ def run_sql_validation(
         alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
         notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
         try:
-            sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _INT_TYPES
+            sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _SORTABLE
             if sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS:
                 n, repeated = _duplicates_by_sort(con, union, cols[key_cols[0]].typed)
             else:
@@ -570,6 +570,7 @@ def run_sql_validation(
 # integer keys of 1M to 32M rows are checked for duplicates by sorting them in numpy (numpy's
 # vectorised sort is ~3x faster than DuckDB's hash aggregate on 10M keys, and the keys take
 # 8 bytes a row); fewer rows do not pay for importing numpy, more go to DuckDB, which spills
+_SORTABLE = frozenset(_INT.values())  # numpy holds these exactly (not HUGEINT)
 _SORT_MIN_ROWS = 1_000_000
 _SORT_MAX_ROWS = 32_000_000
 
