@@ -200,7 +200,7 @@ def validate_files(
     """Validate files that form one dataset (see :func:`validate`)."""
     from datalife.io import connect, resolve_sources
     from datalife.storage import dataset_version_id
-    from datalife.validation.duckdb_engine import run_sql_validation, sorts_keys
+    from datalife.validation.duckdb_engine import _Background, run_sql_validation, sorts_keys
     from datalife.validation.plan import as_spec
 
     ws = _workspace_or_none(workspace)
@@ -251,31 +251,6 @@ def _hash_all(paths: Sequence[Path], *, warm_numpy: bool) -> list[str]:
     if warm_numpy:
         import numpy  # noqa: F401
     return [hash_file(p) for p in paths]
-
-
-class _Background:
-    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        import threading
-
-        self._fn = fn
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="datalife-hash", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _workspace_or_none(workspace: Workspace | str | Path | None) -> Workspace | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,12 @@ from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failu
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy.typing as npt
     import pandera.api.pandas.container as pac
 
     from datalife.schemas.spec import SchemaSpec
 
-__all__ = ["run_sql_validation", "sql_type"]
+__all__ = ["run_sql_validation", "sorts_keys", "sql_type"]
 
 _INT = {
     "int8": "TINYINT",
@@ -351,7 +353,7 @@ def run_sql_validation(
     # (a NaN is also missing, so float columns are still scanned); and with each row group's
     # min and max, a range check that passes at both ends of every row group holds for every
     # value, with no scan (clean data, the common case)
-    footer_nulls, proven = _footer_facts(
+    footer_nulls, proven, footer_rows = _footer_facts(
         con,
         sources,
         [
@@ -429,6 +431,17 @@ def run_sql_validation(
         keyed.append((p, f"{i}", cond, shown))
 
     union = _union_sql(sources, [c for c in schema_cols if cols[c].present], rows=False)
+    # a large integer key is fetched and sorted on a second connection while the main pass
+    # runs: numpy's sort is single-threaded, so it fills the core DuckDB leaves idle
+    sorting: dict[str, _Background] = {}
+    if footer_rows is not None and _SORT_MIN_ROWS <= footer_rows <= _SORT_MAX_ROWS:
+        for p in plan:
+            column = cols.get(str(p.column))
+            if p.check == "unique" and column and column.present and column.family in _SORTABLE:
+                cursor = con.cursor()
+                sorting[column.name] = _Background(
+                    functools.partial(_sorted_duplicates, cursor, union, column.typed)
+                )
     sql = f"SELECT {', '.join(aggs)} FROM ({union})"
     try:
         cur = con.execute(sql)
@@ -498,8 +511,10 @@ def run_sql_validation(
         notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
         try:
             sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _SORTABLE
-            if sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS:
-                n, repeated = _duplicates_by_sort(con, union, cols[key_cols[0]].typed)
+            if p.column in sorting or (sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS):
+                job = sorting.pop(p.column, None)
+                found = job.result() if job else _sorted_duplicates(con, union, keys)
+                n, repeated = _dups_table(con, *found)
             else:
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {aliased}, count(*) AS __c "
@@ -586,9 +601,11 @@ def sorts_keys(schema: SchemaSpec, sources: Sequence[Source]) -> bool:
 _SORT_MIN_BYTES = 8 << 20
 
 
-def _duplicates_by_sort(con: duckdb.DuckDBPyConnection, union: str, key: str) -> tuple[int, int]:
-    """``(rows with a repeated key, keys repeated)`` of an integer key; the repeated keys are
-    left in the temporary table ``__dups(__k0)`` when there are any."""
+def _sorted_duplicates(
+    con: duckdb.DuckDBPyConnection, union: str, key: str
+) -> tuple[int, npt.NDArray[Any] | None]:
+    """``(rows with a repeated key, the repeated keys or None)`` of an integer key, by sorting
+    the keys in numpy."""
     import numpy as np
 
     keys = np.asarray(
@@ -597,16 +614,48 @@ def _duplicates_by_sort(con: duckdb.DuckDBPyConnection, union: str, key: str) ->
     keys.sort()
     same = keys[1:] == keys[:-1]
     if not same.any():
-        return 0, 0
+        return 0, None
     in_group = np.zeros(len(keys), dtype=bool)
     in_group[1:] |= same
     in_group[:-1] |= same
-    repeated = np.unique(keys[1:][same])
+    return int(in_group.sum()), np.unique(keys[1:][same])
+
+
+def _dups_table(
+    con: duckdb.DuckDBPyConnection, rows: int, repeated: npt.NDArray[Any] | None
+) -> tuple[int, int]:
+    """Put the repeated keys in the temporary table ``__dups(__k0)``; ``(rows, keys)``."""
+    if repeated is None or not len(repeated):
+        return 0, 0
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE __dups AS SELECT unnest($1) AS __k0",
-        [repeated.tolist()],
+        "CREATE OR REPLACE TEMP TABLE __dups AS SELECT unnest($1) AS __k0", [repeated.tolist()]
     )
-    return int(in_group.sum()), len(repeated)
+    return rows, len(repeated)
+
+
+class _Background:
+    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._fn = fn
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="datalife-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 # checks whose passing values form an interval: they hold for [min, max] if they hold at both ends
@@ -632,21 +681,25 @@ def _footer_facts(
     sources: Sequence[Source],
     null_columns: Sequence[str],
     range_checks: dict[int, tuple[PlannedCheck, str, str]],
-) -> tuple[dict[str, int], set[int]]:
+) -> tuple[dict[str, int], set[int], int | None]:
     """What the Parquet footers of ``sources`` settle, in one read of them.
 
     Returns the null counts of the ``null_columns`` whose every row group of every file
     records one (top-level, non-nested columns), and the keys of the ``range_checks``
-    (``{key: (check, column, its SQL type)}``) that every row group's exact min and max pass.
+    (``{key: (check, column, its SQL type)}``) that every row group's exact min and max pass,
+    and the number of rows (None when the footers cannot be read).
     Writers leave NaN out of float statistics; a NaN never fails a range check here either.
     """
     import duckdb
 
     if not all(s.format == "parquet" and s.on_disk for s in sources):
-        return {}, set()
+        return {}, set(), None
     nulls = [c for c in dict.fromkeys(null_columns) if "." not in c]
     nulls = [c for c in nulls if all(c in s.columns for s in sources)]
-    aggs = ["count(DISTINCT (file_name, row_group_id)) AS groups"]
+    aggs = [
+        "count(DISTINCT (file_name, row_group_id)) AS groups",
+        "sum(row_group_num_rows) FILTER (WHERE column_id = 0) AS rows",
+    ]
     for k, c in enumerate(nulls):
         where = f"path_in_schema = {sql_str(c)}"
         aggs += [
@@ -663,26 +716,26 @@ def _footer_facts(
                 f"count_if(path_in_schema = {sql_str(column)} "
                 f"AND COALESCE({lo} AND {hi} AND {exact}, FALSE)) AS p{i}"
             )
-    if len(aggs) == 1:
-        return {}, set()
+
     files = ", ".join(sql_str(str(s.path)) for s in sources)
     try:
         cur = con.execute(f"SELECT {', '.join(aggs)} FROM parquet_metadata([{files}])")
         row = cur.fetchall()[0]
         desc = [d[0] for d in cur.description or []]
     except duckdb.Error:
-        return {}, set()  # the scan settles everything (and reports an unreadable file)
+        return {}, set(), None  # the scan settles everything (and reports an unreadable file)
     got = dict(zip(desc, row, strict=True))
-    groups = int(got["groups"] or 0)
+    groups = int(got.pop("groups") or 0)
+    rows = got.pop("rows")
     if not groups:
-        return {}, set()
+        return {}, set(), None if rows is None else int(rows)
     counted = {
         c: int(got[f"nn{k}"])
         for k, c in enumerate(nulls)
         if got[f"nc{k}"] == groups and got[f"ns{k}"] == groups
     }
     proven = {int(key[1:]) for key, n in got.items() if key.startswith("p") and n == groups}
-    return counted, proven
+    return counted, proven, None if rows is None else int(rows)
 
 
 def _nested(sql_type: str) -> bool:
