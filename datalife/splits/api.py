@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -254,11 +255,7 @@ def _split_key_files(
     """
     import numpy as np
 
-    from datalife.errors import OutputNotWritable
-
     assert params.key is not None
-    finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
-    finals["report"] = out_dir / REPORT_FILE
     plans: list[Plan] = []
 
     def finish(fetched: Fetched, streamed: npt.NDArray[np.int8]) -> dict[int, str]:
@@ -269,23 +266,19 @@ def _split_key_files(
         return _metadata(plan, *hashing.result(), supplied)
 
     exclude = [params.key]
-    try:
-        with temp_paths(out_dir, list(finals)) as temps:
-            source.write_key_splits(
-                params.columns,
-                key=params.key,
-                seed=params.seed,
-                fractions=params.fractions,
-                targets={j: temps[n] for j, n in enumerate(SPLITS)},
-                hash_exclude=exclude if check_duplicates else None,
-                finish=finish,
-            )
-            plan = plans[0]
-            inputs, versions = hashing.result()
-            temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
-            commit({temps[k]: finals[k] for k in finals})
-    except OSError as exc:
-        raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from None
+    with _staged_outputs(out_dir) as (temps, finals):
+        source.write_key_splits(
+            params.columns,
+            key=params.key,
+            seed=params.seed,
+            fractions=params.fractions,
+            targets={j: temps[n] for j, n in enumerate(SPLITS)},
+            hash_exclude=exclude if check_duplicates else None,
+            finish=finish,
+        )
+        plan = plans[0]
+        inputs, versions = hashing.result()
+        temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
     return SplitResult(
         report=plan.report,
         frames=None,
@@ -339,23 +332,32 @@ def _write_files(
     versions: list[str],
     supplied: Mapping[str, Any] | None,
 ) -> dict[str, Path]:
+    meta = _metadata(plan, inputs, versions, supplied)
+    with _staged_outputs(out_dir) as (temps, finals):
+        source.write_splits(
+            plan.assign,
+            {j: temps[n] for j, n in enumerate(SPLITS)},
+            meta,
+            reps=plan.reps,
+            weights=plan.weights,
+            weight_column=plan.weight_column,
+        )
+        temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
+    return finals
+
+
+@contextlib.contextmanager
+def _staged_outputs(out_dir: Path) -> Iterator[tuple[dict[str, Path], dict[str, Path]]]:
+    """``(temporary paths, final paths)`` of the three splits and the report: the caller
+    writes the temporary files; they replace the finals together when the block ends without
+    an error (else they are removed and the finals are untouched)."""
     from datalife.errors import OutputNotWritable
 
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
-    meta = _metadata(plan, inputs, versions, supplied)
     try:
         with temp_paths(out_dir, list(finals)) as temps:
-            source.write_splits(
-                plan.assign,
-                {j: temps[n] for j, n in enumerate(SPLITS)},
-                meta,
-                reps=plan.reps,
-                weights=plan.weights,
-                weight_column=plan.weight_column,
-            )
-            temps["report"].write_bytes(report_bytes(plan.report, finals, inputs, versions))
+            yield temps, finals
             commit({temps[k]: finals[k] for k in finals})
     except OSError as exc:
         raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from None
-    return finals

@@ -380,6 +380,7 @@ def run_sql_validation(
     if len(sources) > 1:
         aggs.extend(f"count_if(__file = {i}) AS __n{i}" for i in range(len(sources)))
     keyed: list[tuple[PlannedCheck, str, str, str]] = []
+    settled: dict[str, int] = {}  # failure counts the footers gave, by result column
     python_checks: list[PlannedCheck] = []
     for i, p in enumerate(plan):
         if p.check in _STRUCTURAL:
@@ -411,9 +412,9 @@ def run_sql_validation(
             cond = f"({col.raw} IS NOT NULL AND {col.typed} IS NULL)"
         elif p.check == "not_nullable":
             cond = f"({col.raw} IS NULL" + (f" OR isnan({col.raw}))" if col.is_float else ")")
-            if p.column in footer_nulls:
-                shown = col.raw
-                keyed.append((p, f"footer:{p.column}", cond, shown))
+            if p.column in footer_nulls:  # counted by the footers: no aggregate
+                settled[f"f{i}"] = footer_nulls[p.column]
+                keyed.append((p, f"{i}", cond, col.raw))
                 continue
         elif p.check == "unique" or i in proven:
             continue
@@ -455,7 +456,7 @@ def run_sql_validation(
         raise
     assert row is not None
     result = dict(zip(desc, row, strict=True))
-    result.update({f"ffooter:{c}": n for c, n in footer_nulls.items()})
+    result.update(settled)
     result.setdefault("__n0", result["__n"])
     total = int(result["__n"] or 0)
 
