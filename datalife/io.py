@@ -59,6 +59,11 @@ NA_TOKENS: tuple[str, ...] = (
     "null",
 )
 
+# DuckDB folds comparisons (and ``isnan``) to constants from a row group's Parquet min and
+# max, which writers compute without NaN (the Parquet spec says so); ``can_have_nan`` makes
+# it expect NaN in any float column chunk, so a NaN is never mistaken for a number in range
+PARQUET_SCAN_OPTIONS = "can_have_nan=true"
+
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -110,7 +115,7 @@ class Source:
         """A DuckDB table expression reading this file (``file_row_number`` named ``__row``)."""
         p = sql_str(str(self.path))
         if self.format == "parquet":
-            return f"read_parquet({p}, file_row_number=true)"
+            return f"read_parquet({p}, file_row_number=true, {PARQUET_SCAN_OPTIONS})"
         if self.format == "csv":
             cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in self.columns)
             nulls = ", ".join(sql_str(t) for t in NA_TOKENS)

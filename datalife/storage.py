@@ -4,9 +4,10 @@ Every file datalife writes goes through :func:`atomic_write_bytes` (temporary fi
 same directory, fsync, rename, fsync of the directory), so a crash leaves the old file or
 the new one, never a torn one.
 
-Content hashes are BLAKE3 (memory-mapped, multi-threaded): a dataset version id is the hash
+Content hashes are BLAKE3 (read in chunks, multi-threaded): a dataset version id is the hash
 of the sorted content hashes of its files, so it is stable across machines, paths and the
-order files are given in.
+order files are given in. :func:`prefetch_hashes` starts hashing files in the background
+(the CLI calls it before it loads its modules); :func:`hash_file` then takes that result.
 
 Examples:
     >>> dataset_version_id(["b" * 64, "a" * 64]) == dataset_version_id(["a" * 64, "b" * 64])
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -36,6 +39,7 @@ __all__ = [
     "frame_hash",
     "hash_bytes",
     "hash_file",
+    "prefetch_hashes",
     "short",
 ]
 
@@ -49,6 +53,57 @@ def hash_bytes(data: bytes) -> str:
     return blake3.blake3(data).hexdigest()
 
 
+class _Pending:
+    """A hash being computed by :func:`prefetch_hashes`."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: str | None = None
+
+
+# prefetched hashes by file identity: (real path, size, mtime, inode) when the hashing began
+_PREFETCHED: dict[tuple[str, int, int, int], _Pending] = {}
+_PREFETCH_LOCK = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def prefetch_hashes(paths: Iterable[str | Path]) -> None:
+    """Start hashing the regular files among ``paths`` in a background thread.
+
+    :func:`hash_file` then waits for that result instead of reading the file again: a
+    command hashes its inputs while it loads its modules. Each result is used once, and
+    only if the file still has the size, modification time and inode it had when its
+    hashing began; anything else (a changed file, a read error) is hashed again then.
+    """
+    jobs: list[tuple[Path, _Pending]] = []
+    with _PREFETCH_LOCK:
+        for path in paths:
+            p = Path(path)
+            key = _identity(p)
+            if key is not None and key not in _PREFETCHED:
+                _PREFETCHED[key] = pending = _Pending()
+                jobs.append((p, pending))
+    if not jobs:
+        return
+
+    def work() -> None:
+        for p, pending in jobs:
+            with contextlib.suppress(OSError):
+                pending.value = _hash_now(p)
+            pending.done.set()
+
+    threading.Thread(target=work, name="datalife-prefetch", daemon=True).start()
+
+
 def hash_file(path: str | Path) -> str:
     """Hex BLAKE3 of a file's bytes (multi-threaded for large files).
 
@@ -56,6 +111,18 @@ def hash_file(path: str | Path) -> str:
     mapping is as fast but counts the whole file in the process's resident memory.
     """
     p = Path(path)
+    if _PREFETCHED:
+        key = _identity(p)
+        with _PREFETCH_LOCK:
+            pending = _PREFETCHED.pop(key, None) if key is not None else None
+        if pending is not None:
+            pending.done.wait()
+            if pending.value is not None and _identity(p) == key:
+                return pending.value
+    return _hash_now(p)
+
+
+def _hash_now(p: Path) -> str:
     size = p.stat().st_size
     if size >= _CHUNKED_THRESHOLD:
         hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option
+from datalife.cli._render import echo, emit_json, format_option, single_threaded_blas
 
 _MODES = [
     "BACKWARD",
@@ -195,6 +195,7 @@ def check_cmd(base: str, no_data: bool, no_schemas: bool, fmt: str) -> int:
     from datalife.governance import check_workspace
 
     sys.dont_write_bytecode = True  # a check never writes into the repository
+    single_threaded_blas()
     ws = _workspace()
     report = check_workspace(ws, base=base, data=not no_data, schemas=not no_schemas)
     if fmt == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option, table
+from datalife.cli._render import echo, emit_json, format_option, single_threaded_blas, table
 
 
 @click.command("validate")
@@ -31,6 +31,10 @@ def validate_cmd(
 
     Exit 0 when valid, 1 when the data fails its checks, 2 for unreadable input or config.
     """
+    from datalife.storage import prefetch_hashes
+
+    prefetch_hashes(paths)  # the content hashes are computed while the modules load
+    single_threaded_blas()
     from datalife.config import Workspace
 
     found = Workspace.locate()

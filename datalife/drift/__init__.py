@@ -125,7 +125,7 @@ def _fetch_points(scan: Scan, column: str) -> Points:
     from datalife.io import sql_ident
 
     c = sql_ident(column)
-    x = scan.con.execute(
+    x = scan.con.sql(
         f"SELECT {c}::DOUBLE AS x FROM src WHERE {c} IS NOT NULL AND isfinite({c}::DOUBLE)"
     ).fetchnumpy()["x"]
     values = np.sort(np.asarray(x, dtype=np.float64))

@@ -305,7 +305,9 @@ class FileSource:
         files = "[" + ", ".join(_sql_str(str(s.path)) for s in self.sources) + "]"
         union = ", union_by_name=true" if len(self.sources) > 1 else ""
         if self.format == "parquet":
-            return f"read_parquet({files}{union})"
+            from datalife.io import PARQUET_SCAN_OPTIONS
+
+            return f"read_parquet({files}{union}, {PARQUET_SCAN_OPTIONS})"
         if self.format == "csv":
             from datalife.io import NA_TOKENS
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from datalife.errors import InputError
 from datalife.io import (
     NA_TOKENS,
+    PARQUET_SCAN_OPTIONS,
     Source,
     input_error_from_duckdb,
     resolve_sources,
@@ -143,7 +144,7 @@ class Scan:
         import numpy as np
 
         try:
-            res = self.con.execute(sql).fetchnumpy()
+            res = self.con.sql(sql).fetchnumpy()  # streamed: no materialised copy
         except duckdb.Error as exc:
             if self.sources:
                 raise input_error_from_duckdb(exc, self.sources) from None
@@ -165,7 +166,7 @@ def _typed_scan_sql(sources: Sequence[Source], *, sample_all: bool = False) -> s
     fmt = sources[0].format
     paths = "[" + ", ".join(sql_str(str(s.path)) for s in sources) + "]"
     if fmt == "parquet":
-        return f"read_parquet({paths}, union_by_name = true)"
+        return f"read_parquet({paths}, union_by_name = true, {PARQUET_SCAN_OPTIONS})"
     if fmt == "csv":
         nulls = ", ".join(sql_str(t) for t in NA_TOKENS)
         sample = ", sample_size = -1" if sample_all else ""
