@@ -465,17 +465,16 @@ def run_sql_validation(
         keyed.append((p, f"{i}", cond, shown))
 
     union = _union_sql(sources, [c for c in schema_cols if cols[c].present], rows=False)
-    # a large integer key is fetched and sorted on a second connection while the main pass
-    # runs: numpy's sort is single-threaded, so it fills the core DuckDB leaves idle
+    # a large integer key is fetched first, then sorted in a thread while the main pass runs
+    # (numpy's sort is single-threaded); fetching it on a second cursor during the main pass
+    # was slower than one query after the other (the two compete for DuckDB's threads)
     sorting: dict[str, _Background] = {}
     if footer_rows is not None and _SORT_MIN_ROWS <= footer_rows <= _SORT_MAX_ROWS:
         for p in plan:
             column = cols.get(str(p.column))
             if p.check == "unique" and column and column.present and column.family in _SORTABLE:
-                cursor = con.cursor()
-                sorting[column.name] = _Background(
-                    functools.partial(_sorted_duplicates, cursor, union, column.typed)
-                )
+                fetched = _fetch_keys(con, union, column.typed)
+                sorting[column.name] = _Background(functools.partial(_duplicates_of, fetched))
     sql = f"SELECT {', '.join(aggs)} FROM ({union})"
     try:
         cur = con.execute(sql)
@@ -495,19 +494,39 @@ def run_sql_validation(
 
     present = [c for c in schema_cols if cols[c].present]
 
-    def examples_of(cond: str, exprs: Sequence[str], ordered: bool = False) -> tuple[Example, ...]:
+    def examples_of(
+        cond: str,
+        exprs: Sequence[str],
+        ordered: bool = False,
+        cursor: duckdb.DuckDBPyConnection | None = None,
+    ) -> tuple[Example, ...]:
         out = []
-        for f_idx, r, *vals in _first_rows(con, sources, present, cond, exprs, ordered=ordered):
+        found = _first_rows(cursor or con, sources, present, cond, exprs, ordered=ordered)
+        for f_idx, r, *vals in found:
             src = sources[f_idx]
             line = (r + 2) if src.format == "csv" else (r + 1 if src.format == "jsonl" else None)
             value = vals[0] if len(vals) == 1 else tuple(vals)
             out.append(Example(value=value, row=int(r), file=names[f_idx], line=line))
         return tuple(out)
 
-    for p, key, cond, shown in keyed:
-        n = int(result[f"f{key}"] or 0)
-        if n:
-            exs = examples_of(cond, [shown])
+    # the first failing rows of each failing check: short queries that each stop early, run
+    # a few at a time on their own cursors (one alone leaves a core idle)
+    # (an in-memory frame is registered on this connection only: its queries run here)
+    failing = [(p, int(result[f"f{key}"] or 0), cond, shown) for p, key, cond, shown in keyed]
+    failing = [item for item in failing if item[1]]
+    on_disk = all(src.on_disk for src in sources)
+    step = _EXAMPLE_QUERIES if on_disk else 1
+    for start in range(0, len(failing), step):
+        batch = failing[start : start + step]
+        if on_disk:
+            jobs = [
+                _Background(functools.partial(examples_of, cond, [shown], False, con.cursor()))
+                for _, _, cond, shown in batch
+            ]
+            examples = [job.result() for job in jobs]
+        else:
+            examples = [examples_of(cond, [shown]) for _, _, cond, shown in batch]
+        for (p, n, _, _), exs in zip(batch, examples, strict=True):
             failures.append(
                 Failure(
                     p.column,
@@ -616,6 +635,8 @@ def run_sql_validation(
     return total, failures, checks, info, notes
 
 
+_EXAMPLE_QUERIES = 4  # example queries run at the same time
+
 # integer keys of 1M to 32M rows are checked for duplicates by sorting them in numpy (numpy's
 # vectorised sort is ~3x faster than DuckDB's hash aggregate on 10M keys, and the keys take
 # 8 bytes a row); fewer rows do not pay for importing numpy, more go to DuckDB, which spills
@@ -640,12 +661,21 @@ def _sorted_duplicates(
 ) -> tuple[int, npt.NDArray[Any] | None]:
     """``(rows with a repeated key, the repeated keys or None)`` of an integer key, by sorting
     the keys in numpy."""
+    return _duplicates_of(_fetch_keys(con, union, key))
+
+
+def _fetch_keys(con: duckdb.DuckDBPyConnection, union: str, key: str) -> npt.NDArray[Any]:
     import numpy as np
 
     # a relation streams into the array; ``execute`` would first materialise the result
-    keys = np.asarray(
+    return np.asarray(
         con.sql(f"SELECT {key} AS k FROM ({union}) WHERE {key} IS NOT NULL").fetchnumpy()["k"]
     )
+
+
+def _duplicates_of(keys: npt.NDArray[Any]) -> tuple[int, npt.NDArray[Any] | None]:
+    import numpy as np
+
     keys.sort()
     same = keys[1:] == keys[:-1]
     if not same.any():
