@@ -15,7 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import datalife.splits._parquet as parquet
-from datalife.splits._parquet import Encoder, ParquetSink, decode_struct, encode_struct, split_file
+from datalife.splits._parquet import (
+    WRITE_OPTIONS,
+    Encoder,
+    ParquetSink,
+    decode_struct,
+    encode_struct,
+    split_file,
+)
 
 
 def table(n: int, seed: int = 0) -> pa.Table:
@@ -39,7 +46,7 @@ def table(n: int, seed: int = 0) -> pa.Table:
 def pyarrow_bytes(t: pa.Table, rows: int, metadata: dict[str, str]) -> bytes:
     """What pyarrow's one-thread writer gives for the same row groups and metadata."""
     out = io.BytesIO()
-    writer = pq.ParquetWriter(out, t.schema, compression="snappy")
+    writer = pq.ParquetWriter(out, t.schema, **WRITE_OPTIONS)
     for start in range(0, max(t.num_rows, 1), rows):
         writer.write_table(t.slice(start, rows).combine_chunks(), row_group_size=rows)
     writer.add_key_value_metadata(metadata)
@@ -127,3 +134,26 @@ def test_an_encoding_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
     with pytest.raises(OSError, match="No space left"):
         sink_bytes(table(3000), 500, {}, workers=2, batch=100)
+
+
+def test_numpy_huge_pages_are_off_while_encoders_are_open() -> None:
+    toggle = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+
+    def current() -> bool:
+        value = bool(toggle(True))
+        toggle(value)
+        return value
+
+    before = current()
+    toggle(True)
+    try:
+        outer = Encoder(1)
+        inner = Encoder(1)
+        assert current() is False
+        outer.close()
+        assert current() is False  # the inner encoder is still open
+        inner.close()
+        inner.close()  # closing twice restores once
+        assert current() is True
+    finally:
+        toggle(before)
