@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option, table
+from datalife.cli._render import echo, emit_json, format_option, single_threaded_blas, table
 
 
 def _parse_ratios(text: str) -> tuple[float, ...]:
@@ -107,6 +107,7 @@ def split_cmd(
     Exit 0 when written, 1 when the data cannot be split (or leaks, with --fail-on-leakage),
     2 for bad options, unreadable input or an unwritable --out.
     """
+    single_threaded_blas()
     from datalife.splits import SplitParams
 
     params = SplitParams.build(
