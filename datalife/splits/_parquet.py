@@ -548,12 +548,20 @@ class ParquetSink:
     """
 
     def __init__(
-        self, out: IO[bytes], schema: pa.Schema, encoder: Encoder, *, row_group_rows: int
+        self,
+        out: IO[bytes],
+        schema: pa.Schema,
+        encoder: Encoder,
+        *,
+        row_group_rows: int,
+        sync: bool = False,
     ) -> None:
         self.out = out
         self.schema = schema
         self.encoder = encoder
         self.row_group_rows = row_group_rows
+        self.sync = sync
+        self._last_submitted = False
         self.rows = 0  # rows received
         self.error: BaseException | None = None
         self._pending: deque[Segment] = deque()
@@ -621,15 +629,21 @@ class ParquetSink:
     def close_rows(self) -> None:
         """No more rows: the last, shorter row group goes to the encoder (an empty file gets
         one empty piece, for its footer)."""
+        if self._last_submitted:
+            return
         if self._pending_rows or self._submitted == 0:
             self._submit(list(self._pending))
         self._pending.clear()
         self._pending_rows = self._lazy = 0
+        self._last_submitted = True
+        self._queue.put(None)  # the writer thread ends after the last piece
 
     def _write_pieces(self) -> None:
         while True:
             future = self._queue.get()
             if future is None:
+                if self.sync and self.error is None and self._last_submitted:
+                    self._sync_pages()
                 return
             buf = None
             try:
@@ -641,10 +655,20 @@ class ParquetSink:
             finally:
                 self.encoder.release(buf)
 
+    def _sync_pages(self) -> None:
+        """Flush the pages written so far to the disk (``sync=True``), from the writer thread:
+        the caller's later ``fsync`` of the finished file then has only the footer left, and
+        the wait for the disk overlaps whatever the caller does meanwhile. A failure here is
+        left to that ``fsync`` to report."""
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.out.flush()
+            os.fdatasync(self.out.fileno())
+
     def join(self) -> None:
         """Wait until every submitted piece is written (or dropped)."""
         if self._thread is not None:
-            self._queue.put(None)
+            if not self._last_submitted:
+                self._queue.put(None)
             self._thread.join()
             self._thread = None
 

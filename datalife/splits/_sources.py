@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -511,8 +512,17 @@ class FileSource:
             del chunks, key_hashes, row_hashes
             del reader
             self.close()  # frees DuckDB's scan memory (a later query reconnects)
-            files.close_rows()  # the last row groups are encoded while the checks run
-            files.finish(finish(fetched, _concat(parts, np.int8)))
+            # the last row groups are handed to the encoder (which waits for free slots) and
+            # encoded while the checks run
+            closing = _InThread(files.close_rows)
+            try:
+                metadata = finish(fetched, _concat(parts, np.int8))
+            except BaseException:
+                with contextlib.suppress(BaseException):
+                    closing.result()  # before the files are abandoned
+                raise
+            closing.result()
+            files.finish(metadata)
 
     def read_splits(
         self,
@@ -581,6 +591,29 @@ class _Copies:
         return pa.chunked_array(self.done, type=type_)
 
 
+class _InThread:
+    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn = fn
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="datalife-split", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _concat(parts: Sequence[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
@@ -635,7 +668,9 @@ class SplitFiles:
                     s = s.append(pa.field(weight_column, pa.float64()))
                 fh = path.open("wb")
                 self._files.append(fh)
-                self.sinks[j] = ParquetSink(fh, s, self.encoder, row_group_rows=ROW_GROUP_ROWS)
+                self.sinks[j] = ParquetSink(
+                    fh, s, self.encoder, row_group_rows=ROW_GROUP_ROWS, sync=True
+                )
         except BaseException:
             self.close()
             raise
