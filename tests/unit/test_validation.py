@@ -152,9 +152,11 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
     from datalife.io import connect, resolve_sources
     from datalife.validation.duckdb_engine import _footer_facts
 
-    footer, _, rows = _footer_facts(connect(), resolve_sources(paths), ["k", "s"], {})
+    footer, _, rows, keys = _footer_facts(connect(), resolve_sources(paths), ["k", "s"], {}, ["k"])
     assert rows == n  # row counts are in the footer with or without statistics
     assert footer == ({"k": 6, "s": 11} if statistics else {})
+    # the smallest key (0 is null): integer keys are then fetched as 32-bit offsets from it
+    assert keys == ({"k": 1} if statistics else {})
     files = datalife.validate(paths, schema)
     frame = table.to_pandas(types_mapper={pa_arrow.int64(): pd.Int64Dtype()}.get)
     memory = datalife.validate(frame, schema)

@@ -98,3 +98,40 @@ def test_comparison_counts_on_files_equal_pandera_in_memory(
     on_file = datalife.validate(path, schema, record=False)
     in_memory = datalife.validate(frame, schema, record=False)
     assert failures(on_file) == failures(in_memory)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40), max_size=40), st.integers(0, 2**31))
+def test_duplicate_keys_as_32_bit_offsets_equal_the_64_bit_keys(keys: list[int], span: int) -> None:
+    """Keys within 2**32 of the smallest are sorted as unsigned 32-bit offsets from it."""
+    import numpy as np
+
+    from datalife.validation.duckdb_engine import _duplicates_of
+
+    low = min(keys, default=0)
+    narrow = [low + (k - low) % (span + 1) for k in keys]  # within [low, low + span]
+    wide = _duplicates_of(np.array(narrow, dtype=np.int64))
+    offsets = _duplicates_of(np.array([k - low for k in narrow], dtype=np.uint32), low)
+    assert (
+        wide[0]
+        == offsets[0]
+        == len(narrow) - len(set(narrow)) + sum(1 for v in set(narrow) if narrow.count(v) > 1)
+    )
+    assert (wide[1] is None) == (offsets[1] is None)
+    if wide[1] is not None and offsets[1] is not None:
+        assert wide[1].tolist() == offsets[1].tolist()
+
+
+def test_key_outside_the_footer_range_falls_back_to_64_bits() -> None:
+    import duckdb
+
+    from datalife.validation.duckdb_engine import _fetch_keys
+
+    con = duckdb.connect()
+    union = "SELECT * FROM (VALUES (5), (2**33), (5), (NULL)) t(k)"
+    keys = _fetch_keys(con, union, "k", low=0)  # 2**33 does not fit: 64-bit keys
+    assert keys.dtype.itemsize == 8
+    assert sorted(keys.tolist()) == [5, 5, 2**33]
+    narrow = _fetch_keys(con, "SELECT * FROM (VALUES (7), (9), (7)) t(k)", "k", low=7)
+    assert narrow.dtype.name == "uint32"
+    assert sorted(narrow.tolist()) == [0, 0, 2]
