@@ -88,6 +88,21 @@ class Run:
 GNU_TIME = Path("/usr/bin/time")
 
 
+def warm_page_cache(paths: Sequence[str | Path]) -> None:
+    """Read ``paths`` once (untimed), so that the next run finds them in the page cache.
+
+    On the benchmark machine the kernel pages out file cache that has not been read for a
+    while (DAMON reclaim), so without this the first engine after a long gap (say, after Great
+    Expectations' 15-second runs) would read part of its input from disk and the others not.
+    Every measured run starts from the same state: its input cached.
+    """
+    buf = bytearray(16 << 20)
+    for p in paths:
+        with contextlib.suppress(OSError), open(p, "rb", buffering=0) as fh:
+            while fh.readinto(buf):
+                pass
+
+
 def run_process(
     cmd: Sequence[str],
     *,

@@ -49,6 +49,7 @@ from benchmarks._common import (
     machine_info,
     print_table,
     run_process,
+    warm_page_cache,
     warn_if_busy,
     write_results,
 )
@@ -249,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for task, group in groups.items():
             out = OUT_ROOT / task
             print(f"  [{i + 1}/{args.repeat}] {LABELS[task]} ...", end=" ", flush=True)
+            warm_page_cache([path])  # every run starts with its input cached
             run = run_process(
                 [sys.executable, "-m", "benchmarks.splits", "--child", task, str(path), str(out)],
                 label=task,

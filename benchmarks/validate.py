@@ -21,7 +21,9 @@ Two comparisons, each in fresh processes, on the table of :mod:`benchmarks.gener
 a CI job pays; the datalife rows run the real ``datalife`` command, so they have no "work"
 figure. "work" is what the other children timed after their imports (read + validate). The
 verdicts are compared too: every engine's failing-row counts per column and check on the
-dirty file must equal the generator's manifest. Results go to ``benchmarks/results/``.
+dirty file must equal the generator's manifest. Every run starts with its input file in the
+page cache (read just before, untimed: :func:`benchmarks._common.warm_page_cache`). Results go
+to ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from benchmarks._common import (
     machine_info,
     print_table,
     run_process,
+    warm_page_cache,
     warn_if_busy,
     write_results,
 )
@@ -407,6 +410,7 @@ def _measure(
             # datalife package is imported by running from the candidate's directory
             is_candidate = task in ("datalife-candidate", "mem-candidate")
             where = candidate if is_candidate and candidate else repo
+            warm_page_cache([group.path])
             run = run_process(
                 _child_cmd(task, group.path, workspace),
                 label=f"{section}:{variant}:{task}",
