@@ -155,6 +155,10 @@ def _schema_check(files: Sequence[str], workspace: str | None, base: str) -> int
 
 
 def _validate_heavy(config: Path, files: Sequence[str]) -> int:
+    from datalife._env import no_pydantic_plugins, single_threaded_blas
+
+    no_pydantic_plugins()
+    single_threaded_blas()
     from datalife.config import Workspace
     from datalife.governance import CheckReport, check_data_files, datasets_of
 

@@ -96,9 +96,10 @@ def prefetch_hashes(paths: Iterable[str | Path]) -> None:
         return
 
     def work() -> None:
+        # one thread: the caller is busy loading modules meanwhile, and this fits beside it
         for p, pending in jobs:
             with contextlib.suppress(OSError):
-                pending.value = _hash_now(p)
+                pending.value = _hash_now(p, threads=1)
             pending.done.set()
 
     threading.Thread(target=work, name="datalife-prefetch", daemon=True).start()
@@ -122,10 +123,10 @@ def hash_file(path: str | Path) -> str:
     return _hash_now(p)
 
 
-def _hash_now(p: Path) -> str:
+def _hash_now(p: Path, *, threads: int | None = None) -> str:
     size = p.stat().st_size
     if size >= _CHUNKED_THRESHOLD:
-        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        hasher = blake3.blake3(max_threads=threads or blake3.blake3.AUTO)
         buf = bytearray(_CHUNK)
         view = memoryview(buf)
         with p.open("rb", buffering=0) as fh:

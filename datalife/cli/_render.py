@@ -31,17 +31,6 @@ def format_option(*extra: str) -> Callable[[F], F]:
     )
 
 
-def single_threaded_blas() -> None:
-    """Ask numpy's OpenBLAS for no worker threads (unless the user chose a number).
-
-    For commands that use numpy without linear algebra (validation, splits): OpenBLAS
-    starts a thread per core when numpy is imported, and they spin for a while, which is
-    CPU taken from DuckDB on a small machine. Must run before numpy is imported.
-    """
-    if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
 def is_terminal(stream: Any = None) -> bool:
     stream = stream or sys.stdout
     if os.environ.get("NO_COLOR") or os.environ.get("CI"):

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option, single_threaded_blas
+from datalife._env import single_threaded_blas
+from datalife.cli._render import echo, emit_json, format_option
 
 _MODES = [
     "BACKWARD",

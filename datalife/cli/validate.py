@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option, single_threaded_blas, table
+from datalife._env import no_pydantic_plugins, single_threaded_blas
+from datalife.cli._render import echo, emit_json, format_option, table
 
 
 @click.command("validate")
@@ -35,6 +36,7 @@ def validate_cmd(
 
     prefetch_hashes(paths)  # the content hashes are computed while the modules load
     single_threaded_blas()
+    no_pydantic_plugins()
     from datalife.config import Workspace
 
     found = Workspace.locate()

@@ -301,11 +301,11 @@ def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool |
 
     A validation that fails is recorded as a FAIL event of its own run; the report says why.
     """
+    if record is False:
+        return
     from datalife import lineage
     from datalife.errors import ValidationFailed
 
-    if record is False:
-        return
     current = lineage.current_run()
     if current is None and not record:
         return  # nothing to record: skip to_dict(), whose dataset version hashes the whole frame
