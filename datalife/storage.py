@@ -98,9 +98,12 @@ def prefetch_hashes(paths: Iterable[str | Path]) -> None:
     def work() -> None:
         # one thread: the caller is busy loading modules meanwhile, and this fits beside it
         for p, pending in jobs:
-            with contextlib.suppress(OSError):
+            try:
                 pending.value = _hash_now(p, threads=1)
-            pending.done.set()
+            except Exception:  # noqa: BLE001 - hash_file hashes again and raises it there
+                pending.value = None
+            finally:
+                pending.done.set()  # never leave hash_file waiting
 
     threading.Thread(target=work, name="datalife-prefetch", daemon=True).start()
 
