@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from datalife._threads import Background
 from datalife.errors import InputError
 from datalife.splits._assign import assign_key, int_key_hash
 from datalife.splits._parquet import Encoder, ParquetSink
@@ -514,7 +514,7 @@ class FileSource:
             self.close()  # frees DuckDB's scan memory (a later query reconnects)
             # the last row groups are handed to the encoder (which waits for free slots) and
             # encoded while the checks run
-            closing = _InThread(files.close_rows)
+            closing = Background(files.close_rows, name="datalife-split")
             try:
                 metadata = finish(fetched, _concat(parts, np.int8))
             except BaseException:
@@ -589,29 +589,6 @@ class _Copies:
         if self.dictionary:
             type_ = pa.dictionary(pa.int32(), type_)
         return pa.chunked_array(self.done, type=type_)
-
-
-class _InThread:
-    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self._fn = fn
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="datalife-split", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _concat(parts: Sequence[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:

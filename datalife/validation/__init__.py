@@ -198,9 +198,10 @@ def validate_files(
     record: bool | None = None,
 ) -> ValidationReport:
     """Validate files that form one dataset (see :func:`validate`)."""
+    from datalife._threads import Background
     from datalife.io import connect, resolve_sources
     from datalife.storage import dataset_version_id
-    from datalife.validation.duckdb_engine import _Background, run_sql_validation, sorts_keys
+    from datalife.validation.duckdb_engine import run_sql_validation, sorts_keys
     from datalife.validation.plan import as_spec
 
     ws = _workspace_or_none(workspace)
@@ -213,7 +214,7 @@ def validate_files(
     # and DuckDB both release the GIL, and the engine has single-threaded stretches
     # (numpy too, when a large integer key will be sorted: its import then costs nothing)
     warm = engine != "pandas" and sorts_keys(as_spec(spec), sources)
-    hashing = _Background(lambda: _hash_all([s.path for s in sources], warm_numpy=warm))
+    hashing = Background(lambda: _hash_all([s.path for s in sources], warm_numpy=warm))
     if engine == "pandas":
         from datalife.io import read_pandas
         from datalife.validation.pandas_engine import run_pandas_validation

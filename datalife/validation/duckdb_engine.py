@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from datalife._threads import Background as _Background
 from datalife.errors import DatalifeError
 from datalife.io import Source, input_error_from_duckdb, sql_ident, sql_str
 from datalife.validation.plan import (
@@ -484,7 +485,10 @@ def run_sql_validation(
             column = cols.get(str(p.column))
             if p.check == "unique" and column and column.present and column.family in _SORTABLE:
                 low = key_ranges.get(column.name)
-                fetched = _fetch_keys(con, union, column.typed, low)
+                try:
+                    fetched = _fetch_keys(con, union, column.typed, low)
+                except duckdb.Error as exc:
+                    raise input_error_from_duckdb(exc, sources) from None
                 sorting[column.name] = _Background(
                     functools.partial(_duplicates_of, fetched, low or 0)
                 )
@@ -725,31 +729,6 @@ def _dups_table(
         "CREATE OR REPLACE TEMP TABLE __dups AS SELECT unnest($1) AS __k0", [repeated.tolist()]
     )
     return rows, len(repeated)
-
-
-class _Background:
-    """``fn()`` run in a thread; :meth:`result` waits for it and re-raises its error."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        import threading
-
-        self._fn = fn
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="datalife-worker", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 # checks whose passing values form an interval: they hold for [min, max] if they hold at both ends
