@@ -427,3 +427,35 @@ def test_custom_check_runs_out_of_core_with_and_without_sql(tmp_path: Path) -> N
     duck = summary(datalife.validate(path, schema))
     mem = summary(datalife.validate(read_pandas(path), schema))
     assert duck == mem == {("x", "even_number"): (1, ["3"]), ("x", "below_limit"): (1, ["8"])}
+
+
+@pytest.mark.parametrize("by_sort", [True, False])
+def test_corrupt_data_pages_behind_a_sound_footer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_sort: bool
+) -> None:
+    """The footers read fine, a data page does not: an input error naming the file, whether
+    the key is fetched for numpy's sort (before the main pass) or counted by DuckDB."""
+    import numpy as np
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    import datalife.validation.duckdb_engine as engine
+
+    monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    n = 20_000
+    table = pa_arrow.table(
+        {"k": np.arange(n, dtype=np.int64), "x": np.random.default_rng(0).random(n)}
+    )
+    path = tmp_path / "broken.parquet"
+    pq.write_table(table, path, row_group_size=5000)
+    chunk = pq.ParquetFile(path).metadata.row_group(2).column(0)
+    start = (chunk.dictionary_page_offset or chunk.data_page_offset) + 40
+    data = bytearray(path.read_bytes())
+    data[start : start + 2000] = b"\xff" * 2000
+    path.write_bytes(bytes(data))
+    schema = pa.DataFrameSchema(
+        {"k": pa.Column("int64", unique=True), "x": pa.Column("float64")}, name="broken"
+    )
+    with pytest.raises(InputError) as caught:
+        datalife.validate(path, schema, record=False)
+    assert "broken.parquet" in str(caught.value)
