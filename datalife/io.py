@@ -104,6 +104,8 @@ class Source:
     columns: list[str] = field(default_factory=list)
     delimiter: str = ","
     content_hash: str | None = None
+    #: Parquet: each column's DuckDB type, read with the column names (None: not known)
+    types: dict[str, str] | None = None
     #: the data is this file on disk (False for an in-memory table seen as a source)
     on_disk: ClassVar[bool] = True
 
@@ -183,7 +185,8 @@ def _csv_header(path: Path) -> tuple[list[str], str]:
     return names, delimiter
 
 
-def _parquet_columns(path: Path) -> list[str]:
+def _parquet_columns(path: Path) -> dict[str, str]:
+    """Each column's DuckDB type, in file order."""
     # DuckDB reads the footer (importing pyarrow only for this would cost ~70 ms a run)
     import duckdb
 
@@ -195,7 +198,7 @@ def _parquet_columns(path: Path) -> list[str]:
             ).fetchall()
         finally:
             con.close()
-        return [str(r[0]) for r in rows]
+        return {str(r[0]): str(r[1]) for r in rows}
     except duckdb.Error as exc:
         raise InputError(
             f"{path}: not a readable Parquet file: {exc}",
@@ -285,7 +288,8 @@ def resolve_sources(paths: Iterable[str | Path]) -> list[Source]:
             if fmt == "csv":
                 src.columns, src.delimiter = _csv_header(path)
             elif fmt == "parquet":
-                src.columns = _parquet_columns(path)
+                src.types = _parquet_columns(path)
+                src.columns = list(src.types)
             else:
                 src.columns = _jsonl_columns(path)
             sources.append(src)

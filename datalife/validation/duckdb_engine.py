@@ -273,7 +273,9 @@ def _describe_types(
 ) -> list[dict[str, str]]:
     out = []
     for src in sources:
-        if src.format == "parquet":
+        if src.format == "parquet" and src.types is not None:
+            out.append(dict(src.types))  # described when the source was resolved
+        elif src.format == "parquet":
             rows = con.execute(f"DESCRIBE SELECT * FROM {src.scan_sql()}").fetchall()
             out.append({r[0]: str(r[1]) for r in rows})
         else:
