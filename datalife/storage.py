@@ -9,6 +9,15 @@ of the sorted content hashes of its files, so it is stable across machines, path
 order files are given in. :func:`prefetch_hashes` starts hashing files in the background
 (the CLI calls it before it loads its modules); :func:`hash_file` then takes that result.
 
+A file's hash is remembered in the user's cache directory (:func:`cache_dir`) with the
+file's size, modification and status-change times, inode and device, as git's index and
+DVC do: while none of them has changed, the file is not read again. The status-change time
+(``ctime``) cannot be set back by tools that restore modification times, and any write,
+rename or ``chmod`` moves it. A file changed less than two seconds before it was hashed is
+not remembered (a later write within the same clock tick could leave every one of those
+unchanged), and ``datalife lineage verify`` always reads the files.
+``DATALIFE_HASH_CACHE=0`` turns the cache off.
+
 Examples:
     >>> dataset_version_id(["b" * 64, "a" * 64]) == dataset_version_id(["a" * 64, "b" * 64])
     True
@@ -22,6 +31,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -35,6 +45,7 @@ __all__ = [
     "atomic_open",
     "atomic_write_bytes",
     "atomic_write_text",
+    "cache_dir",
     "dataset_version_id",
     "frame_hash",
     "hash_bytes",
@@ -46,11 +57,111 @@ __all__ = [
 HASH_PREFIX = "blake3:"
 _CHUNKED_THRESHOLD = 1 << 20
 _CHUNK = 16 << 20
+HASH_CACHE_FORMAT = 1
+# a file changed this recently when its hashing began is not remembered (clock-tick races)
+RACY_NS = 2_000_000_000
 
 
 def hash_bytes(data: bytes) -> str:
     """Hex BLAKE3 of ``data``."""
     return blake3.blake3(data).hexdigest()
+
+
+def cache_dir() -> Path:
+    """Where datalife keeps derived caches (never inside a workspace).
+
+    ``$DATALIFE_CACHE_DIR``, else ``$XDG_CACHE_HOME/datalife``, else ``~/.cache/datalife``.
+    """
+    explicit = os.environ.get("DATALIFE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "datalife"
+
+
+def _hash_cache_on() -> bool:
+    value = os.environ.get("DATALIFE_HASH_CACHE", "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+# (real path, size, mtime_ns, ctime_ns, inode, device) of a regular file
+_Identity = tuple[str, int, int, int, int, int]
+
+
+def _identity(path: Path) -> _Identity | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (
+        os.path.realpath(path),
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_ino,
+        st.st_dev,
+    )
+
+
+def _cache_entry(real: str) -> Path:
+    return cache_dir() / "hashes" / hash_bytes(real.encode())[:32]
+
+
+def _entry_text(key: _Identity, digest: str) -> str:
+    real, *numbers = key
+    fields = " ".join(str(n) for n in numbers)
+    return f"datalife-hash {HASH_CACHE_FORMAT}\n{real}\n{fields}\n{digest}\n"
+
+
+def _cached_hash(key: _Identity) -> str | None:
+    """The remembered hash of the file ``key`` describes, if it has not changed since."""
+    if not _hash_cache_on():
+        return None
+    entry = _cache_entry(key[0])
+    try:
+        fd = os.open(entry, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if hasattr(os, "getuid") and os.fstat(fd).st_uid != os.getuid():
+            return None  # written by someone else: not trusted
+        text = os.read(fd, 8192).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    digest = text.rsplit("\n", 2)[-2] if text.endswith("\n") else ""
+    if len(digest) == 64 and text == _entry_text(key, digest):
+        return digest
+    return None
+
+
+def _remember_hash(key: _Identity, digest: str, started_ns: int) -> None:
+    """Store ``digest`` for the file ``key`` describes (best effort: a cache never fails)."""
+    if not _hash_cache_on():
+        return
+    _, _, mtime_ns, ctime_ns, _, _ = key
+    if started_ns - max(mtime_ns, ctime_ns) < RACY_NS:
+        return  # changed moments before: a write in the same clock tick could go unseen
+    entry = _cache_entry(key[0])
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(_entry_text(key, digest), encoding="utf-8")
+        tmp.replace(entry)  # no fsync: an entry lost or torn in a crash is only a miss
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _hash_and_remember(p: Path, key: _Identity | None, *, threads: int | None = None) -> str:
+    started = time.time_ns()
+    digest = _hash_now(p, threads=threads)
+    if key is not None and _identity(p) == key:
+        _remember_hash(key, digest, started)
+    return digest
 
 
 class _Pending:
@@ -61,19 +172,9 @@ class _Pending:
         self.value: str | None = None
 
 
-# prefetched hashes by file identity: (real path, size, mtime, inode) when the hashing began
-_PREFETCHED: dict[tuple[str, int, int, int], _Pending] = {}
+# prefetched hashes by file identity when the hashing began
+_PREFETCHED: dict[_Identity, _Pending] = {}
 _PREFETCH_LOCK = threading.Lock()
-
-
-def _identity(path: Path) -> tuple[str, int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def prefetch_hashes(paths: Iterable[str | Path]) -> None:
@@ -81,25 +182,27 @@ def prefetch_hashes(paths: Iterable[str | Path]) -> None:
 
     :func:`hash_file` then waits for that result instead of reading the file again: a
     command hashes its inputs while it loads its modules. Each result is used once, and
-    only if the file still has the size, modification time and inode it had when its
-    hashing began; anything else (a changed file, a read error) is hashed again then.
+    only if the file still has the size, times, inode and device it had when its hashing
+    began; anything else (a changed file, a read error) is hashed again then. Files whose
+    hash is in the cache are not read at all.
     """
-    jobs: list[tuple[Path, _Pending]] = []
+    jobs: list[tuple[Path, _Identity, _Pending]] = []
     with _PREFETCH_LOCK:
         for path in paths:
             p = Path(path)
             key = _identity(p)
-            if key is not None and key not in _PREFETCHED:
-                _PREFETCHED[key] = pending = _Pending()
-                jobs.append((p, pending))
+            if key is None or key in _PREFETCHED or _cached_hash(key) is not None:
+                continue
+            _PREFETCHED[key] = pending = _Pending()
+            jobs.append((p, key, pending))
     if not jobs:
         return
 
     def work() -> None:
         # one thread: the caller is busy loading modules meanwhile, and this fits beside it
-        for p, pending in jobs:
+        for p, key, pending in jobs:
             try:
-                pending.value = _hash_now(p, threads=1)
+                pending.value = _hash_and_remember(p, key, threads=1)
             except Exception:  # noqa: BLE001 - hash_file hashes again and raises it there
                 pending.value = None
             finally:
@@ -108,22 +211,29 @@ def prefetch_hashes(paths: Iterable[str | Path]) -> None:
     threading.Thread(target=work, name="datalife-prefetch", daemon=True).start()
 
 
-def hash_file(path: str | Path) -> str:
+def hash_file(path: str | Path, *, cached: bool = True) -> str:
     """Hex BLAKE3 of a file's bytes (multi-threaded for large files).
 
-    Large files are read in 16 MiB chunks into one buffer rather than memory-mapped: a
-    mapping is as fast but counts the whole file in the process's resident memory.
+    With ``cached`` (the default), a hash remembered for this file while its size, times,
+    inode and device are unchanged is returned without reading it (see the module's
+    documentation); ``cached=False`` always reads the file. Large files are read in 16 MiB
+    chunks into one buffer rather than memory-mapped: a mapping is as fast but counts the
+    whole file in the process's resident memory.
     """
     p = Path(path)
-    if _PREFETCHED:
-        key = _identity(p)
+    key = _identity(p)
+    if _PREFETCHED and key is not None:
         with _PREFETCH_LOCK:
-            pending = _PREFETCHED.pop(key, None) if key is not None else None
+            pending = _PREFETCHED.pop(key, None)
         if pending is not None:
             pending.done.wait()
             if pending.value is not None and _identity(p) == key:
                 return pending.value
-    return _hash_now(p)
+    if cached and key is not None:
+        digest = _cached_hash(key)
+        if digest is not None:
+            return digest
+    return _hash_and_remember(p, key if cached else None)
 
 
 def _hash_now(p: Path, *, threads: int | None = None) -> str:

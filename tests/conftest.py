@@ -26,6 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Caches (content hashes, lineage snapshots) go to a directory of this session, not the
+    user's: the CLI runs in subprocesses, so the variable is set for the whole process."""
+    import tempfile
+
+    os.environ["DATALIFE_CACHE_DIR"] = tempfile.mkdtemp(prefix="datalife-test-cache-")
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO

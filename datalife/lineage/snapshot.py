@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife._version import __version__
-from datalife.storage import atomic_open, hash_bytes
+from datalife.storage import atomic_open, cache_dir, hash_bytes
 
 if TYPE_CHECKING:
     from datalife.lineage.graph import LineageGraph
@@ -51,15 +51,6 @@ _HEADER = struct.Struct("<Q")
 
 def enabled() -> bool:
     return os.environ.get("DATALIFE_LINEAGE_SNAPSHOT", "1").lower() not in ("0", "false", "no")
-
-
-def cache_dir() -> Path:
-    """Where datalife keeps derived caches (never inside a workspace)."""
-    explicit = os.environ.get("DATALIFE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "datalife"
 
 
 def snapshot_path(store: LineageStore) -> Path:

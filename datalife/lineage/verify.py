@@ -144,7 +144,7 @@ def verify_graph(lg: LineageGraph) -> VerifyReport:
         if not path.is_file():
             status, current = "missing", None
         else:
-            current = hash_file(path)
+            current = hash_file(path, cached=False)  # verify reads the bytes
             status = "ok" if current == recorded else "changed"
         report.files.append(
             FileCheck(
