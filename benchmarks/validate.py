@@ -10,7 +10,11 @@ Two comparisons, each in fresh processes, on the table of :mod:`benchmarks.gener
   before the clock starts and both first validate 1,000 rows, so the timed call is the
   validation alone. Target: datalife <= 1.15x pandera.
 * files: ``datalife validate FILE --schema bench@1 --no-record --format json`` (the CLI, out of
-  core on DuckDB) against pandera's polars backend on ``pl.scan_parquet`` with
+  core on DuckDB), twice: as a file is validated again (its content hash, the dataset
+  version, remembered in the hash cache; the benchmark hashes each file into a cache
+  directory of its own before the first round) and as a file seen for the first time (an
+  empty cache directory for each run, so the command reads the whole file to hash it);
+  against pandera's polars backend on ``pl.scan_parquet`` with
   ``PANDERA_VALIDATION_DEPTH=SCHEMA_AND_DATA``, pandera's pandas backend (``read_parquet`` +
   lazy validate) and Great Expectations 1.x on a pandas frame when it is installed (the
   ``bench`` extra; not a runtime dependency). Targets (the issue's, stated for 10M rows): at
@@ -33,7 +37,9 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,12 +80,19 @@ RSS_TARGET = 1e9  # bytes
 WARMUP_ROWS = 1000
 
 MEMORY_TASKS = ("mem-pandera", "mem-datalife")
-FILE_TASKS = ("datalife-cli", "pandera-polars", "pandera-pandas", "great-expectations")
+FILE_TASKS = (
+    "datalife-cli",
+    "datalife-first",
+    "pandera-polars",
+    "pandera-pandas",
+    "great-expectations",
+)
 LABELS = {
     "mem-pandera": "pandera (pandas)",
     "mem-datalife": "datalife.validate",
     "mem-candidate": "datalife.validate (candidate)",
     "datalife-cli": "datalife validate (CLI)",
+    "datalife-first": "datalife validate (CLI, new file)",
     "datalife-csv": "datalife validate (CLI, CSV)",
     "datalife-candidate": "datalife validate (candidate)",
     "pandera-polars": "pandera polars LazyFrame",
@@ -328,7 +341,7 @@ class Group(RunsSummary):
         return f"exit {r.returncode}{' (timed out)' if r.timed_out else ''}: {tail}"
 
 
-_CLI_TASKS = ("datalife-cli", "datalife-csv", "datalife-candidate")
+_CLI_TASKS = ("datalife-cli", "datalife-first", "datalife-csv", "datalife-candidate")
 
 
 def _child_cmd(task: str, path: Path, workspace: Path) -> list[str]:
@@ -380,6 +393,22 @@ def _cli_result(run: Run) -> Run:
     return run
 
 
+def _remember_hashes(cache: Path, paths: Sequence[Path]) -> None:
+    """Hash ``paths`` into the hash cache at ``cache`` (as a first validation would)."""
+    from datalife import storage
+
+    before = os.environ.get("DATALIFE_CACHE_DIR")
+    os.environ["DATALIFE_CACHE_DIR"] = str(cache)
+    try:
+        for path in dict.fromkeys(paths):
+            storage.hash_file(path)
+    finally:
+        if before is None:
+            os.environ.pop("DATALIFE_CACHE_DIR", None)
+        else:
+            os.environ["DATALIFE_CACHE_DIR"] = before
+
+
 def _measure(
     section: str,
     variants: dict[str, Path],
@@ -391,45 +420,53 @@ def _measure(
 ) -> list[Group]:
     groups = {(v, t): Group(section, v, t, p, []) for v, p in variants.items() for t in tasks}
     repo = Path(__file__).resolve().parent.parent
+    caches = Path(tempfile.mkdtemp(prefix="datalife-bench-cache-"))
+    known = caches / "known"  # the files' hashes, remembered before the first round
+    _remember_hashes(known, [g.path for g in groups.values()])
 
-    def env_for(first: Path) -> dict[str, str]:
+    def env_for(first: Path, task: str) -> dict[str, str]:
         path = [str(first), str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]
+        cache = Path(tempfile.mkdtemp(dir=caches)) if task == "datalife-first" else known
         return {
             "PANDERA_VALIDATION_DEPTH": "SCHEMA_AND_DATA",
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
+            "DATALIFE_CACHE_DIR": str(cache),
         }
 
-    for i in range(repeat):  # round-robin, so a noisy moment hits every engine alike
-        for (variant, task), group in groups.items():
-            print(
-                f"  [{section} {i + 1}/{repeat}] {LABELS[task]} on {group.path.name} ...",
-                end=" ",
-                flush=True,
-            )
-            # `python -m` puts the working directory first on sys.path: the candidate's
-            # datalife package is imported by running from the candidate's directory
-            is_candidate = task in ("datalife-candidate", "mem-candidate")
-            where = candidate if is_candidate and candidate else repo
-            warm_page_cache([group.path])
-            run = run_process(
-                _child_cmd(task, group.path, workspace),
-                label=f"{section}:{variant}:{task}",
-                env=env_for(where),
-                timeout=timeout,
-                cwd=where,
-            )
-            if task in _CLI_TASKS:
-                run = _cli_result(run)
-            group.runs.append(run)
-            used = (run.result or {}).get("datalife")
-            if is_candidate and candidate and used != str(candidate.resolve()):
-                print(f"\n  warning: the candidate run imported datalife from {used}", end="")
-            print(
-                f"{fmt_seconds(run.wall_s)} wall, {fmt_seconds(run.work_s)} work, "
-                f"{fmt_bytes(run.peak_rss)}"
-                + ("" if run.result is not None else f"  FAILED: {group.error}"),
-                flush=True,
-            )
+    try:
+        for i in range(repeat):  # round-robin, so a noisy moment hits every engine alike
+            for (variant, task), group in groups.items():
+                print(
+                    f"  [{section} {i + 1}/{repeat}] {LABELS[task]} on {group.path.name} ...",
+                    end=" ",
+                    flush=True,
+                )
+                # `python -m` puts the working directory first on sys.path: the candidate's
+                # datalife package is imported by running from the candidate's directory
+                is_candidate = task in ("datalife-candidate", "mem-candidate")
+                where = candidate if is_candidate and candidate else repo
+                warm_page_cache([group.path])
+                run = run_process(
+                    _child_cmd(task, group.path, workspace),
+                    label=f"{section}:{variant}:{task}",
+                    env=env_for(where, task),
+                    timeout=timeout,
+                    cwd=where,
+                )
+                if task in _CLI_TASKS:
+                    run = _cli_result(run)
+                group.runs.append(run)
+                used = (run.result or {}).get("datalife")
+                if is_candidate and candidate and used != str(candidate.resolve()):
+                    print(f"\n  warning: the candidate run imported datalife from {used}", end="")
+                print(
+                    f"{fmt_seconds(run.wall_s)} wall, {fmt_seconds(run.work_s)} work, "
+                    f"{fmt_bytes(run.peak_rss)}"
+                    + ("" if run.result is not None else f"  FAILED: {group.error}"),
+                    flush=True,
+                )
+    finally:
+        shutil.rmtree(caches, ignore_errors=True)
     return list(groups.values())
 
 
@@ -495,11 +532,14 @@ def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
                     higher_is_better=False,
                 )
             )
-    for variant, dl_task in (
-        (v, t) for t in ("datalife-cli", "datalife-candidate") for v in ("clean", "dirty")
-    ):
+    whos = {
+        "datalife-cli": "datalife",
+        "datalife-first": "new file",
+        "datalife-candidate": "candidate",
+    }
+    for variant, dl_task in ((v, t) for t in whos for v in ("clean", "dirty")):
         dl = _find(groups, variant, dl_task)
-        who = "datalife" if dl_task == "datalife-cli" else "candidate"
+        who = whos[dl_task]
         if dl is None:
             continue
         for task, limit, name in (
@@ -528,7 +568,7 @@ def _targets(groups: Sequence[Group], rows: int, has_ge: bool) -> list[Target]:
                 unit="bytes",
             )
         )
-    for dl_task, who in (("datalife-cli", "datalife"), ("datalife-candidate", "candidate")):
+    for dl_task, who in whos.items():
         clean, dirty = _find(groups, "clean", dl_task), _find(groups, "dirty", dl_task)
         if clean and dirty:
             out.append(
