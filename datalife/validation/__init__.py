@@ -230,6 +230,9 @@ def validate_files(
         eng = "pandas"
     else:
         con = connect()
+        # a Parquet footer parsed once, not once per query: this connection only reads, and
+        # lives for this validation alone
+        con.execute("SET parquet_metadata_cache = true")
         rows, failures, checks, info, notes = run_sql_validation(
             spec, sources, con, display_paths=display
         )
