@@ -738,20 +738,26 @@ def _fetch_keys(
 ) -> npt.NDArray[Any]:
     """The non-null values of an integer key as a numpy array; with ``low`` (every value is
     known to lie in ``[low, low + 2**32)``), as 32-bit offsets from it: half the memory, and
-    numpy sorts them in half the time."""
+    numpy sorts them in half the time.
+
+    The result is materialised by DuckDB, then copied into arrays of its exact size. A
+    streamed relation starts its arrays at 4,096 rows and reallocates them as they grow
+    (about twice the memory touched, in fresh pages); on a virtual machine whose host backs
+    memory lazily, first touches of fresh huge pages cost up to 0.2 s for 10M keys in one run
+    out of two, where the materialised fetch takes a steady 0.04 s more than the streamed one
+    at its best.
+    """
     import duckdb
     import numpy as np
 
     where = f"FROM ({union}) WHERE {key} IS NOT NULL"
     if low is not None:
         try:
-            return np.asarray(
-                con.sql(f"SELECT ({key} - {int(low)})::UINTEGER AS k {where}").fetchnumpy()["k"]
-            )
+            sql = f"SELECT ({key} - {int(low)})::UINTEGER AS k {where}"
+            return np.asarray(con.execute(sql).fetchnumpy()["k"])
         except duckdb.ConversionException:
             pass  # a value outside the footers' range (a file whose statistics are wrong)
-    # a relation streams into the array; ``execute`` would first materialise the result
-    return np.asarray(con.sql(f"SELECT {key} AS k {where}").fetchnumpy()["k"])
+    return np.asarray(con.execute(f"SELECT {key} AS k {where}").fetchnumpy()["k"])
 
 
 def _duplicates_of(keys: npt.NDArray[Any], low: int = 0) -> tuple[int, npt.NDArray[Any] | None]:
@@ -764,7 +770,7 @@ def _duplicates_of(keys: npt.NDArray[Any], low: int = 0) -> tuple[int, npt.NDArr
     if not same.any():
         return 0, None
     # every repeated value adds its first row to the rows ``same`` marks
-    groups = int(same[0]) + int(np.count_nonzero(same[1:] & ~same[:-1]))
+    groups = int(same[0]) + int(np.count_nonzero(same[1:] > same[:-1]))  # run starts
     repeated = np.unique(keys[1:][same])
     if keys.dtype == np.uint32:
         repeated = repeated.astype(np.int64) + low
