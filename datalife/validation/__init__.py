@@ -205,7 +205,12 @@ def validate_files(
     from datalife.validation.plan import as_spec
 
     ws = _workspace_or_none(workspace)
-    sources = resolve_sources(paths)
+    # the engine's connection also reads the Parquet footers that describe the sources; it
+    # parses each footer once, not once per query (it only reads, and lives for this call)
+    con = connect() if engine != "pandas" else None
+    if con is not None:
+        con.execute("SET parquet_metadata_cache = true")
+    sources = resolve_sources(paths, con)
     if schema is None:
         schema = _schema_for_paths(ws, [s.path for s in sources])
     spec, ref, sv = _resolve_spec(schema, ws if ws is not None else workspace)
@@ -229,10 +234,7 @@ def validate_files(
         notes: list[str] = []
         eng = "pandas"
     else:
-        con = connect()
-        # a Parquet footer parsed once, not once per query: this connection only reads, and
-        # lives for this validation alone
-        con.execute("SET parquet_metadata_cache = true")
+        assert con is not None
         rows, failures, checks, info, notes = run_sql_validation(
             spec, sources, con, display_paths=display
         )
