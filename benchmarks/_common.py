@@ -365,6 +365,19 @@ def describe_machine(info: Mapping[str, Any]) -> str:
     )
 
 
+def compile_datalife(root: Path | None = None) -> None:
+    """Write the bytecode of the datalife package under ``root`` (default: this repository).
+
+    An installed package has its ``.pyc`` files; a working copy whose modules changed since
+    they were last imported (or run with ``PYTHONDONTWRITEBYTECODE``) would compile them in
+    every timed process (~16 ms for the validation modules).
+    """
+    import compileall
+
+    base = root if root is not None else Path(__file__).resolve().parent.parent
+    compileall.compile_dir(str(base / "datalife"), quiet=1)
+
+
 def warn_if_busy(threshold: float | None = None) -> str | None:
     """A warning when the 1-minute load average says other work shares the machine."""
     try:

@@ -37,6 +37,7 @@ from typing import Any
 from benchmarks._common import (
     REPO,
     Run,
+    compile_datalife,
     describe_machine,
     fmt_bytes,
     fmt_ratio,
@@ -140,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     info = machine_info()
     print(describe_machine(info))
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import (
+    compile_datalife,
     describe_machine,
     emit_result,
     fmt_bytes,
@@ -573,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     info = machine_info()
     print(describe_machine(info))
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

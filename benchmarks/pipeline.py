@@ -44,6 +44,7 @@ from typing import Any
 
 from benchmarks._common import (
     Run,
+    compile_datalife,
     datalife_cmd,
     describe_machine,
     emit_result,
@@ -387,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     info = machine_info()
     print(describe_machine(info))
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

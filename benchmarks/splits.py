@@ -41,6 +41,7 @@ from typing import Any
 from benchmarks._common import (
     Run,
     RunsSummary,
+    compile_datalife,
     describe_machine,
     emit_result,
     fmt_bytes,
@@ -236,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasks.remove("sklearn")
     info = machine_info()
     print(describe_machine(info))
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

@@ -30,6 +30,7 @@ from typing import Any
 
 from benchmarks._common import (
     Run,
+    compile_datalife,
     datalife_cmd,
     describe_machine,
     fmt_bytes,
@@ -103,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     info = machine_info()
     print(f"machine: {describe_machine(info)}")
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

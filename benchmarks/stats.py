@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 from benchmarks._common import (
     Run,
     RunsSummary,
+    compile_datalife,
     describe_machine,
     emit_result,
     fmt_bytes,
@@ -321,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tasks = list(args.only or TASKS)
     info = machine_info()
     print(describe_machine(info))
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)

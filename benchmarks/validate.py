@@ -49,6 +49,7 @@ from typing import Any
 from benchmarks._common import (
     Run,
     RunsSummary,
+    compile_datalife,
     describe_machine,
     emit_result,
     fmt_bytes,
@@ -660,6 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory_rows: int = args.memory_rows or min(rows, 1_000_000)
     info = machine_info()
     print(f"machine: {describe_machine(info)}")
+    compile_datalife()
     busy = warn_if_busy()
     if busy:
         print(busy)
@@ -670,6 +672,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.candidate is not None and not (args.candidate / "datalife" / "__init__.py").is_file():
         parser.error(f"--candidate {args.candidate}: no datalife package there")
+    if args.candidate is not None:
+        compile_datalife(args.candidate)
     if args.only in (None, "memory"):
         print(f"\nIn memory: {memory_rows:,} rows, {repeat} fresh processes per engine")
         variants = {
