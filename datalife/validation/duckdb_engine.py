@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datalife._threads import Background as _Background
 from datalife.errors import DatalifeError
@@ -548,35 +549,78 @@ def run_sql_validation(
             out.append(Example(value=value, row=int(r), file=names[f_idx], line=line))
         return tuple(out)
 
-    # the first failing rows of each failing check: short queries that each stop early, run
-    # a few at a time on their own cursors (one alone leaves a core idle)
-    # (an in-memory frame is registered on this connection only: its queries run here)
+    # -- uniqueness: each unique check's repeated keys, in a table of their own -----------
+    repeats: list[tuple[PlannedCheck, int, int, str, list[str], str]] = []
+    for j, p in enumerate(plan):
+        if p.check != "unique" or p.column is None:
+            continue
+        key_cols = p.column.split(",")
+        if not all(c in cols and cols[c].present for c in key_cols):
+            continue
+        keys = ", ".join(cols[c].typed for c in key_cols)
+        aliased = ", ".join(f"{cols[c].typed} AS __k{k}" for k, c in enumerate(key_cols))
+        alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
+        notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
+        # a plain table, not a temporary one: the example queries read it on other cursors
+        table = f"__dups{j}"
+        try:
+            sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _SORTABLE
+            if p.column in sorting or (sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS):
+                job = sorting.pop(p.column, None)
+                found = job.result() if job else _sorted_duplicates(con, union, keys)
+                n, repeated = _dups_table(con, table, *found)
+            else:
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT {aliased}, count(*) AS __c "
+                    f"FROM ({union}) WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
+                )
+                n, repeated = con.execute(
+                    f"SELECT coalesce(sum(__c), 0)::BIGINT, count(*) FROM {table}"
+                ).fetchall()[0]
+        except duckdb.Error as exc:
+            raise input_error_from_duckdb(exc, sources) from None
+        if n:
+            cond = f"({keys}) IN (SELECT ({alias}) FROM {table})"
+            repeats.append(
+                (p, int(n), int(repeated), cond, [cols[c].typed for c in key_cols], table)
+            )
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # -- examples: the first failing rows of each failing check and of each repeated key ---
+    # short queries that each stop early (the repeated keys' read their column through), run
+    # a few at a time on cursors of their own, the next starting as soon as one ends (one
+    # alone leaves a core idle); an in-memory frame is registered on this connection only,
+    # so its queries run here, one after the other
     failing = [(p, int(result[f"f{key}"] or 0), cond, shown) for p, key, cond, shown in keyed]
     failing = [item for item in failing if item[1]]
-    on_disk = all(src.on_disk for src in sources)
-    step = _EXAMPLE_QUERIES if on_disk else 1
-    for start in range(0, len(failing), step):
-        batch = failing[start : start + step]
-        if on_disk:
-            jobs = [
-                _Background(functools.partial(examples_of, cond, [shown], False, con.cursor()))
-                for _, _, cond, shown in batch
-            ]
-            examples = [job.result() for job in jobs]
-        else:
-            examples = [examples_of(cond, [shown]) for _, _, cond, shown in batch]
-        for (p, n, _, _), exs in zip(batch, examples, strict=True):
-            failures.append(
-                Failure(
-                    p.column,
-                    p.check,
-                    p.detail,
-                    n,
-                    exs,
-                    describe_failure(p.check, p.detail, p.column, p.obj),
-                )
+    lookups: list[tuple[str, list[str], bool]] = [
+        (cond, [shown], False) for _, _, cond, shown in failing
+    ] + [(cond, exprs, True) for _, _, _, cond, exprs, _ in repeats]
+    workers = _EXAMPLE_QUERIES if all(src.on_disk for src in sources) else 1
+    try:
+        found_examples = _in_pool(
+            lookups,
+            workers,
+            lambda cur, job: examples_of(job[0], job[1], job[2], cur),
+            con,
+        )
+        for *_, table in repeats:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    except duckdb.Error as exc:
+        raise input_error_from_duckdb(exc, sources) from None
+    for (p, n, _, _), exs in zip(failing, found_examples[: len(failing)], strict=True):
+        failures.append(
+            Failure(
+                p.column,
+                p.check,
+                p.detail,
+                n,
+                exs,
+                describe_failure(p.check, p.detail, p.column, p.obj),
             )
-            failed_keys.add((p.column, p.check))
+        )
+        failed_keys.add((p.column, p.check))
     for p, stored_as in dtype_failures:
         failures.append(
             Failure(
@@ -590,55 +634,18 @@ def run_sql_validation(
         )
         failed_keys.add((p.column, p.check))
 
-    # -- uniqueness ----------------------------------------------------------------------
-    for p in plan:
-        if p.check != "unique" or p.column is None:
-            continue
-        key_cols = p.column.split(",")
-        if not all(c in cols and cols[c].present for c in key_cols):
-            continue
-        keys = ", ".join(cols[c].typed for c in key_cols)
-        aliased = ", ".join(f"{cols[c].typed} AS __k{k}" for k, c in enumerate(key_cols))
-        alias = ", ".join(f"__k{k}" for k in range(len(key_cols)))
-        notnull = " AND ".join(f"{cols[c].typed} IS NOT NULL" for c in key_cols)
-        try:
-            sortable = len(key_cols) == 1 and cols[key_cols[0]].family in _SORTABLE
-            if p.column in sorting or (sortable and _SORT_MIN_ROWS <= total <= _SORT_MAX_ROWS):
-                job = sorting.pop(p.column, None)
-                found = job.result() if job else _sorted_duplicates(con, union, keys)
-                n, repeated = _dups_table(con, *found)
-            else:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE __dups AS SELECT {aliased}, count(*) AS __c "
-                    f"FROM ({union}) WHERE {notnull} GROUP BY ALL HAVING count(*) > 1"
-                )
-                n, repeated = con.execute(
-                    "SELECT coalesce(sum(__c), 0)::BIGINT, count(*) FROM __dups"
-                ).fetchall()[0]
-            dup_examples = []
-            if n:
-                dup_examples = list(
-                    examples_of(
-                        f"({keys}) IN (SELECT ({alias}) FROM __dups)",
-                        [cols[c].typed for c in key_cols],
-                        ordered=True,
-                    )
-                )
-            con.execute("DROP TABLE IF EXISTS __dups")
-        except duckdb.Error as exc:
-            raise input_error_from_duckdb(exc, sources) from None
-        if n:
-            failures.append(
-                Failure(
-                    p.column,
-                    "unique",
-                    p.detail,
-                    n,
-                    tuple(dup_examples),
-                    f"duplicate values where values must be unique ({int(repeated)} values repeated)",
-                )
+    for (p, n, repeated, *_), exs in zip(repeats, found_examples[len(failing) :], strict=True):
+        failures.append(
+            Failure(
+                p.column,
+                "unique",
+                p.detail,
+                n,
+                exs,
+                f"duplicate values where values must be unique ({repeated} values repeated)",
             )
-            failed_keys.add((p.column, "unique"))
+        )
+        failed_keys.add((p.column, "unique"))
 
     # -- custom checks without SQL: stream the column through the Python function ----------
     for p in python_checks:
@@ -778,15 +785,58 @@ def _duplicates_of(keys: npt.NDArray[Any], low: int = 0) -> tuple[int, npt.NDArr
 
 
 def _dups_table(
-    con: duckdb.DuckDBPyConnection, rows: int, repeated: npt.NDArray[Any] | None
+    con: duckdb.DuckDBPyConnection, table: str, rows: int, repeated: npt.NDArray[Any] | None
 ) -> tuple[int, int]:
-    """Put the repeated keys in the temporary table ``__dups(__k0)``; ``(rows, keys)``."""
+    """Put the repeated keys in the table ``table(__k0)``; ``(rows, keys)``."""
     if repeated is None or not len(repeated):
         return 0, 0
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE __dups AS SELECT unnest($1) AS __k0", [repeated.tolist()]
+        f"CREATE OR REPLACE TABLE {table} AS SELECT unnest($1) AS __k0", [repeated.tolist()]
     )
     return rows, len(repeated)
+
+
+_T = TypeVar("_T")
+_J = TypeVar("_J")
+
+
+def _in_pool(
+    jobs: Sequence[_J],
+    workers: int,
+    run: Callable[[duckdb.DuckDBPyConnection, _J], _T],
+    con: duckdb.DuckDBPyConnection,
+) -> list[_T]:
+    """``[run(cursor, job) for job in jobs]``, by ``workers`` threads with a cursor each (on
+    ``con`` itself with one worker), each taking the next job as soon as it is done."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [run(con, job) for job in jobs]
+    out: list[Any] = [None] * len(jobs)
+    todo = iter(range(len(jobs)))
+    lock = threading.Lock()
+
+    def worker(cur: duckdb.DuckDBPyConnection) -> None:
+        try:
+            while True:
+                with lock:
+                    i = next(todo, None)
+                if i is None:
+                    return
+                out[i] = run(cur, jobs[i])
+        finally:
+            cur.close()
+
+    threads = [
+        _Background(functools.partial(worker, con.cursor())) for _ in range(min(workers, len(jobs)))
+    ]
+    errors = []
+    for t in threads:
+        try:
+            t.result()
+        except BaseException as exc:  # noqa: BLE001 - every worker is waited for first
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return out
 
 
 # checks whose passing values form an interval: they hold for [min, max] if they hold at both ends
