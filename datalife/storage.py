@@ -16,7 +16,8 @@ DVC do: while none of them has changed, the file is not read again. The status-c
 rename or ``chmod`` moves it. A file changed less than two seconds before it was hashed is
 not remembered (a later write within the same clock tick could leave every one of those
 unchanged), and ``datalife lineage verify`` always reads the files.
-``DATALIFE_HASH_CACHE=0`` turns the cache off.
+``DATALIFE_HASH_CACHE=0`` turns the cache off; it is off on Windows, whose ``st_ctime`` is a
+creation time.
 
 Examples:
     >>> dataset_version_id(["b" * 64, "a" * 64]) == dataset_version_id(["a" * 64, "b" * 64])
@@ -80,6 +81,8 @@ def cache_dir() -> Path:
 
 
 def _hash_cache_on() -> bool:
+    if sys.platform == "win32":  # st_ctime is the creation time there: a write leaves it
+        return False
     value = os.environ.get("DATALIFE_HASH_CACHE", "1").strip().lower()
     return value not in ("0", "false", "no", "off")
 
