@@ -69,6 +69,8 @@ class Run:
     stderr: str = field(repr=False, default="")
     result: dict[str, Any] | None = None  # the child's BENCH_RESULT, if it printed one
     timed_out: bool = False
+    # CPU time the hypervisor gave other guests while this ran, all vCPUs (None: unknown)
+    steal_s: float | None = None
 
     @property
     def work_s(self) -> float | None:
@@ -86,6 +88,20 @@ class Run:
 
 
 GNU_TIME = Path("/usr/bin/time")
+
+
+def steal_seconds() -> float | None:
+    """The machine's total steal time so far (Linux ``/proc/stat``), None elsewhere.
+
+    Steal is time a virtual CPU was ready to run but the host ran something else: a run that
+    saw much of it was slowed by the host, not by what it ran.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def warm_page_cache(paths: Sequence[str | Path]) -> None:
@@ -134,6 +150,7 @@ def run_process(
         argv = list(cmd)
         if use_time:
             argv = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *argv]
+        steal0 = steal_seconds()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             argv,
@@ -157,6 +174,7 @@ def run_process(
             timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        steal1 = steal_seconds()
         if timer is not None:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -179,6 +197,7 @@ def run_process(
         stderr=stderr,
         result=parse_result(stdout),
         timed_out=timed_out.is_set(),
+        steal_s=None if steal0 is None or steal1 is None else round(steal1 - steal0, 3),
     )
 
 

@@ -463,6 +463,7 @@ def _measure(
                 print(
                     f"{fmt_seconds(run.wall_s)} wall, {fmt_seconds(run.work_s)} work, "
                     f"{fmt_bytes(run.peak_rss)}"
+                    + (f", {run.steal_s:.2f} s stolen by the host" if run.steal_s else "")
                     + ("" if run.result is not None else f"  FAILED: {group.error}"),
                     flush=True,
                 )
