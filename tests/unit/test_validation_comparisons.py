@@ -61,6 +61,23 @@ def failures(report: datalife.ValidationReport) -> dict[tuple[str | None, str], 
     i_check=pa.Check.lt(3.0),
     statistics=True,
 )
+# a NaN beside a number above the upper bound, in one row group: the upper comparison holds
+# for the NaN too (DuckDB orders NaN above every number); only ``x <= 'inf'`` keeps it out,
+# and the row group's max (the number, not the NaN) must not settle that bound as true
+@example(
+    floats=[math.nan, 3.5, 0.0],
+    ints=[1, None, 2],
+    f_check=pa.Check.le(3.0),
+    i_check=pa.Check.gt(0.5),
+    statistics=True,
+)
+@example(
+    floats=[math.nan, math.inf, 1.0],
+    ints=[None, 4, 0],
+    f_check=pa.Check.in_range(-2.0, 3.0),
+    i_check=pa.Check.le(3.0),
+    statistics=True,
+)
 def test_comparison_counts_on_files_equal_pandera_in_memory(
     tmp_path: Path,
     floats: list[float | None],
