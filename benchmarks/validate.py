@@ -398,6 +398,10 @@ def _remember_hashes(cache: Path, paths: Sequence[Path]) -> None:
     """Hash ``paths`` into the hash cache at ``cache`` (as a first validation would)."""
     from datalife import storage
 
+    # a file changed less than storage.RACY_NS before its hashing is not remembered: a file
+    # generated moments ago waits until it is old enough
+    newest = max((max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in paths), default=0)
+    time.sleep(max(0.0, (newest + storage.RACY_NS - time.time_ns()) / 1e9 + 0.1))
     before = os.environ.get("DATALIFE_CACHE_DIR")
     os.environ["DATALIFE_CACHE_DIR"] = str(cache)
     try:

@@ -17,7 +17,8 @@ rename or ``chmod`` moves it. A file changed less than two seconds before it was
 not remembered (a later write within the same clock tick could leave every one of those
 unchanged), and ``datalife lineage verify`` always reads the files.
 ``DATALIFE_HASH_CACHE=0`` turns the cache off; it is off on Windows, whose ``st_ctime`` is a
-creation time.
+creation time. Like git's index, it trusts the file system's times: on network file systems
+that cache attributes (NFS, SMB) or FAT/exFAT drives, turn it off.
 
 Examples:
     >>> dataset_version_id(["b" * 64, "a" * 64]) == dataset_version_id(["a" * 64, "b" * 64])
@@ -109,35 +110,42 @@ def _identity(path: Path) -> _Identity | None:
 
 
 def _cache_entry(real: str) -> Path:
-    return cache_dir() / "hashes" / hash_bytes(real.encode())[:32]
+    return cache_dir() / "hashes" / hash_bytes(os.fsencode(real))[:32]
 
 
-def _entry_text(key: _Identity, digest: str) -> str:
+def _entry_bytes(key: _Identity, digest: str) -> bytes:
     real, *numbers = key
     fields = " ".join(str(n) for n in numbers)
-    return f"datalife-hash {HASH_CACHE_FORMAT}\n{real}\n{fields}\n{digest}\n"
+    head = f"datalife-hash {HASH_CACHE_FORMAT}\n".encode()
+    return head + os.fsencode(real) + f"\n{fields}\n{digest}\n".encode()
 
 
 def _cached_hash(key: _Identity) -> str | None:
-    """The remembered hash of the file ``key`` describes, if it has not changed since."""
+    """The remembered hash of the file ``key`` describes, if it has not changed since.
+
+    Never raises: a cache that cannot be read (no home directory, a path the file system
+    cannot encode, a damaged or foreign entry) is a miss.
+    """
     if not _hash_cache_on():
         return None
-    entry = _cache_entry(key[0])
     try:
-        fd = os.open(entry, os.O_RDONLY)
-    except OSError:
+        fd = os.open(_cache_entry(key[0]), os.O_RDONLY)
+    except Exception:  # noqa: BLE001 - any failure is a miss
         return None
     try:
         if hasattr(os, "getuid") and os.fstat(fd).st_uid != os.getuid():
             return None  # written by someone else: not trusted
-        text = os.read(fd, 8192).decode("utf-8", "replace")
+        data = os.read(fd, 8192)
     except OSError:
         return None
     finally:
         os.close(fd)
-    digest = text.rsplit("\n", 2)[-2] if text.endswith("\n") else ""
-    if len(digest) == 64 and text == _entry_text(key, digest):
-        return digest
+    digest = data.rsplit(b"\n", 2)[-2].decode("ascii", "replace") if data.endswith(b"\n") else ""
+    try:
+        if len(digest) == 64 and data == _entry_bytes(key, digest):
+            return digest
+    except Exception:  # noqa: BLE001 - an unencodable path: a miss
+        return None
     return None
 
 
@@ -148,15 +156,17 @@ def _remember_hash(key: _Identity, digest: str, started_ns: int) -> None:
     _, _, mtime_ns, ctime_ns, _, _ = key
     if started_ns - max(mtime_ns, ctime_ns) < RACY_NS:
         return  # changed moments before: a write in the same clock tick could go unseen
-    entry = _cache_entry(key[0])
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp: Path | None = None
     try:
+        entry = _cache_entry(key[0])
+        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(_entry_text(key, digest), encoding="utf-8")
+        tmp.write_bytes(_entry_bytes(key, digest))
         tmp.replace(entry)  # no fsync: an entry lost or torn in a crash is only a miss
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    except Exception:  # noqa: BLE001 - no home directory, unencodable path, full disk...
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _hash_and_remember(p: Path, key: _Identity | None, *, threads: int | None = None) -> str:

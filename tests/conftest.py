@@ -26,12 +26,21 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data"
 
 
+_SESSION_CACHE: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Caches (content hashes, lineage snapshots) go to a directory of this session, not the
     user's: the CLI runs in subprocesses, so the variable is set for the whole process."""
     import tempfile
 
-    os.environ["DATALIFE_CACHE_DIR"] = tempfile.mkdtemp(prefix="datalife-test-cache-")
+    _SESSION_CACHE.append(tempfile.mkdtemp(prefix="datalife-test-cache-"))
+    os.environ["DATALIFE_CACHE_DIR"] = _SESSION_CACHE[-1]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _SESSION_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

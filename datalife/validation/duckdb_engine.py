@@ -8,6 +8,7 @@ without one stream the column through their Python function in batches.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import functools
@@ -312,10 +313,14 @@ def run_sql_validation(
 ) -> tuple[int, list[Failure], list[CheckResult], list[dict[str, Any]], list[str]]:
     """Validate ``sources`` (one dataset) against ``schema``.
 
-    Returns ``(rows, failures, checks, per-source info, notes)``.
+    Returns ``(rows, failures, checks, per-source info, notes)``. ``con`` is a connection of
+    this validation's own: it holds the repeated keys in tables ``__dups<N>`` while the
+    examples are found (dropped afterwards, and on a DuckDB error).
     """
     import duckdb
 
+    # what a damaged or unreadable file raises (the rest is a bug, reported as one)
+    reader_errors = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
     names = display_paths or [str(s.path) for s in sources]
     schema = as_spec(schema)
     plan = plan_checks(schema)
@@ -520,12 +525,8 @@ def run_sql_validation(
         cur = con.execute(sql)
         row = cur.fetchall()[0]
         desc = [d[0] for d in cur.description or []]
-    except duckdb.Error as exc:
-        if isinstance(
-            exc, duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
-        ):
-            raise input_error_from_duckdb(exc, sources) from None
-        raise
+    except reader_errors as exc:
+        raise input_error_from_duckdb(exc, sources) from None
     assert row is not None
     result = dict(zip(desc, row, strict=True))
     result.update(settled)
@@ -578,6 +579,7 @@ def run_sql_validation(
                     f"SELECT coalesce(sum(__c), 0)::BIGINT, count(*) FROM {table}"
                 ).fetchall()[0]
         except duckdb.Error as exc:
+            _drop_tables(con, [table, *(r[-1] for r in repeats)])
             raise input_error_from_duckdb(exc, sources) from None
         if n:
             cond = f"({keys}) IN (SELECT ({alias}) FROM {table})"
@@ -605,10 +607,10 @@ def run_sql_validation(
             lambda cur, job: examples_of(job[0], job[1], job[2], cur),
             con,
         )
-        for *_, table in repeats:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    except duckdb.Error as exc:
+    except reader_errors as exc:
         raise input_error_from_duckdb(exc, sources) from None
+    finally:
+        _drop_tables(con, [r[-1] for r in repeats])
     for (p, n, _, _), exs in zip(failing, found_examples[: len(failing)], strict=True):
         failures.append(
             Failure(
@@ -710,6 +712,9 @@ def _sorted_duplicates(
     return _duplicates_of(_fetch_keys(con, union, key))
 
 
+_MAX_SCANS = 256  # file scans the per-column counting query may hold
+
+
 def _counting_sql(
     sources: Sequence[Source],
     union: str,
@@ -723,9 +728,11 @@ def _counting_sql(
     own, filtered by the failure conditions: DuckDB then reads only that column and applies
     the filter inside its Parquet reader, which takes a quarter less CPU than one pass
     evaluating every condition on every row (no column is read twice: a column's checks
-    share its scan).
+    share its scan). Past :data:`_MAX_SCANS` file scans (many files, many checked columns),
+    the single pass again: one plan holding thousands of scans costs more than it saves.
     """
-    if not all(s.format == "parquet" and s.on_disk for s in sources):
+    per_column = all(s.format == "parquet" and s.on_disk for s in sources)
+    if not per_column or len(sources) * len(counted) > _MAX_SCANS:
         aggs = [*totals, *(f"count_if({c}) AS {n}" for conds in counted.values() for n, c in conds)]
         return f"SELECT {', '.join(aggs)} FROM ({union})"
     parts = [f"(SELECT {', '.join(totals)} FROM ({union}))"]
@@ -796,6 +803,14 @@ def _dups_table(
     return rows, len(repeated)
 
 
+def _drop_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+    import duckdb
+
+    for table in tables:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 _T = TypeVar("_T")
 _J = TypeVar("_J")
 
@@ -814,20 +829,24 @@ def _in_pool(
     todo = iter(range(len(jobs)))
     lock = threading.Lock()
 
+    failed = threading.Event()
+
     def worker(cur: duckdb.DuckDBPyConnection) -> None:
         try:
-            while True:
+            while not failed.is_set():
                 with lock:
                     i = next(todo, None)
                 if i is None:
                     return
                 out[i] = run(cur, jobs[i])
+        except BaseException:
+            failed.set()  # the other workers take no new job
+            raise
         finally:
             cur.close()
 
-    threads = [
-        _Background(functools.partial(worker, con.cursor())) for _ in range(min(workers, len(jobs)))
-    ]
+    cursors = [con.cursor() for _ in range(min(workers, len(jobs)))]
+    threads = [_Background(functools.partial(worker, cur)) for cur in cursors]
     errors = []
     for t in threads:
         try:

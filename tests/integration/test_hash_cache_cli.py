@@ -34,6 +34,9 @@ def test_validate_remembers_then_rehashes_a_rewritten_file(
     (entry,) = (cache / "hashes").iterdir()
     assert str(data.resolve()) in entry.read_text()
     assert version(run_cli(*args, cwd=workspace)) == first
+    # the second run took the remembered hash: an entry changed by hand is what it reports
+    entry.write_text(entry.read_text().replace(first, "f" * 64))
+    assert version(run_cli(*args, cwd=workspace)) == "f" * 64
 
     # same bytes count and modification time, other content: the status-change time moved
     st = data.stat()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import blake3
@@ -40,6 +41,19 @@ class Reads:
         monkeypatch.setattr(storage, "_hash_now", counting)
 
 
+def next_tick(path: Path) -> None:
+    """Wait until a file written now gets another status-change time than ``path`` has (file
+    times come from a clock that ticks every few milliseconds)."""
+    probe = path.with_name(path.name + ".tick")
+    before = path.stat().st_ctime_ns
+    for _ in range(1000):
+        probe.write_bytes(b"")
+        if probe.stat().st_ctime_ns != before:
+            break
+        time.sleep(0.001)
+    probe.unlink()
+
+
 def entries(cache: Path) -> list[Path]:
     return sorted((cache / "hashes").glob("*")) if (cache / "hashes").is_dir() else []
 
@@ -64,6 +78,7 @@ def test_a_rewritten_file_is_read_again_even_with_its_old_size_and_mtime(
     data.write_text("a,b\n1,2\n")
     first = hash_file(data)
     st = data.stat()
+    next_tick(data)
     data.write_text("a,b\n3,4\n")  # same size
     os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime put back, as cp -p would
     assert data.stat().st_size == st.st_size
@@ -77,6 +92,7 @@ def test_a_replaced_file_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
     data = tmp_path / "data.csv"
     data.write_text("a,b\n1,2\n")
     hash_file(data)
+    next_tick(data)
     other = tmp_path / "other.csv"
     other.write_text("a,b\n9,9\n")
     other.replace(data)  # another inode at the same path
@@ -180,3 +196,40 @@ def test_prefetch_skips_cached_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert hash_file(old) == direct(old)
     assert hash_file(new) == direct(new)
     assert reads.paths == []  # old from the cache, new from the prefetch thread
+
+
+def test_a_cache_that_cannot_work_never_breaks_hashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a file name that is not UTF-8 (Linux allows any bytes but "/" and NUL)
+    odd = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.csv"))
+    odd.write_bytes(b"a\n1\n")
+    assert hash_file(odd) == direct(odd)
+    assert hash_file(odd) == direct(odd)  # remembered under its bytes, found again
+    # no cache directory to be found: no $DATALIFE_CACHE_DIR, $XDG_CACHE_HOME or home
+    monkeypatch.delenv("DATALIFE_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    data = tmp_path / "data.csv"
+    data.write_text("a\n2\n")
+    assert hash_file(data) == direct(data)
+    prefetch_hashes([data])
+    assert hash_file(data) == direct(data)
+
+
+def test_an_entry_written_by_another_user_is_not_trusted(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("a\n1\n")
+    hash_file(data)
+    (entry,) = entries(cache)
+    entry.write_text(entry.read_text().replace(direct(data), "0" * 64))  # poisoned
+    assert hash_file(data) == "0" * 64  # ours: trusted
+    other_uid = entry.stat().st_uid + 1
+    monkeypatch.setattr(os, "getuid", lambda: other_uid)
+    assert hash_file(data) == direct(data)  # someone else's: a miss
