@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import decimal
 import functools
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -821,41 +820,28 @@ def _in_pool(
     run: Callable[[duckdb.DuckDBPyConnection, _J], _T],
     con: duckdb.DuckDBPyConnection,
 ) -> list[_T]:
-    """``[run(cursor, job) for job in jobs]``, by ``workers`` threads with a cursor each (on
-    ``con`` itself with one worker), each taking the next job as soon as it is done."""
+    """``[run(cursor, job) for job in jobs]`` on ``workers`` threads, each job on a cursor of
+    ``con`` of its own (on ``con`` itself with one worker); the first error is raised once
+    the running jobs end, and the jobs not started are dropped."""
     if workers <= 1 or len(jobs) <= 1:
         return [run(con, job) for job in jobs]
-    out: list[Any] = [None] * len(jobs)
-    todo = iter(range(len(jobs)))
-    lock = threading.Lock()
+    from concurrent.futures import ThreadPoolExecutor
 
-    failed = threading.Event()
-
-    def worker(cur: duckdb.DuckDBPyConnection) -> None:
+    def on_cursor(job: _J) -> _T:
+        cur = con.cursor()
         try:
-            while not failed.is_set():
-                with lock:
-                    i = next(todo, None)
-                if i is None:
-                    return
-                out[i] = run(cur, jobs[i])
-        except BaseException:
-            failed.set()  # the other workers take no new job
-            raise
+            return run(cur, job)
         finally:
             cur.close()
 
-    cursors = [con.cursor() for _ in range(min(workers, len(jobs)))]
-    threads = [_Background(functools.partial(worker, cur)) for cur in cursors]
-    errors = []
-    for t in threads:
+    with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="datalife") as pool:
+        futures = [pool.submit(on_cursor, job) for job in jobs]
         try:
-            t.result()
-        except BaseException as exc:  # noqa: BLE001 - every worker is waited for first
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-    return out
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 # checks whose passing values form an interval: they hold for [min, max] if they hold at both ends

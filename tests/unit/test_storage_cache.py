@@ -101,10 +101,19 @@ def test_a_replaced_file_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
     assert reads.paths == [data]
 
 
-def test_a_file_changed_just_before_it_was_hashed_is_not_remembered(
-    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "setting",
+    [("RACY_NS", 2_000_000_000), ("DATALIFE_HASH_CACHE", "0")],
+    ids=["changed-just-before", "turned-off"],
+)
+def test_no_entry_for_a_file_changed_just_before_or_with_the_cache_off(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, setting: tuple[str, object]
 ) -> None:
-    monkeypatch.setattr(storage, "RACY_NS", 2_000_000_000)
+    name, value = setting
+    if name == "RACY_NS":
+        monkeypatch.setattr(storage, name, value)  # the file below was written moments ago
+    else:
+        monkeypatch.setenv(name, str(value))
     data = tmp_path / "data.csv"
     data.write_text("a,b\n1,2\n")
     reads = Reads(monkeypatch)
@@ -154,19 +163,6 @@ def test_a_damaged_or_foreign_entry_is_a_miss(
     assert reads.paths == [data]
     assert hash_file(data) == direct(data)  # remembered again
     assert reads.paths == [data]
-
-
-def test_no_cache_when_turned_off(
-    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATALIFE_HASH_CACHE", "0")
-    data = tmp_path / "data.csv"
-    data.write_text("a,b\n1,2\n")
-    reads = Reads(monkeypatch)
-    hash_file(data)
-    hash_file(data)
-    assert reads.paths == [data, data]
-    assert entries(cache) == []
 
 
 def test_an_unusable_cache_directory_only_costs_the_reads(
