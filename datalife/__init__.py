@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from datalife.drift import DriftReport, skew
     from datalife.errors import DatalifeError, ValidationFailed
     from datalife.pipeline import run_pipeline
-    from datalife.schemas.checks import register_check
+    from datalife.plan.custom import register_check
     from datalife.schemas.model import SchemaVersion
     from datalife.schemas.registry import SchemaRegistry, load_schema
     from datalife.splits import split
@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "SchemaRegistry": "datalife.schemas.registry:SchemaRegistry",
     "SchemaVersion": "datalife.schemas.model:SchemaVersion",
     "load_schema": "datalife.schemas.registry:load_schema",
-    "register_check": "datalife.schemas.checks:register_check",
+    "register_check": "datalife.plan.custom:register_check",
     "ValidationReport": "datalife.validation:ValidationReport",
     "validate": "datalife.validation:validate",
     "validates": "datalife.validation:validates",

@@ -77,7 +77,7 @@ def _schema_from_datasets(ws: object, paths: tuple[str, ...]) -> None:
 
 
 def render_report(report: object) -> None:
-    from datalife.validation.report import ValidationReport, _plain
+    from datalife.engines.report import ValidationReport, _plain
 
     assert isinstance(report, ValidationReport)
     status = "valid" if report.valid else "INVALID"

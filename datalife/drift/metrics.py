@@ -1,10 +1,10 @@
 """The drift metrics, as plain functions of counts and weighted points.
 
 Every function here is datalife's own implementation (numpy only), checked in the tests against
-scipy on the same inputs. The two tail probabilities come from scipy: the chi-square survival
-function (``scipy.special.chdtrc``) and the Kolmogorov-Smirnov distribution ``kstwo`` (SciPy's
-code, vendored in :mod:`datalife.drift._kolmogorov` so that it costs an import of
-``scipy.special`` only).
+scipy on the same inputs. The two tail probabilities are SciPy's own, through its public API,
+imported when a p-value is first computed (nothing of SciPy is imported before): the chi-square
+survival function ``scipy.special.chdtrc`` and the Kolmogorov-Smirnov distribution
+``scipy.stats.kstwo``.
 
 A distribution of numbers is a :class:`Points`: sorted distinct values with weights (counts). From
 raw data the values are the exact distinct values; from a profile they are the representative
@@ -170,10 +170,10 @@ def ks_pvalue(statistic: float, n: int, m: int) -> float:
     The distribution of the one-sample statistic with ``round(n*m/(n+m))`` observations
     (scipy's ``kstwo``), which is what scipy uses for large samples.
     """
-    from datalife.drift._kolmogorov import kstwo_sf
+    from scipy.stats import kstwo
 
     en = round(n * m / (n + m))
-    return min(1.0, max(0.0, kstwo_sf(statistic, max(en, 1))))
+    return min(1.0, max(0.0, float(kstwo.sf(statistic, max(en, 1)))))
 
 
 def chi2_homogeneity(a_counts: ArrayLike, b_counts: ArrayLike) -> tuple[float, int, float]:

@@ -43,10 +43,10 @@ if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
     from datalife.config import Workspace
+    from datalife.engines.report import Failure, ValidationReport
     from datalife.schemas.compat import CompatReport
     from datalife.schemas.model import SchemaVersion
     from datalife.schemas.registry import SchemaRegistry
-    from datalife.validation.report import Failure, ValidationReport
 
 __all__ = ["Evolution", "Loosening", "bump", "evolve"]
 
@@ -175,8 +175,8 @@ class _DataStats:
         return self._inferred
 
     def typed(self, column: str, dtype: str | None) -> str:
+        from datalife.engines.duckdb.validate import sql_type, varchar_cast
         from datalife.io import sql_ident
-        from datalife.validation.duckdb_engine import sql_type, varchar_cast
 
         q = sql_ident(column)
         want = sql_type(dtype)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datalife.engines.duckdb.validate import varchar_cast
 from datalife.errors import DatalifeError
 from datalife.io import Source, input_error_from_duckdb, sql_ident
-from datalife.validation.duckdb_engine import varchar_cast
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac

@@ -105,7 +105,7 @@ def parse_schema_text(text: str, path: str = "<string>") -> SchemaVersion:
             details=details,
             hint="fix the metadata keys listed above.",
         ) from None
-    from datalife.schemas.spec import SchemaSpec
+    from datalife.plan.spec import SchemaSpec
 
     spec = SchemaSpec.from_body(body)
     if spec is None:  # only pandera reads this body: read it now, so errors show at load

@@ -38,7 +38,7 @@ from datalife.config import Compatibility
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
-    from datalife.schemas.spec import SchemaSpec
+    from datalife.plan.spec import SchemaSpec
 
 __all__ = [
     "FORMAT_VERSION",
@@ -171,7 +171,7 @@ class SchemaVersion:
     """One version of a named schema: metadata plus a pandera ``DataFrameSchema``.
 
     ``schema`` (the pandera object) is built on first use when the file's body is one
-    :meth:`SchemaSpec.from_body <datalife.schemas.spec.SchemaSpec.from_body>` reads: validating
+    :meth:`SchemaSpec.from_body <datalife.plan.spec.SchemaSpec.from_body>` reads: validating
     files needs only :attr:`spec`, so it never imports pandera.
     """
 
@@ -208,7 +208,7 @@ class SchemaVersion:
     def spec(self) -> SchemaSpec:
         """What the schema checks, as plain data (read without pandera when possible)."""
         if self._spec is None:
-            from datalife.schemas.spec import SchemaSpec
+            from datalife.plan.spec import SchemaSpec
 
             self._spec = SchemaSpec.from_pandera(self.schema)
         return self._spec

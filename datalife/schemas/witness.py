@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from datalife.engines.report import _plain
 from datalife.schemas.domain import ColumnSpace, admits, column_space, dtype_info
-from datalife.validation.report import _plain
 
 if TYPE_CHECKING:
     import pandas as pd
     import pandera.api.pandas.container as pac
 
-    from datalife.validation.report import ValidationReport
+    from datalife.engines.report import ValidationReport
 
 __all__ = ["Witness", "WitnessSearch", "candidate_values", "sample_regex"]
 

@@ -17,16 +17,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from datalife.engines.report import CheckResult, Example, Failure, ValidationReport
 from datalife.errors import DatalifeError
 from datalife.io import Source
-from datalife.validation.report import CheckResult, Example, Failure, ValidationReport
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
     from datalife.config import Workspace
+    from datalife.plan.spec import SchemaSpec
     from datalife.schemas.model import SchemaVersion
-    from datalife.schemas.spec import SchemaSpec
 
 __all__ = [
     "CheckResult",
@@ -130,7 +130,7 @@ def validate(
         )
     module = type(data).__module__.split(".")[0]
     if module == "pandas" and engine in ("auto", "pandas"):
-        from datalife.validation.pandas_engine import run_pandas_validation
+        from datalife.engines.pandas import run_pandas_validation
 
         pa_schema, ref, _ = resolve_schema(schema, workspace)
         rows, failures, checks = run_pandas_validation(pa_schema, data)
@@ -153,9 +153,9 @@ def _validate_arrow(
 ) -> ValidationReport:
     import pyarrow as pa
 
+    from datalife.engines.duckdb.validate import run_sql_validation
     from datalife.io import connect
     from datalife.storage import table_hash
-    from datalife.validation.duckdb_engine import run_sql_validation
 
     if module == "polars":
         if hasattr(data, "collect") and not hasattr(data, "to_arrow"):
@@ -199,10 +199,10 @@ def validate_files(
 ) -> ValidationReport:
     """Validate files that form one dataset (see :func:`validate`)."""
     from datalife._threads import Background
+    from datalife.engines.duckdb.validate import run_sql_validation, sorts_keys
     from datalife.io import connect, resolve_sources
+    from datalife.plan.compile import as_spec
     from datalife.storage import dataset_version_id
-    from datalife.validation.duckdb_engine import run_sql_validation, sorts_keys
-    from datalife.validation.plan import as_spec
 
     ws = _workspace_or_none(workspace)
     # the engine's connection also reads the Parquet footers that describe the sources; it
@@ -221,8 +221,8 @@ def validate_files(
     warm = engine != "pandas" and sorts_keys(as_spec(spec), sources)
     hashing = Background(lambda: _hash_all([s.path for s in sources], warm_numpy=warm))
     if engine == "pandas":
+        from datalife.engines.pandas import run_pandas_validation
         from datalife.io import read_pandas
-        from datalife.validation.pandas_engine import run_pandas_validation
 
         df = read_pandas([s.path for s in sources])
         pa_schema = sv.schema if sv is not None else resolve_schema(schema, workspace)[0]

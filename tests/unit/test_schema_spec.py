@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from datalife.plan.spec import SchemaSpec
 from datalife.schemas.io import deserialize_body, parse_schema_text, serialize_body
-from datalife.schemas.spec import SchemaSpec
 
 REPO = Path(__file__).resolve().parents[2]
 

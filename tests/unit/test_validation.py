@@ -149,8 +149,8 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
             write_statistics=statistics,
         )
         paths.append(path)
+    from datalife.engines.duckdb.validate import _footer_facts
     from datalife.io import connect, resolve_sources
-    from datalife.validation.duckdb_engine import _footer_facts
 
     footer, _, rows, keys = _footer_facts(connect(), resolve_sources(paths), ["k", "s"], {}, ["k"])
     assert rows == n  # row counts are in the footer with or without statistics
@@ -209,9 +209,9 @@ def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
     )
     path = tmp_path / "r.parquet"
     pq.write_table(table, path, row_group_size=1000, write_statistics=statistics)
+    from datalife.engines.duckdb.validate import _footer_facts
     from datalife.io import connect, resolve_sources
-    from datalife.validation.duckdb_engine import _footer_facts
-    from datalife.validation.plan import plan_checks
+    from datalife.plan.compile import plan_checks
 
     plan = plan_checks(schema)
     ranges = {
@@ -235,7 +235,7 @@ def test_duplicate_keys_by_sort_and_by_hash_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_sort: bool
 ) -> None:
     """Large integer keys are checked by sorting in numpy, others by DuckDB's GROUP BY."""
-    import datalife.validation.duckdb_engine as engine
+    import datalife.engines.duckdb.validate as engine
 
     monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
     schema = pa.DataFrameSchema({"k": pa.Column("Int64", unique=True, nullable=True)}, name="k")
@@ -439,7 +439,7 @@ def test_corrupt_data_pages_behind_a_sound_footer(
     import pyarrow as pa_arrow
     import pyarrow.parquet as pq
 
-    import datalife.validation.duckdb_engine as engine
+    import datalife.engines.duckdb.validate as engine
 
     monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
     n = 20_000

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import datalife
-from datalife.validation import duckdb_engine
+from datalife.engines.duckdb import validate as duckdb_engine
 
 # (f, k, n) of each file
 PARTS: list[tuple[list[float | None], list[str | None], list[int]]] = [

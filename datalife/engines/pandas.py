@@ -1,15 +1,15 @@
 """In-memory validation of pandas DataFrames with pandera's pandas backend.
 
 pandera does the checking; this module only turns its failure cases into datalife's
-:class:`~datalife.validation.report.Failure` records, so every engine reports alike.
+:class:`~datalife.engines.report.Failure` records, so every engine reports alike.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from datalife.validation.plan import describe_failure, plan_checks, rename_candidates
-from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure, _plain
+from datalife.engines.report import MAX_EXAMPLES, CheckResult, Example, Failure, _plain
+from datalife.plan.compile import describe_failure, plan_checks, rename_candidates
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from datalife.schemas.spec import CheckSpec, SchemaSpec
+from datalife.plan.spec import CheckSpec, SchemaSpec
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac

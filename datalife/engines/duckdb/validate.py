@@ -17,23 +17,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from datalife._threads import Background as _Background
+from datalife.engines.report import MAX_EXAMPLES, CheckResult, Example, Failure
 from datalife.errors import DatalifeError
 from datalife.io import Source, input_error_from_duckdb, sql_ident, sql_str
-from datalife.validation.plan import (
+from datalife.plan.compile import (
     PlannedCheck,
     as_spec,
     describe_failure,
     plan_checks,
     rename_candidates,
 )
-from datalife.validation.report import MAX_EXAMPLES, CheckResult, Example, Failure
 
 if TYPE_CHECKING:
     import duckdb
     import numpy.typing as npt
     import pandera.api.pandas.container as pac
 
-    from datalife.schemas.spec import SchemaSpec
+    from datalife.plan.spec import SchemaSpec
 
 __all__ = ["run_sql_validation", "sorts_keys", "sql_type"]
 
@@ -139,7 +139,7 @@ def _check_sql(check: PlannedCheck, v: str, family: str | None = None) -> str | 
     distinct value of a dictionary-encoded (Parquet) column once, where ``IN (...)`` compares
     every row (8x faster on a 20-value set over 10M rows).
     """
-    from datalife.schemas.checks import registered_checks
+    from datalife.plan.custom import registered_checks
 
     s: dict[str, Any] = dict(check.obj.statistics if check.obj is not None else {})
     name = check.check

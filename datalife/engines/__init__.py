@@ -1,0 +1,1 @@
+"""Where rows are processed: every engine behind one contract and one registry."""
