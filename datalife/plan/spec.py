@@ -52,6 +52,11 @@ class ColumnSpec:
     coerce: bool = False
     required: bool = True
     checks: tuple[CheckSpec, ...] = ()
+    #: what the column is for (``identifier``, ``timestamp``, ``label``...), if declared
+    role: str | None = None
+    #: text spellings a bool column accepts besides true/false (any case)
+    true_values: tuple[str, ...] = ()
+    false_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class SchemaSpec:
     coerce: bool = False
     unique: tuple[str, ...] | None = None
     checks: tuple[CheckSpec, ...] = ()
+    #: the fewest rows a valid dataset has (datalife metadata, not pandera's)
+    min_rows: int = 0
 
     def remove_columns(self, names: Iterable[str]) -> SchemaSpec:
         """This spec without ``names``."""
@@ -238,7 +245,15 @@ def _column_from_body(name: Any, col: Any) -> ColumnSpec | None:
         if check is None:
             return None
         checks.append(check)
-    return ColumnSpec(name=name, dtype=dtype, checks=tuple(checks), **flags)
+    return ColumnSpec(
+        name=name,
+        dtype=dtype,
+        checks=tuple(checks),
+        nullable=flags.get("nullable", False),
+        unique=flags.get("unique", False),
+        coerce=flags.get("coerce", False),
+        required=flags.get("required", True),
+    )
 
 
 _UNARY = {

@@ -30,6 +30,8 @@ _META_ORDER = (
     "environments",
     "drift",
     "skew",
+    "min_rows",
+    "columns",
 )
 
 try:
@@ -223,9 +225,16 @@ def dump_schema(meta: SchemaMeta, body: dict[str, Any]) -> str:
     data = meta.model_dump(mode="json")
     ordered: dict[str, Any] = {k: data[k] for k in _META_ORDER if k in data}
     # omit empty optional sections to keep files short; they load back as the same defaults
-    for key in ("environments",):
+    for key in ("environments", "min_rows"):
         if not ordered[key]:
             del ordered[key]
+    if meta.columns:
+        ordered["columns"] = {
+            name: col.model_dump(mode="json", exclude_defaults=True)
+            for name, col in meta.columns.items()
+        }
+    else:
+        del ordered["columns"]
     for key in ("drift", "skew"):
         section = meta.drift if key == "drift" else meta.skew
         if section == type(section)():

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -42,9 +43,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "ColumnMeta",
     "ColumnThresholds",
     "ComparatorConfig",
     "Environment",
+    "Role",
     "SchemaMeta",
     "SchemaRef",
     "SchemaVersion",
@@ -95,6 +98,31 @@ class ComparatorConfig(_Model):
         return ColumnThresholds.model_validate(merged)
 
 
+class Role(StrEnum):
+    """What a column is for; roles set the defaults of inference, drift and monitoring."""
+
+    IDENTIFIER = "identifier"
+    TIMESTAMP = "timestamp"
+    CATEGORY = "category"
+    MEASUREMENT = "measurement"
+    FREE_TEXT = "free_text"
+    LABEL = "label"
+    PREDICTION = "prediction"
+
+
+class ColumnMeta(_Model):
+    """datalife's metadata for one column (what pandera's body has no place for).
+
+    ``true_values`` / ``false_values`` are the spellings a ``bool`` column accepts in text
+    sources (CSV, JSON strings); without them only ``true``/``false`` (any case) are booleans,
+    so ``yes``/``no`` data is never turned into True/False unless the schema says so.
+    """
+
+    role: Role | None = None
+    true_values: list[str] = Field(default_factory=list)
+    false_values: list[str] = Field(default_factory=list)
+
+
 class SchemaMeta(_Model):
     """datalife's metadata for one schema version."""
 
@@ -106,6 +134,9 @@ class SchemaMeta(_Model):
     environments: dict[str, Environment] = Field(default_factory=dict)
     drift: ComparatorConfig = Field(default_factory=ComparatorConfig)
     skew: ComparatorConfig = Field(default_factory=ComparatorConfig)
+    #: the fewest rows a valid dataset has (0: an empty dataset is valid)
+    min_rows: int = Field(default=0, ge=0)
+    columns: dict[str, ColumnMeta] = Field(default_factory=dict)
 
     @field_validator("format_version")
     @classmethod
@@ -175,7 +206,7 @@ class SchemaVersion:
     files needs only :attr:`spec`, so it never imports pandera.
     """
 
-    __slots__ = ("_loader", "_schema", "_spec", "body", "meta", "path")
+    __slots__ = ("_loader", "_schema", "_spec", "_spec_has_meta", "body", "meta", "path")
 
     def __init__(
         self,
@@ -194,6 +225,7 @@ class SchemaVersion:
         self.body: dict[str, Any] = body if body is not None else {}
         self._schema = schema
         self._spec = spec
+        self._spec_has_meta = False
         self._loader = loader
 
     @property
@@ -211,6 +243,9 @@ class SchemaVersion:
             from datalife.plan.spec import SchemaSpec
 
             self._spec = SchemaSpec.from_pandera(self.schema)
+        if not self._spec_has_meta:
+            self._spec = _with_meta(self._spec, self.meta)
+            self._spec_has_meta = True
         return self._spec
 
     @property
@@ -259,3 +294,21 @@ class SchemaVersion:
 
     def __repr__(self) -> str:
         return f"SchemaVersion({self.ref!r}, columns={self.columns})"
+
+
+def _with_meta(spec: SchemaSpec, meta: SchemaMeta) -> SchemaSpec:
+    """``spec`` with what datalife's metadata adds (row minimum, bool spellings, roles)."""
+    from dataclasses import replace
+
+    columns = dict(spec.columns)
+    for name, cm in meta.columns.items():
+        col = columns.get(name)
+        if col is None:
+            continue
+        columns[name] = replace(
+            col,
+            role=None if cm.role is None else str(cm.role),
+            true_values=tuple(cm.true_values),
+            false_values=tuple(cm.false_values),
+        )
+    return replace(spec, columns=columns, min_rows=meta.min_rows)
