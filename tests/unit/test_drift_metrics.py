@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import chi2_contingency, chisquare, ks_2samp
+from scipy.stats import chi2_contingency, chisquare, ks_2samp, kstwo
 from scipy.stats import wasserstein_distance as scipy_wasserstein
 
 from datalife.drift.metrics import (
@@ -113,6 +113,32 @@ def test_ks_statistic_and_pvalue_equal_scipy_ks_2samp(a: list[float], b: list[fl
     if round(len(a) * len(b) / (len(a) + len(b))) >= 1:  # scipy gives NaN for 1 vs 1 value
         asymp = ks_2samp(a, b, method="asymp")
         assert ks_pvalue(ours, len(a), len(b)) == pytest.approx(float(asymp.pvalue), abs=TOL)
+
+
+#: (n, m, d) -> the KS p-value before the copy of SciPy's ``kstwo`` code was removed: small
+#: samples (exact), mid-size ones, the tails, and half a million (asymptotic)
+KS_PVALUES = [
+    ((1, 1, 0.75), 0.5),
+    ((10, 10, 0.3), 0.664),
+    ((10, 10, 0.6), 0.03008000000000001),
+    ((60, 40, 0.25), 0.0828767007794875),
+    ((200, 200, 0.1), 0.2526927570063874),
+    ((1000, 1000, 0.05), 0.15866260223815387),
+    ((2000, 2000, 0.1445), 1.100375112731406e-18),
+    ((3000, 6000, 0.03), 0.05354694793932557),
+    ((3000, 6000, 0.001), 1.0),
+    ((10**6, 10**6, 0.002), 0.036582179671620585),
+    ((10**6, 10**6, 0.0005), 0.9996286945544336),
+]
+
+
+@pytest.mark.parametrize(("nmd", "expected"), KS_PVALUES, ids=str)
+def test_ks_pvalue_pinned_to_scipy_kstwo(nmd: tuple[int, int, float], expected: float) -> None:
+    """The p-value is ``kstwo.sf(d, round(n*m/(n+m)))`` exactly, and has not moved."""
+    n, m, d = nmd
+    ours = ks_pvalue(d, n, m)
+    assert ours == float(kstwo.sf(d, max(round(n * m / (n + m)), 1)))
+    assert ours == pytest.approx(expected, rel=1e-12)
 
 
 @given(samples, samples)
