@@ -17,6 +17,15 @@ split into three Parquet files, each engine in a fresh process, round-robin:
   Target: >= 3x faster than sklearn.
 * ``datalife-memory``: ``datalife.splits.split(df, stratify="label")`` on a frame read before
   the clock starts, then ``write_splits``: in-memory time and peak RSS (reported, no target).
+* ``datalife-key-arrow`` / ``datalife-exact-arrow``: the two file modes with the split files
+  written by pyarrow's ``ParquetWriter``, one thread per file (``datalife.splits._outputs``),
+  instead of the row groups encoded in parallel and joined under a re-encoded footer
+  (``datalife.splits._parquet``): the same bytes, so only the time differs.
+* ``write-*``: the writers alone. The table is read into memory and every row given its split
+  (``hash(id) % 1000``) before the clock starts; timed is writing the three files:
+  ``write-thrift`` (the parallel row groups of ``_parquet``), ``write-arrow`` (pyarrow, one
+  thread per file), ``write-arrow-parts`` (pyarrow writing train as several files at once)
+  and ``write-duckdb`` (DuckDB's parallel ``COPY ... (FORMAT parquet)``, one per split).
 
 Peak RSS target for the file modes: <= 1.5 GB. "wall" is the whole process (interpreter,
 imports, work); "work" is what the child timed after its imports. Needs scikit-learn for the
@@ -65,6 +74,12 @@ TASKS = (
     "sklearn",
     "datalife-exact",
     "datalife-memory",
+    "datalife-key-arrow",
+    "datalife-exact-arrow",
+    "write-thrift",
+    "write-arrow",
+    "write-arrow-parts",
+    "write-duckdb",
 )
 LABELS = {
     "duckdb-floor": "DuckDB COPY PARTITION_BY hash(id) (floor)",
@@ -73,10 +88,17 @@ LABELS = {
     "sklearn": "sklearn train_test_split x2 + to_parquet",
     "datalife-exact": "datalife split --stratify label (exact)",
     "datalife-memory": "datalife split(df) + write_splits (in memory)",
+    "datalife-key-arrow": "datalife split --key id, pyarrow writer",
+    "datalife-exact-arrow": "datalife split --stratify label, pyarrow writer",
+    "write-thrift": "write 3 files: parallel row groups + Thrift footer",
+    "write-arrow": "write 3 files: pyarrow, a thread per file",
+    "write-arrow-parts": "write 3 splits: pyarrow, train as 2 files",
+    "write-duckdb": "write 3 files: DuckDB COPY (FORMAT parquet)",
 }
 KEY_TARGET = 1.2  # datalife key wall / floor wall
 EXACT_TARGET = 3.0  # sklearn wall / datalife exact wall
 RSS_TARGET = 1.5e9
+WRITER_TARGET = 1.3  # the hand-made parallel writer stays only if it is this much faster
 VERDICT: dict[Any, str] = {True: "PASS", False: "FAIL", None: "-"}
 OUT_ROOT = DATA_DIR / "split_out"
 
@@ -169,6 +191,87 @@ def _child_memory(path: Path, out: Path) -> dict[str, Any]:
     }
 
 
+def _use_arrow_writer() -> None:
+    """The split files written by pyarrow's writer (the same bytes as ``_parquet``'s)."""
+    import datalife.splits._sources as sources
+    from datalife.splits._outputs import SplitFiles
+
+    sources.SplitFiles = SplitFiles  # type: ignore[misc,assignment]
+
+
+def _child_write(path: Path, out: Path, how: str) -> dict[str, Any]:
+    """Write the three splits of a table already in memory; only the writing is timed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    ids = np.asarray(table.column("id").to_numpy(), dtype=np.uint64)
+    # a 64-bit mix of the id, as the key mode does: a stable, spread assignment
+    h = (ids * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)
+    bucket = h % np.uint64(1000)
+    part = np.where(bucket < 800, 0, np.where(bucket < 900, 1, 2)).astype(np.int8)
+    names = ("train", "dev", "test")
+    targets = {j: out / f"{name}.parquet" for j, name in enumerate(names)}
+    counts = {name: int((part == j).sum()) for j, name in enumerate(names)}
+    batches = table.to_batches(max_chunksize=1 << 17)
+    t0 = time.perf_counter()
+    if how in ("thrift", "arrow"):
+        from datalife.splits import _sources
+
+        files_type: Any = _sources.SplitFiles
+        if how == "arrow":
+            from datalife.splits._outputs import SplitFiles
+
+            files_type = SplitFiles
+        offset = 0
+        with files_type(targets, table.schema) as files:
+            for batch in batches:
+                p = part[offset : offset + batch.num_rows]
+                offset += batch.num_rows
+                for j in range(3):
+                    rows = np.flatnonzero(p == j)
+                    if len(rows):
+                        files.put(j, batch, None if len(rows) == batch.num_rows else rows)
+            files.finish(dict.fromkeys(range(3), "{}"))
+    elif how == "arrow-parts":
+        from datalife.splits._writer import WRITE_OPTIONS
+
+        index = {j: pa.array(np.flatnonzero(part == j)) for j in range(3)}
+        train = index[0]
+        half = len(train) // 2
+        jobs = [
+            (train[:half], out / "train-0.parquet"),
+            (train[half:], out / "train-1.parquet"),
+            (index[1], targets[1]),
+            (index[2], targets[2]),
+        ]
+
+        def write(job: tuple[pa.Array, Path]) -> None:
+            rows, target = job
+            pq.write_table(table.take(rows), target, row_group_size=1 << 19, **WRITE_OPTIONS)
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            list(pool.map(write, jobs))
+    elif how == "duckdb":
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false").fetchall()
+        with_split = table.append_column("__split", pa.array(part))
+        con.register("t", with_split)
+        for j, target in targets.items():
+            con.execute(
+                f"COPY (SELECT * EXCLUDE (__split) FROM t WHERE __split = {j}) TO '{target}' "
+                "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 524288)"
+            ).fetchall()
+    else:
+        raise SystemExit(f"unknown writer {how!r}")
+    work = time.perf_counter() - t0
+    return {"work_s": work, "rows": counts}
+
+
 def _child(task: str, path: Path, out: Path) -> int:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -186,6 +289,14 @@ def _child(task: str, path: Path, out: Path) -> int:
         result = _child_sklearn(path, out)
     elif task == "datalife-memory":
         result = _child_memory(path, out)
+    elif task == "datalife-key-arrow":
+        _use_arrow_writer()
+        result = _child_cli(path, out, ["--key", "id", "--stratify", "label"])
+    elif task == "datalife-exact-arrow":
+        _use_arrow_writer()
+        result = _child_cli(path, out, ["--stratify", "label"])
+    elif task.startswith("write-"):
+        result = _child_write(path, out, task.removeprefix("write-"))
     else:
         raise SystemExit(f"unknown task {task!r}")
     emit_result(result)
@@ -309,6 +420,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         r = _ratio(key.work, floor.work)
         targets.append(["stable (key) work / floor work", fmt_ratio(r), "(info)", None])
+    for thrift, arrow in (
+        ("datalife-key", "datalife-key-arrow"),
+        ("datalife-exact", "datalife-exact-arrow"),
+        ("write-thrift", "write-arrow"),
+        ("write-thrift", "write-arrow-parts"),
+        ("write-thrift", "write-duckdb"),
+    ):
+        a, b = groups.get(thrift), groups.get(arrow)
+        if a and b:
+            r = _ratio(
+                b.wall if thrift.startswith("datalife") else b.work,
+                a.wall if thrift.startswith("datalife") else a.work,
+            )
+            targets.append(
+                [
+                    f"{arrow} / {thrift} (keep _parquet at >= {WRITER_TARGET}x)",
+                    fmt_ratio(r),
+                    "(info)",
+                    None,
+                ]
+            )
     nodup = groups.get("datalife-key-nodup")
     if nodup and floor:
         r = _ratio(nodup.wall, floor.wall)
