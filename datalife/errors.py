@@ -27,11 +27,14 @@ __all__ = [
     "DatalifeError",
     "ErrorReason",
     "InputError",
+    "ReadFailed",
     "SchemaFileError",
     "SchemaNotFound",
+    "SchemaReleaseChanged",
     "SchemaVersionNotFound",
     "ValidationFailed",
     "WorkspaceNotFound",
+    "WriteFailed",
     "closest",
 ]
 
@@ -287,6 +290,76 @@ class OutputNotWritable(DatalifeError):
         )
 
 
+class WriteFailed(OutputNotWritable, OSError):
+    """A file could not be written: permission denied, no space left, file too large, I/O error.
+
+    It is also an ``OSError`` (with the original ``errno``), so code that handles operating
+    system errors keeps working; the original exception is chained.
+    """
+
+    def __init__(self, message: str, *, errno_: int | None = None, **kwargs: Any) -> None:
+        DatalifeError.__init__(self, message, **kwargs)
+        self.errno = errno_
+
+    @classmethod
+    def from_os_error(cls, path: str | Path, exc: OSError) -> WriteFailed:
+        import errno as errnos
+
+        what = {
+            errnos.ENOSPC: ("no space left on the device", "free some disk space and run again"),
+            errnos.EDQUOT: ("disk quota exceeded", "free some space in your quota and run again"),
+            errnos.EFBIG: (
+                "file too large (a file-size limit?)",
+                "raise the limit (`ulimit -f`) or write less",
+            ),
+            errnos.EACCES: ("permission denied", "fix the permissions of the file or its folder"),
+            errnos.EPERM: (
+                "operation not permitted",
+                "fix the permissions of the file or its folder",
+            ),
+            errnos.EROFS: ("read-only file system", "write to a writable location"),
+        }.get(
+            exc.errno or 0,
+            (exc.strerror or str(exc), "check the disk and the folder, then run again"),
+        )
+        return cls(
+            f"{path}: cannot write ({what[0]})",
+            path=path,
+            errno_=exc.errno,
+            hint=f"{what[1]}; the previous version of the file, if any, is unchanged.",
+        )
+
+    def __str__(self) -> str:
+        return DatalifeError.__str__(self)
+
+
+class ReadFailed(InputError):
+    """A file datalife needs could not be read (permission denied, I/O error)."""
+
+    @classmethod
+    def from_os_error(cls, path: str | Path, exc: OSError, what: str = "file") -> ReadFailed:
+        return cls(
+            f"{path}: cannot read this {what} ({exc.strerror or exc})",
+            path=path,
+            hint="fix its permissions (it must be readable by you), or point datalife elsewhere.",
+        )
+
+
+class SchemaReleaseChanged(SchemaFileError):
+    """A released schema version whose file no longer has the content it was released with."""
+
+    @classmethod
+    def from_ref(cls, path: str | Path, ref: str, name: str) -> SchemaReleaseChanged:
+        return cls(
+            f"{path}: {ref} is released and was edited since (its content hash differs from "
+            "the one recorded at release); released versions are immutable",
+            path=path,
+            hint=f"restore the file (`git checkout -- {path}`) and put the change in a new "
+            f"version: `datalife schema evolve {name} --from PATH...` (or save it with the "
+            "next version number).",
+        )
+
+
 class TransformError(DataError):
     """A transform failed on data: it raised, broke its declared contract, or mutated its input.
 
@@ -325,3 +398,25 @@ class ProfileError(InputError):
 class DriftInputError(InputError):
     """Drift or skew asked for on inputs that cannot be compared at all (nothing to read,
     an unknown dataset or saved version, a schema that is not a schema)."""
+
+
+class UnknownEngine(ConfigError, KeyError):
+    """An engine name that no built-in, registered or installed engine has."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return DatalifeError.__str__(self)
+
+    @classmethod
+    def from_name(cls, name: str, known: Sequence[str]) -> UnknownEngine:
+        near = closest(name, known)
+        listed = ", ".join(known)
+        return cls(
+            f"unknown engine {name!r} (known engines: {listed})",
+            hint=f"use one of {listed}"
+            + (f" (did you mean {near[0]!r}?)" if near else "")
+            + ", or install the package that provides it.",
+        )
+
+
+class UnsupportedCheck(ConfigError):
+    """A check that the chosen engine cannot express; listed before any row is read."""

@@ -28,10 +28,10 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -49,11 +49,14 @@ __all__ = [
     "atomic_write_text",
     "cache_dir",
     "dataset_version_id",
+    "fault_point",
     "frame_hash",
     "hash_bytes",
     "hash_file",
     "prefetch_hashes",
+    "remove_stale_temporaries",
     "short",
+    "temp_name",
 ]
 
 HASH_PREFIX = "blake3:"
@@ -302,25 +305,151 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+# -- fault injection (a test hook) -------------------------------------------------------
+
+FAULT_ENV = "DATALIFE_FAULT"
+"""Names a write point at which the process fails, for the crash-consistency tests.
+
+``DATALIFE_FAULT="SELECTOR=ACTION"``: ``SELECTOR`` is the 1-based index of the write point
+reached in this process (``3``), or an :mod:`fnmatch` pattern over its name
+(``rename:train.parquet``); ``ACTION`` is ``exit`` (``os._exit(137)``, as a SIGKILL would
+leave things), ``enospc``, ``efbig``, ``eio`` or ``eacces`` (an ``OSError`` with that errno).
+``DATALIFE_FAULT_LOG=PATH`` appends the name of every write point reached to ``PATH``.
+Unset (always, outside tests), :func:`fault_point` costs one dictionary lookup.
+"""
+FAULT_LOG_ENV = "DATALIFE_FAULT_LOG"
+_FAULT_ERRNO = {
+    "enospc": errno.ENOSPC,
+    "efbig": errno.EFBIG,
+    "eio": errno.EIO,
+    "eacces": errno.EACCES,
+}
+_fault_count = 0
+
+
+def fault_point(name: str, path: str | Path | None = None) -> str | None:
+    """A write point: fail here if ``$DATALIFE_FAULT`` says so (see :data:`FAULT_ENV`).
+
+    Returns ``"torn"`` when the action is ``torn`` (the caller writes part of its data and
+    exits), else None.
+    """
+    spec = os.environ.get(FAULT_ENV)
+    log = os.environ.get(FAULT_LOG_ENV)
+    if not spec and not log:
+        return None
+    global _fault_count
+    _fault_count += 1
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{_fault_count} {name}\n")
+    if not spec or "=" not in spec:
+        return None
+    selector, action = spec.rsplit("=", 1)
+    import fnmatch
+
+    hit = (
+        int(selector) == _fault_count if selector.isdigit() else fnmatch.fnmatchcase(name, selector)
+    )
+    if not hit:
+        return None
+    if action == "exit":
+        os._exit(137)
+    if action == "torn":
+        return "torn"
+    code = _FAULT_ERRNO.get(action, errno.EIO)
+    raise OSError(code, os.strerror(code), str(path) if path is not None else name)
+
+
+# -- temporary files -----------------------------------------------------------------------
+
+TEMP_MARK = ".datalife-"
+"""Every temporary file datalife writes is named ``.<target>.datalife-<pid>-<random>.tmp``
+beside its target, so one left by a killed process is recognised and removed by the next
+command that writes there (:func:`remove_stale_temporaries`)."""
+
+
+def temp_name(target: str | Path) -> str:
+    """The name of a new temporary file for ``target`` (in the same folder)."""
+    return f".{Path(target).name}{TEMP_MARK}{os.getpid()}-{os.urandom(4).hex()}.tmp"
+
+
+def _temp_owner(name: str) -> int | None:
+    """The pid that made the temporary file ``name``, or None if it is not one of ours."""
+    if not (name.startswith(".") and name.endswith(".tmp")) or TEMP_MARK not in name:
+        return None
+    tail = name[: -len(".tmp")].rsplit(TEMP_MARK, 1)[1]
+    pid = tail.split("-", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets under the process's umask (``0o666 & ~umask``)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _mode_for(target: Path) -> int:
+    """Keep the mode of the file being replaced; else what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return new_file_mode()
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success fsync and rename it over ``path``.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched. The new file
+    gets the mode of the file it replaces, or the umask's for a new file (never mkstemp's
+    0600). An ``OSError`` (permission denied, disk full, file too large) becomes a
+    :class:`~datalife.errors.WriteFailed` naming ``path`` (still an ``OSError``).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp: Path | None = None
     try:
+        fault_point(f"open:{target.name}", target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / temp_name(target)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         with os.fdopen(fd, mode) as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, _mode_for(target))
             yield fh
+            fault_point(f"write:{target.name}", target)
             fh.flush()
             os.fsync(fh.fileno())
-        Path(tmp).replace(target)
+        fault_point(f"rename:{target.name}", target)
+        tmp.replace(target)
+        tmp = None
         _fsync_dir(target.parent)
+        fault_point(f"renamed:{target.name}", target)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        from datalife.errors import WriteFailed
+
+        if isinstance(exc, WriteFailed):
+            raise
+        raise WriteFailed.from_os_error(target, exc) from exc
     except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         raise
 
 
@@ -367,19 +496,36 @@ def exclusive_lock(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def remove_stale_temporaries(directory: str | Path, names: Iterable[str]) -> list[Path]:
-    """Remove temporary files left by :func:`atomic_open` for ``names`` in ``directory``.
+def remove_stale_temporaries(
+    directory: str | Path, names: Iterable[str] | None = None, *, locked: bool = False
+) -> list[Path]:
+    """Remove the temporary files a killed datalife process left in ``directory``.
 
-    Only call this while holding the lock that serialises writers of ``directory``: a
-    temporary file of a live writer looks the same as one left by a killed process.
+    A file is removed when it is named as :func:`temp_name` names them and the process that
+    made it is gone. With ``locked`` (the caller holds the lock that serialises the writers of
+    ``directory``), the temporary files of ``names`` are removed whoever made them, as are
+    those of older datalife versions (``.<name>.XXXXXXXX.tmp``).
     """
     removed = []
     folder = Path(directory)
-    for name in names:
-        for tmp in folder.glob(f".{name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-                removed.append(tmp)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    wanted = {f".{n}." for n in names or ()}
+    for entry in entries:
+        name = entry.name
+        if not name.endswith(".tmp") or not name.startswith("."):
+            continue
+        owner = _temp_owner(name)
+        ours = locked and any(name.startswith(prefix) for prefix in wanted)
+        if not ours and (owner is None or _alive(owner)):
+            continue
+        if owner == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            Path(entry.path).unlink()
+            removed.append(Path(entry.path))
     return removed
 
 

@@ -6,9 +6,10 @@ git merge two branches that both appended by keeping both sides' lines, which is
 here because every line is self-contained and readers group events by run id, not by
 position (see docs/lineage.md).
 
-Appending takes an exclusive lock on the file (``flock``), repairs a torn last line left by
-a crash (by ending it, so the fragment stays a separate, reported line), writes the whole
-line, and fsyncs before releasing the lock: concurrent writers never interleave bytes.
+Appending takes an exclusive lock on the file (``flock``), cuts off a torn last line left by
+a crash (back to the last complete line: the event it began was never completed), writes the
+whole line, and fsyncs before releasing the lock: concurrent writers never interleave bytes,
+and a write that fails half way (a full disk) is cut off before the lock is released.
 The cost does not depend on the size of the log.
 
 Reading never raises for a bad line: it records a :class:`LogIssue` (file, line, what is
@@ -43,6 +44,7 @@ from typing import Any
 
 from datalife.errors import LineageLogError
 from datalife.lineage.events import EVENT_TYPES, FORMAT_VERSION
+from datalife.storage import fault_point
 from datalife.storage import lock_fd as _lock
 from datalife.storage import unlock_fd as _unlock
 
@@ -61,6 +63,10 @@ GITATTRIBUTES = (
     "# datalife: lineage logs are append-only JSON lines; union-merge them\n*.jsonl merge=union\n"
 )
 SUFFIX = ".jsonl"
+MAX_LINE_BYTES = 64 << 20
+"""A longer line is reported and skipped (datalife's own events are far smaller)."""
+MAX_DEPTH = 64
+"""A line nested deeper than this is reported and skipped (events nest about 8 deep)."""
 
 
 class LineageWarning(UserWarning):
@@ -74,6 +80,7 @@ class IssueKind(StrEnum):
     NOT_RUN_EVENT = "not_run_event"
     NEWER_FORMAT = "newer_format"
     TORN_LINE = "torn_line"
+    TOO_LARGE = "too_large"
     UNKNOWN_RUN = "unknown_run"
     UNREADABLE = "unreadable"
 
@@ -89,6 +96,10 @@ _DESCRIBE = {
         "were written by a newer datalife lineage format",
     ),
     IssueKind.TORN_LINE: ("is incomplete (a crash while writing?)", "are incomplete"),
+    IssueKind.TOO_LARGE: (
+        "is too large or too deeply nested to read",
+        "are too large or too deeply nested to read",
+    ),
     IssueKind.UNKNOWN_RUN: ("ends a run that has no START", "end runs that have no START"),
     IssueKind.UNREADABLE: ("cannot be read", "cannot be read"),
 }
@@ -97,7 +108,8 @@ _FIX = {
     IssueKind.NOT_JSON: "the line was edited by hand or damaged; fix or delete it (it is skipped).",
     IssueKind.NOT_RUN_EVENT: "only OpenLineage RunEvents belong in lineage/*.jsonl (it is skipped).",
     IssueKind.NEWER_FORMAT: "upgrade datalife to read these lines (they are skipped, not lost).",
-    IssueKind.TORN_LINE: "everything before it was read; the next append ends it safely.",
+    IssueKind.TORN_LINE: "everything before it was read; the next append cuts it off safely.",
+    IssueKind.TOO_LARGE: "datalife never writes such lines; delete it (it is skipped).",
     IssueKind.UNKNOWN_RUN: "the START may be on a branch not merged yet; the run is kept.",
     IssueKind.UNREADABLE: "check the file's permissions.",
 }
@@ -239,6 +251,20 @@ else:
         return os.pread(fd, 1, size - 1)
 
 
+def _last_line_end(fd: int, size: int) -> int:
+    """The offset just after the last newline among the file's first ``size`` bytes (0: none)."""
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        os.lseek(fd, start, os.SEEK_SET)
+        chunk = os.read(fd, end - start)
+        newline = chunk.rfind(b"\n")
+        if newline != -1:
+            return start + newline + 1
+        end = start
+    return 0
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -317,28 +343,55 @@ class LineageStore:
                 f"cannot write the lineage log {self.display(path)}: {exc.strerror}",
                 path=self.display(path),
                 hint="check that the lineage/ folder is writable, or pass --no-record.",
-            ) from None
+            ) from exc
         try:
             _lock(fd)
             try:
-                size = os.fstat(fd).st_size
-                if size and _last_byte(fd, size) != b"\n":
-                    data = b"\n" + data  # end a torn line left by a crash: never glue onto it
-                _write_all(fd, data)
-                os.fsync(fd)
+                self._append_locked(fd, path, data)
             finally:
                 _unlock(fd)
         except OSError as exc:
             raise LineageLogError(
                 f"cannot append to the lineage log {self.display(path)}: {exc.strerror}",
                 path=self.display(path),
-            ) from None
+                hint="free disk space or fix the folder's permissions, then run again "
+                "(the log was left as it was: no partial line was kept).",
+            ) from exc
         finally:
             os.close(fd)
         if created:
             self._fsync_dir()
             self._ensure_gitattributes()
         return path
+
+    @staticmethod
+    def _append_locked(fd: int, path: Path, data: bytes) -> None:
+        """Write ``data`` at the end of the log (the caller holds the lock).
+
+        A torn last line left by a crash is cut off first (back to the last complete
+        line); a write that fails half way (a full disk) is cut off too, so the file only
+        ever gains complete lines.
+        """
+        size = os.fstat(fd).st_size
+        if size and _last_byte(fd, size) != b"\n":
+            size = _last_line_end(fd, size)
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        try:
+            action = fault_point(f"append:{path.name}", path)
+            if action == "torn":  # the test hook: half a line, then die as a kill would
+                _write_all(fd, data[: max(1, len(data) // 2)])
+                os.fsync(fd)
+                os._exit(137)
+            _write_all(fd, data)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                if os.fstat(fd).st_size > size:
+                    os.ftruncate(fd, size)
+                    os.fsync(fd)
+            raise
+        fault_point(f"appended:{path.name}", path)
 
     def _fsync_dir(self) -> None:
         with contextlib.suppress(OSError):
@@ -395,12 +448,20 @@ class LineageStore:
                 for raw in fh:
                     lineno += 1
                     consumed += len(raw)
+                    if len(raw) > MAX_LINE_BYTES:
+                        message = f"is too large to read ({len(raw)} bytes; the limit is {MAX_LINE_BYTES})"
+                        issues.append(LogIssue(shown, lineno, IssueKind.TOO_LARGE, message))
+                        continue
                     try:
                         event = loads(raw)
                     except ValueError:
-                        event = _slow_parse(raw, fh, shown, lineno, issues)
+                        event = _slow_parse(raw, fh, shown, lineno, issues, start + consumed)
                         if event is None:
                             continue
+                    if (raw.count(b"{") + raw.count(b"[") > MAX_DEPTH) and _too_deep(event):
+                        message = f"is nested more than {MAX_DEPTH} levels deep"
+                        issues.append(LogIssue(shown, lineno, IssueKind.TOO_LARGE, message))
+                        continue
                     problem = check_event(event)
                     if problem is not None:
                         message = f"is JSON but not an OpenLineage RunEvent: {problem}"
@@ -415,6 +476,12 @@ class LineageStore:
                         issues.append(LogIssue(shown, lineno, IssueKind.NEWER_FORMAT, message))
                         continue
                     yield path, lineno, event
+            except OSError as exc:
+                issues.append(
+                    LogIssue(
+                        shown, lineno + 1, IssueKind.UNREADABLE, f"cannot be read: {exc.strerror}"
+                    )
+                )
             finally:
                 if raw and not raw.endswith(b"\n"):  # a torn tail is not consumed
                     consumed -= len(raw)
@@ -441,21 +508,70 @@ except ImportError:  # pragma: no cover - orjson is a dependency; stay usable wi
     fast_loads = json.loads
 
 
-def _slow_parse(raw: bytes, fh: Any, shown: str, lineno: int, issues: list[LogIssue]) -> Any | None:
+def _slow_parse(
+    raw: bytes, fh: Any, shown: str, lineno: int, issues: list[LogIssue], end: int = 0
+) -> Any | None:
     """A line the fast parser refused: parse it with json, or record why it is unusable."""
     if not raw.strip():
         return None
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth_of_text(raw) > MAX_DEPTH:
+        message = f"is nested more than {MAX_DEPTH} levels deep"
+        issues.append(LogIssue(shown, lineno, IssueKind.TOO_LARGE, message))
+        return None
     try:  # orjson is stricter than json (e.g. integers beyond 64 bits)
         return json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         error: Exception = exc
     if not raw.endswith(b"\n") and _at_eof(fh):
-        message = f"is incomplete ({len(raw)} bytes, no newline): a crash while writing?"
+        offset = end - len(raw)
+        message = (
+            f"is incomplete ({len(raw)} bytes from byte {offset}, no newline): "
+            "a crash while writing?"
+        )
         issues.append(LogIssue(shown, lineno, IssueKind.TORN_LINE, message))
     else:
         message = f"is not JSON ({_short_error(error)})"
         issues.append(LogIssue(shown, lineno, IssueKind.NOT_JSON, message))
     return None
+
+
+def _depth_of_text(raw: bytes) -> int:
+    """How deeply brackets nest in ``raw``, ignoring those inside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether ``obj`` nests more than :data:`MAX_DEPTH` containers (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _at_eof(fh: Any) -> bool:

@@ -69,12 +69,14 @@ def test_torn_last_line_is_reported_and_everything_before_it_kept(tmp_path: Path
     assert events == keep
     assert [(i.line, i.kind) for i in issues] == [(3, IssueKind.TORN_LINE)]
     assert str(issues[0]).startswith("lineage/") and ":3: is incomplete" in str(issues[0])
-    # the next append ends the torn line first: the new event is never glued onto it
+    # the next append cuts the torn line off first: the new event is never glued onto it,
+    # and the log holds complete lines only
     after = _event()
     store.append(after)
     events, issues = _read(store)
     assert events == [*keep, after]
-    assert [(i.line, i.kind) for i in issues] == [(3, IssueKind.NOT_JSON)]
+    assert issues == []
+    assert path.read_bytes().count(b"\n") == 3 and path.read_bytes().endswith(b"\n")
 
 
 def test_bad_lines_are_skipped_with_file_and_line(tmp_path: Path) -> None:
