@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,6 +34,7 @@ __all__ = [
     "CONFIG_FILE",
     "Compatibility",
     "DatasetConfig",
+    "MonitorConfig",
     "Workspace",
     "WorkspaceConfig",
     "glob_to_regex",
@@ -119,6 +120,27 @@ class PipelineConfig(_Model):
         return value
 
 
+class MonitorConfig(_Model):
+    """``[monitor]``: where the monitoring history lives and how thresholds are learned."""
+
+    store: str = Field(
+        default="lineage/monitor.duckdb", description="the history (DuckDB file), workspace-relative"
+    )
+    rule: Literal["mad", "quantile"] = "mad"
+    #: mad: median + k * 1.4826 * MAD of the window
+    k: float = Field(default=3.0, gt=0)
+    #: quantile: this quantile of the window
+    quantile: float = Field(default=0.95, gt=0, le=1)
+    #: the last N batches a threshold is learned from
+    window: int = Field(default=20, ge=2)
+    #: batches seen before a threshold is learned
+    warmup: int = Field(default=5, ge=2)
+    #: slices with fewer rows are reported as too small, without metrics
+    min_support: int = Field(default=30, ge=1)
+    #: label classes rarer than this share of the reference are marked rare
+    rare_share: float = Field(default=0.05, gt=0, lt=1)
+
+
 class WorkspaceConfig(_Model):
     """The whole of ``datalife.toml``."""
 
@@ -128,6 +150,7 @@ class WorkspaceConfig(_Model):
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     transforms: TransformsConfig = Field(default_factory=TransformsConfig)
     pipeline: PipelineConfig | None = None
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     @model_validator(mode="after")
     def _pipeline_dataset_exists(self) -> WorkspaceConfig:
@@ -189,6 +212,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
             model = StepConfig
     elif parts and parts[0] == "transforms":
         model = TransformsConfig
+    elif parts and parts[0] == "monitor":
+        model = MonitorConfig
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 

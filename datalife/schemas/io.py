@@ -32,6 +32,7 @@ _META_ORDER = (
     "skew",
     "min_rows",
     "columns",
+    "slices",
 )
 
 try:
@@ -225,7 +226,7 @@ def dump_schema(meta: SchemaMeta, body: dict[str, Any]) -> str:
     data = meta.model_dump(mode="json")
     ordered: dict[str, Any] = {k: data[k] for k in _META_ORDER if k in data}
     # omit empty optional sections to keep files short; they load back as the same defaults
-    for key in ("environments", "min_rows"):
+    for key in ("environments", "min_rows", "slices"):
         if not ordered[key]:
             del ordered[key]
     if meta.columns:
@@ -235,6 +236,8 @@ def dump_schema(meta: SchemaMeta, body: dict[str, Any]) -> str:
         }
     else:
         del ordered["columns"]
+    if meta.slices:
+        ordered["slices"] = [s.model_dump(mode="json", exclude_defaults=True) for s in meta.slices]
     for key in ("drift", "skew"):
         section = meta.drift if key == "drift" else meta.skew
         if section == type(section)():

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datalife.config import Compatibility
 
@@ -51,6 +51,8 @@ __all__ = [
     "SchemaMeta",
     "SchemaRef",
     "SchemaVersion",
+    "SliceSpec",
+    "Task",
     "parse_ref",
 ]
 
@@ -110,6 +112,13 @@ class Role(StrEnum):
     PREDICTION = "prediction"
 
 
+class Task(StrEnum):
+    """What a label column is predicted by: classes, or a number."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
 class ColumnMeta(_Model):
     """datalife's metadata for one column (what pandera's body has no place for).
 
@@ -119,8 +128,40 @@ class ColumnMeta(_Model):
     """
 
     role: Role | None = None
+    #: for a ``label`` column: classification or regression (None: from its type)
+    task: Task | None = None
     true_values: list[str] = Field(default_factory=list)
     false_values: list[str] = Field(default_factory=list)
+
+
+class SliceSpec(_Model):
+    """A subset of rows monitored on its own (``datalife monitor``).
+
+    By ``columns`` (one slice per combination of their values) or by ``where``, a boolean SQL
+    expression on the columns (one slice: the rows where it is true).
+    """
+
+    name: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    where: str | None = None
+
+    @field_validator("where")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("an empty `where` selects nothing; write a boolean SQL expression")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SliceSpec:
+        if bool(self.columns) == (self.where is not None):
+            raise ValueError("a slice has either `columns` or `where` (one of them)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The slice's name: ``name``, else its columns or expression."""
+        return self.name or (",".join(self.columns) if self.columns else str(self.where))
 
 
 class SchemaMeta(_Model):
@@ -137,6 +178,8 @@ class SchemaMeta(_Model):
     #: the fewest rows a valid dataset has (0: an empty dataset is valid)
     min_rows: int = Field(default=0, ge=0)
     columns: dict[str, ColumnMeta] = Field(default_factory=dict)
+    #: subsets of rows monitored on their own (see ``docs/monitoring.md``)
+    slices: list[SliceSpec] = Field(default_factory=list)
 
     @field_validator("format_version")
     @classmethod
