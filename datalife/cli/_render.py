@@ -74,7 +74,9 @@ def table(
 
         t = Table(title=title, title_justify="left")
         for c in columns:
-            t.add_column(c)
+            # fold, never cut: a long cell (a file:line example, a path) wraps onto the next
+            # lines whole, so every example stays readable in an 80-column terminal
+            t.add_column(c, overflow="fold")
         for row in cells:
             t.add_row(*row)
         Console(stderr=err).print(t)
