@@ -146,6 +146,7 @@ def drift(
     workspace: Workspace | str | Path | None = None,
     memory_limit: str | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
+    pvalues: bool = True,
 ) -> DriftReport:
     """Compare ``current`` with ``baseline``, column by column.
 
@@ -161,6 +162,10 @@ def drift(
         memory_limit: DuckDB's memory limit for raw sides.
         significance: a threshold breach counts only if the column's test (KS for numbers,
             chi-square for categories) has a p-value below this; None: effect sizes alone.
+        pvalues: compute ``ks_pvalue`` and ``chi2_pvalue`` for every column. False: only where
+            ``significance`` needs one (a metric over its threshold), so that a caller that
+            shows no p-value imports SciPy only then; the others are None, with a note.
+            The verdicts are the same either way.
 
     Returns:
         A :class:`DriftReport`; every metric is reported for every comparable column.
@@ -223,6 +228,7 @@ def drift(
                 environment,
                 both_raw=b.raw and c.raw,
                 significance=significance,
+                pvalues=pvalues,
             )
         )
     return DriftReport(
@@ -258,6 +264,7 @@ def _compare_all(
     *,
     both_raw: bool,
     significance: float | None,
+    pvalues: bool,
 ) -> Iterator[ColumnDrift]:
     from datalife.drift.compare import compare_column, family_of
     from datalife.stats.profile import NumericColumn
@@ -291,7 +298,7 @@ def _compare_all(
             assert c.scan is not None
             raw = (_fetch_points(b.scan, name), _fetch_points(c.scan, name))
         yield compare_column(
-            name, bc, cc, thresholds_for(name, family, comparator), raw, significance
+            name, bc, cc, thresholds_for(name, family, comparator), raw, significance, pvalues
         )
 
 
@@ -304,6 +311,7 @@ def skew(
     workspace: Workspace | str | Path | None = None,
     memory_limit: str | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
+    pvalues: bool = True,
 ) -> DriftReport:
     """Training/serving skew: :func:`drift` with the schema's ``skew`` thresholds, skipping the
     columns the schema declares absent in ``environment`` (the label, typically)."""
@@ -316,6 +324,7 @@ def skew(
         workspace=workspace,
         memory_limit=memory_limit,
         significance=significance,
+        pvalues=pvalues,
     )
 
 

@@ -10,11 +10,15 @@ Categories (strings, categories, booleans): ``linf``, ``jsd_log2``, ``psi`` and 
 the shares of each value (each side normalised by its own non-missing count). When a value table
 was cut at ``max_values`` values, the values it does not list are pooled into one
 ``(other values)`` category on that side (``exact: false``).
+
+The two p-values (SciPy's, imported on the first one) are computed for every column unless
+``pvalues=False``: then only where the noise guard needs one (a metric over its threshold).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,8 +81,12 @@ def compare_column(
     thresholds: dict[str, float],
     raw: tuple[m.Points, m.Points] | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
+    pvalues: bool = True,
 ) -> ColumnDrift:
-    """Compare column ``name`` (profiles ``b`` and ``c``); ``raw`` = exact points of both sides."""
+    """Compare column ``name`` (profiles ``b`` and ``c``); ``raw`` = exact points of both sides.
+
+    ``pvalues=False`` computes a p-value only if the noise guard reads it (see ``_pvalues``).
+    """
     col = _base(name, b, c)
     col.thresholds = dict(thresholds)
     if b is None:
@@ -102,13 +110,38 @@ def compare_column(
         )
     if fb == "other":
         return _not(col, "not_compared", f"values of type {b.dtype} are not compared")
+    pending: dict[str, Callable[[], float]] = {}
     if isinstance(b, NumericColumn):
-        _numeric(col, b, c, raw)
+        _numeric(col, b, c, raw, pending)
     else:
-        _categorical(col, b, c)
+        _categorical(col, b, c, pending)
+    _pvalues(col, pending, pvalues, significance)
     if col.status == "ok":
         col.decide(significance)
     return col
+
+
+def _pvalues(
+    col: ColumnDrift,
+    pending: dict[str, Callable[[], float]],
+    asked: bool,
+    significance: float | None,
+) -> None:
+    """Compute the p-values asked for, or the one :meth:`ColumnDrift.decide` reads: with a
+    significance level, for a metric over its threshold. Otherwise a note says why it is null."""
+    needed = (
+        significance is not None
+        and col.status == "ok"
+        and any(
+            (value := col.metrics.get(metric)) is not None and value > limit
+            for metric, limit in col.thresholds.items()
+        )
+    )
+    for metric, compute in pending.items():
+        if asked or needed:
+            col.metrics[metric] = compute()
+        else:
+            col.notes[metric] = "not computed: p-values not asked for (pvalues=False)"
 
 
 def _empty_reason(nb: int, nc: int, what: str) -> str | None:
@@ -119,7 +152,11 @@ def _empty_reason(nb: int, nc: int, what: str) -> str | None:
 
 
 def _numeric(
-    col: ColumnDrift, b: NumericColumn, c: NumericColumn, raw: tuple[m.Points, m.Points] | None
+    col: ColumnDrift,
+    b: NumericColumn,
+    c: NumericColumn,
+    raw: tuple[m.Points, m.Points] | None,
+    pending: dict[str, Callable[[], float]],
 ) -> None:
     col.n_baseline, col.n_current = b.state.finite, c.state.finite
     for metric in ("linf", "chi2_pvalue"):
@@ -136,7 +173,8 @@ def _numeric(
         col.exact = False
     d = m.ks_statistic(pb, pc)
     col.metrics["ks_stat"] = d
-    col.metrics["ks_pvalue"] = m.ks_pvalue(d, b.state.finite, c.state.finite)
+    nb, nc = b.state.finite, c.state.finite
+    pending["ks_pvalue"] = lambda: m.ks_pvalue(d, nb, nc)
     w1 = m.wasserstein_distance(pb, pc)
     std = math.sqrt(b.state.m2 / b.state.finite) if b.state.m2 is not None else None
     if std is None:
@@ -180,7 +218,12 @@ def _numeric(
         col.notes.setdefault("wasserstein", f"W1 = {w1:.6g} in the column's units")
 
 
-def _categorical(col: ColumnDrift, b: CategoricalColumn, c: CategoricalColumn) -> None:
+def _categorical(
+    col: ColumnDrift,
+    b: CategoricalColumn,
+    c: CategoricalColumn,
+    pending: dict[str, Callable[[], float]],
+) -> None:
     for metric in ("wasserstein_norm", "ks_stat", "ks_pvalue"):
         col.notes[metric] = "numeric columns only"
     reason = _empty_reason(b.count, c.count, "values")
@@ -220,7 +263,6 @@ def _categorical(col: ColumnDrift, b: CategoricalColumn, c: CategoricalColumn) -
     col.histogram = {"values": hist_values, "baseline": hist_b, "current": hist_c}
     col.metrics["psi"] = m.population_stability_index(vb, vc)
     if len(values) >= 2:
-        _, _, p = m.chi2_homogeneity(vb, vc)
-        col.metrics["chi2_pvalue"] = p
+        pending["chi2_pvalue"] = lambda: m.chi2_homogeneity(vb, vc)[2]
     else:
         col.notes["chi2_pvalue"] = "one value on both sides: nothing to test"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +164,74 @@ def test_small_samples_noise_is_not_an_alarm_unless_asked() -> None:
     assert not guarded.drifted
     assert guarded.within_noise == plain.breaches
     assert "sampling noise" in guarded.notes["verdict"]
+
+
+# -- p-values only when asked ----------------------------------------------------------------
+
+PVALUES = ("ks_pvalue", "chi2_pvalue")
+
+
+def test_without_pvalues_the_verdicts_are_the_same_and_only_the_guard_computes_one() -> None:
+    rng = np.random.default_rng(11)
+    base, cur = frames(shift=0.5)  # x and c drift
+    base["calm"], cur["calm"] = rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)
+    small_b = pd.DataFrame({"x": rng.normal(0, 1, 25)})
+    small_c = pd.DataFrame({"x": rng.normal(0, 1, 25)})  # over a threshold, within noise
+    for b, c in ((base, cur), (small_b, small_c)):
+        full, lazy = drift(b, c), drift(b, c, pvalues=False)
+        assert lazy.drifted_columns == full.drifted_columns
+        for f, z in zip(full.columns, lazy.columns, strict=True):
+            assert (z.status, z.breaches, z.within_noise, z.method, z.value) == (
+                f.status,
+                f.breaches,
+                f.within_noise,
+                f.method,
+                f.value,
+            )
+            over = bool(f.breaches or f.within_noise)
+            for metric in PVALUES:
+                if over and f.metrics[metric] is not None:
+                    assert z.metrics[metric] == f.metrics[metric]  # the guard read it
+                elif f.metrics[metric] is not None:
+                    assert z.metrics[metric] is None
+                    assert "not asked" in z.notes[metric]
+            if b is base:
+                assert full["calm"].metrics["ks_pvalue"] is not None
+                assert lazy["calm"].metrics["ks_pvalue"] is None
+    assert lazy["x"].within_noise
+    assert lazy["x"].metrics["ks_pvalue"] == full["x"].metrics["ks_pvalue"]
+
+
+def test_split_drift_and_the_cli_help_import_no_scipy() -> None:
+    """SciPy is imported on the first p-value: not by the CLI's help, nor by a comparison that
+    asks for none and breaches no threshold; then by one that does."""
+    script = """
+import contextlib, io, sys
+import numpy as np
+import pandas as pd
+from datalife.cli import main
+from datalife.drift import drift
+from datalife.drift.between_splits import split_drift
+
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["--help"])
+    main(["drift", "--help"])
+rng = np.random.default_rng(0)
+def part(n):
+    return pd.DataFrame({"x": rng.normal(0, 1, n), "c": rng.choice(["a", "b"], n)})
+figures = split_drift({"train": part(3000), "dev": part(1000), "test": part(1000)})
+assert not any(f["drifted"] for col in figures.values() for f in col.values()), figures
+print(sorted(m for m in sys.modules if m == "scipy" or m.startswith("scipy.")))
+drift(part(100), part(100))
+print("scipy.stats" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, after = out.stdout.strip().splitlines()[-2:]
+    assert before == "[]"
+    assert after == "True"
 
 
 def test_thresholds_from_schema_metadata() -> None:
