@@ -130,6 +130,8 @@ class ColumnMeta(_Model):
     role: Role | None = None
     #: for a ``label`` column: classification or regression (None: from its type)
     task: Task | None = None
+    #: why the column's range checks are what they are (written by ``schema infer``)
+    range_rule: str | None = None
     true_values: list[str] = Field(default_factory=list)
     false_values: list[str] = Field(default_factory=list)
 
