@@ -21,7 +21,7 @@ Examples:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,6 +87,69 @@ def _origin(builtin: str) -> str:
     return f"datalife.transforms.builtins:{builtin}"
 
 
+class BuiltinTransform(Transform):
+    """A stateless built-in: it knows which input columns each output is computed from."""
+
+    def __init__(
+        self,
+        decl: _Declaration,
+        fn: Callable[..., Any],
+        *,
+        code: Any,
+        origin: str,
+        sources: Mapping[str, Sequence[str]],
+    ) -> None:
+        super().__init__(decl, fn, code=code, origin=origin)
+        self._sources = _exact(decl, sources)
+
+    def column_lineage(self) -> dict[str, list[str]]:
+        """Each output column -> exactly the input columns it is computed from."""
+        return {out: list(ins) for out, ins in self._sources.items()}
+
+
+class BuiltinStatefulTransform(StatefulTransform):
+    """A stateful built-in: it knows which input columns each output is computed from."""
+
+    def __init__(
+        self,
+        decl: _Declaration,
+        fit: Callable[[pd.DataFrame], Mapping[str, Any]],
+        apply: Callable[[pd.DataFrame, Any], Any],
+        *,
+        code: Any,
+        origin: str,
+        sources: Mapping[str, Sequence[str]],
+    ) -> None:
+        super().__init__(decl, fit, apply, code=code, origin=origin)
+        self._sources = _exact(decl, sources)
+
+    def column_lineage(self) -> dict[str, list[str]]:
+        """Each output column -> exactly the input columns it is computed from."""
+        return {out: list(ins) for out, ins in self._sources.items()}
+
+
+def _exact(decl: _Declaration, sources: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """The per-output sources, checked against the declaration (a bug here is datalife's)."""
+    if list(sources) != list(decl.outputs) or any(
+        c not in decl.inputs for ins in sources.values() for c in ins
+    ):
+        raise RuntimeError(
+            f"internal error: built-in {decl.name!r} maps {dict(sources)} for inputs "
+            f"{list(decl.inputs)} and outputs {list(decl.outputs)}"
+        )
+    return {out: list(ins) for out, ins in sources.items()}
+
+
+def _each(columns: Sequence[str], outputs: Sequence[str]) -> dict[str, list[str]]:
+    """Output i comes from column i (scaling, imputation: one column in, one out)."""
+    return {o: [c] for c, o in zip(columns, outputs, strict=True)}
+
+
+def _all(columns: Sequence[str], outputs: Sequence[str]) -> dict[str, list[str]]:
+    """Every output comes from all of ``columns`` (encodings of one column, ratios, crosses)."""
+    return {o: list(columns) for o in outputs}
+
+
 def _values(series: pd.Series[Any], column: str) -> np.ndarray[Any, Any]:
     import pandas as pd
 
@@ -142,7 +205,14 @@ def zscore(
     outs = [c + suffix for c in cols]
     impl = _ZScore(cols, outs)
     decl = _decl("zscore", name, cols, outs, {"columns": cols, "suffix": suffix})
-    return StatefulTransform(decl, impl.fit, impl.apply, code=_ZScore, origin=_origin("zscore"))
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_ZScore,
+        origin=_origin("zscore"),
+        sources=_each(cols, outs),
+    )
 
 
 class _MinMax:
@@ -186,7 +256,14 @@ def minmax(
     impl = _MinMax(cols, outs, lo, hi)
     config = {"columns": cols, "suffix": suffix, "feature_range": [lo, hi]}
     decl = _decl("minmax", name, cols, outs, config)
-    return StatefulTransform(decl, impl.fit, impl.apply, code=_MinMax, origin=_origin("minmax"))
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_MinMax,
+        origin=_origin("minmax"),
+        sources=_each(cols, outs),
+    )
 
 
 class _Log1p:
@@ -215,7 +292,9 @@ def log1p(columns: str | Sequence[str], *, suffix: str = "", name: str | None = 
     cols = _cols(columns)
     outs = [c + suffix for c in cols]
     decl = _decl("log1p", name, cols, outs, {"columns": cols, "suffix": suffix})
-    return Transform(decl, _Log1p(cols, outs), code=_Log1p, origin=_origin("log1p"))
+    return BuiltinTransform(
+        decl, _Log1p(cols, outs), code=_Log1p, origin=_origin("log1p"), sources=_each(cols, outs)
+    )
 
 
 class _Bucketize:
@@ -254,8 +333,13 @@ def quantile_bucketize(
     impl = _Bucketize(column, out, buckets)
     config = {"column": column, "buckets": buckets, "output": out}
     decl = _decl("quantile_bucketize", name, [column], [out], config)
-    return StatefulTransform(
-        decl, impl.fit, impl.apply, code=_Bucketize, origin=_origin("quantile_bucketize")
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_Bucketize,
+        origin=_origin("quantile_bucketize"),
+        sources=_all([column], [out]),
     )
 
 
@@ -348,8 +432,13 @@ def vocabulary(
         "output": out,
     }
     decl = _decl("vocabulary", name, [column], [out], config)
-    return StatefulTransform(
-        decl, impl.fit, impl.apply, code=_Vocabulary, origin=_origin("vocabulary")
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_Vocabulary,
+        origin=_origin("vocabulary"),
+        sources=_all([column], [out]),
     )
 
 
@@ -387,7 +476,14 @@ def ordinal(
     impl = _Ordinal(column, out, cats)
     config = {"column": column, "categories": cats, "output": out}
     decl = _decl("ordinal", name, [column], [out], config)
-    return StatefulTransform(decl, impl.fit, impl.apply, code=_Ordinal, origin=_origin("ordinal"))
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_Ordinal,
+        origin=_origin("ordinal"),
+        sources=_all([column], [out]),
+    )
 
 
 class _OneHot:
@@ -447,7 +543,14 @@ def one_hot(
     impl = _OneHot(column, outs, cats, top_k)
     config = {"column": column, "categories": cats, "top_k": top_k, "drop": drop}
     decl = _decl("one_hot", name, [column], outs, config, drops=[column] if drop else [])
-    return StatefulTransform(decl, impl.fit, impl.apply, code=_OneHot, origin=_origin("one_hot"))
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_OneHot,
+        origin=_origin("one_hot"),
+        sources=_all([column], outs),
+    )
 
 
 # -- imputation ---------------------------------------------------------------------------
@@ -516,7 +619,14 @@ def impute(
     impl = _Impute(cols, outs, strategy, value)
     config = {"columns": cols, "strategy": strategy, "value": value, "suffix": suffix}
     decl = _decl("impute", name, cols, outs, config)
-    return StatefulTransform(decl, impl.fit, impl.apply, code=_Impute, origin=_origin("impute"))
+    return BuiltinStatefulTransform(
+        decl,
+        impl.fit,
+        impl.apply,
+        code=_Impute,
+        origin=_origin("impute"),
+        sources=_each(cols, outs),
+    )
 
 
 # -- stateless features -------------------------------------------------------------------
@@ -573,8 +683,12 @@ def date_parts(
     outs = [f"{pre}_{p}" for p in ps]
     config = {"column": column, "parts": ps, "prefix": pre}
     decl = _decl("date_parts", name, [column], outs, config)
-    return Transform(
-        decl, _DateParts(column, ps, outs), code=_DateParts, origin=_origin("date_parts")
+    return BuiltinTransform(
+        decl,
+        _DateParts(column, ps, outs),
+        code=_DateParts,
+        origin=_origin("date_parts"),
+        sources=_all([column], outs),
     )
 
 
@@ -597,8 +711,12 @@ def ratio(
     out = output or f"{numerator}_per_{denominator}"
     config = {"numerator": numerator, "denominator": denominator, "output": out}
     decl = _decl("ratio", name, [numerator, denominator], [out], config)
-    return Transform(
-        decl, _Ratio(numerator, denominator, out), code=_Ratio, origin=_origin("ratio")
+    return BuiltinTransform(
+        decl,
+        _Ratio(numerator, denominator, out),
+        code=_Ratio,
+        origin=_origin("ratio"),
+        sources=_all([numerator, denominator], [out]),
     )
 
 
@@ -649,8 +767,12 @@ def cross(
     out = output or separator.join(cols)
     config = {"columns": cols, "separator": separator, "hash_buckets": hash_buckets, "output": out}
     decl = _decl("cross", name, cols, [out], config)
-    return Transform(
-        decl, _Cross(cols, out, separator, hash_buckets), code=_Cross, origin=_origin("cross")
+    return BuiltinTransform(
+        decl,
+        _Cross(cols, out, separator, hash_buckets),
+        code=_Cross,
+        origin=_origin("cross"),
+        sources=_all(cols, [out]),
     )
 
 

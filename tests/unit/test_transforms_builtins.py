@@ -14,6 +14,9 @@ from datalife.errors import LeakageError, TransformDefinitionError, TransformErr
 from datalife.splits import mark_split
 from datalife.transforms import (
     BUILTINS,
+    FittedTransform,
+    StatefulTransform,
+    Transform,
     TransformRegistry,
     cross,
     date_parts,
@@ -248,3 +251,78 @@ def test_stateless_builtins_keep_the_input() -> None:
         t.apply(df)
     pd.testing.assert_frame_equal(df, before)
     assert np.isfinite(log1p(["a"]).apply(df)["a"]).all()
+
+
+# -- exact column lineage ------------------------------------------------------------------
+
+
+def _lineage_cases() -> list[tuple[str, Transform | StatefulTransform, pd.DataFrame]]:
+    frame = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 4.0, 8.0, None],
+            "b": [3.0, 1.0, 2.0, 5.0, 4.0],
+            "c": ["x", "y", "y", "z", "x"],
+            "d": ["p", "q", "p", "q", None],
+            "t": ["2024-01-01", "2024-02-03", "2024-03-09", "2024-12-31", "2025-06-15"],
+        }
+    )
+    return [
+        ("zscore", zscore(["a", "b"], suffix="_z"), frame),
+        ("minmax", minmax(["a", "b"], suffix="_m"), frame),
+        ("log1p", log1p(["a", "b"], suffix="_l"), frame),
+        ("impute", impute(["a", "b"], strategy="median"), frame),
+        ("impute_mode", impute(["c", "d"], strategy="mode", suffix="_i"), frame),
+        ("quantile_bucketize", quantile_bucketize("a", buckets=2), frame),
+        ("vocabulary", vocabulary("c"), frame),
+        ("ordinal", ordinal("c"), frame),
+        ("one_hot", one_hot("c", top_k=2), frame),
+        ("date_parts", date_parts("t", parts=["year", "month"]), frame),
+        ("ratio", ratio("a", "b"), frame),
+        ("cross", cross(["c", "d"]), frame),
+    ]
+
+
+def _perturbed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    out = frame.copy()
+    if column == "t":
+        out[column] = ["2030-07-04", "2031-08-05", "2032-09-06", "2033-10-07", "2034-11-08"]
+    elif pd.api.types.is_numeric_dtype(out[column]):
+        out[column] = [16.0, 32.0, 64.0, 128.0, 256.0]
+    else:
+        out[column] = ["w", "w", "v", "v", "w"]
+    return out
+
+
+@pytest.mark.parametrize("case", _lineage_cases(), ids=lambda c: c[0])
+def test_builtin_column_lineage_is_exact(
+    case: tuple[str, Transform | StatefulTransform, pd.DataFrame],
+) -> None:
+    """Each output maps to exactly the inputs whose change changes it (and nothing else)."""
+    _, t, frame = case
+    lineage = t.column_lineage()
+    fitted: Transform | FittedTransform = t.fit(frame) if isinstance(t, StatefulTransform) else t
+    outputs = list(lineage)
+    base = fitted.apply(frame)[outputs]
+    for column in t.inputs:
+        changed = fitted.apply(_perturbed(frame, column))[outputs]
+        moved = {o for o in outputs if not base[o].equals(changed[o])}
+        assert moved == {o for o, srcs in lineage.items() if column in srcs}, column
+    assert fitted.column_lineage() == lineage
+
+
+def test_scaling_and_imputation_map_each_output_to_its_own_column() -> None:
+    assert zscore(["a", "b"], suffix="_z").column_lineage() == {"a_z": ["a"], "b_z": ["b"]}
+    assert impute(["a", "b"]).column_lineage() == {"a": ["a"], "b": ["b"]}
+    assert minmax(["a", "b"]).column_lineage() == {"a": ["a"], "b": ["b"]}
+    assert log1p(["a", "b"], suffix="_l").column_lineage() == {"a_l": ["a"], "b_l": ["b"]}
+    assert ratio("a", "b", output="r").column_lineage() == {"r": ["a", "b"]}
+
+
+def test_registry_built_ins_keep_exact_lineage(tmp_path: Path) -> None:
+    made = TransformRegistry().create("zscore", columns=["a", "b"], suffix="_z")
+    assert isinstance(made, StatefulTransform)
+    fitted = made.fit(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 5.0]}))
+    path = tmp_path / "z.json"
+    fitted.save(path)
+    again = TransformRegistry().load_fitted(path)
+    assert again.column_lineage() == {"a_z": ["a"], "b_z": ["b"]}
