@@ -137,8 +137,29 @@ def _validate(files: Sequence[str], workspace: str | None) -> int:
     return _validate_heavy(config, matched)
 
 
+def _check_base(repo: Path, base: str) -> None:
+    """A --base that git cannot find is an error, not "nothing released" (a typo would pass)."""
+    import subprocess
+
+    if base.startswith("-") or not base.strip():
+        raise HookError(
+            f"--base {base!r} is not a git revision\nFix: pass a commit, e.g. --base HEAD"
+        )
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0 and base != "HEAD":  # HEAD of a repository without commits is fine
+        raise HookError(
+            f"git cannot find the base commit {base!r} in {repo}\nFix: fetch it first (in CI: "
+            "`actions/checkout` with `fetch-depth: 0`), or fix --base in the hook's `args`."
+        )
+
+
 def _schema_check(files: Sequence[str], workspace: str | None, base: str) -> int:
     repo, config = _locate(workspace)
+    _check_base(repo, base)
     root = config.parent
     schemas = root / "schemas"
     staged = [f for f in files if (_rel(f, root) or "").startswith("schemas/")]
@@ -174,9 +195,12 @@ def _validate_heavy(config: Path, files: Sequence[str]) -> int:
 def _schema_check_heavy(config: Path, files: Sequence[str], base: str) -> int:
     from datalife.config import Workspace
     from datalife.governance import check_schema_files
+    from datalife.schemas.immutability import release_problems
 
     ws = Workspace.load(config)
     report = check_schema_files(ws, files, base=base)
+    seen = {p.path for p in report.problems if p.kind == "released_changed" and p.path}
+    report.problems.extend(release_problems(ws.schemas_dir, ws.root, seen))
     _print(report)
     return report.exit_code
 

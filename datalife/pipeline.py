@@ -30,6 +30,12 @@ transform code fingerprints, parameters and split settings is stored in
 ``<output>/pipeline.json`` (written last); when it matches and the outputs are unchanged,
 nothing runs and nothing is written. A failing run leaves the previous outputs untouched and
 records a FAIL event.
+
+Crash consistency: the outputs are written first (each atomically), then the lineage
+COMPLETE event, then the state file, with a journal (``<output>/.datalife-run.journal``)
+saying how far the run got. A run killed at any point is finished or rolled back by the next
+one, which says so (:attr:`PipelineResult.recovered`), and the temporary files it left are
+removed (see :mod:`datalife.lineage.journal`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ __all__ = ["PipelineResult", "StageReport", "run_pipeline"]
 
 STATE_FILE = "pipeline.json"
 LOCK_FILE = ".datalife-run.lock"
+JOURNAL_FILE = ".datalife-run.journal"
 OUTPUT_FILES = ("train.parquet", "dev.parquet", "test.parquet", "split_report.json")
 STATE_FORMAT = 1
 STAGES = (
@@ -104,6 +111,7 @@ class PipelineResult:
     split: dict[str, Any] | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     transforms: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> bool:
@@ -125,6 +133,7 @@ class PipelineResult:
             "validation": self.validation,
             "output_validation": self.output_validation,
             "split": self.split,
+            "recovered": self.recovered,
         }
 
 
@@ -302,44 +311,119 @@ def run_pipeline(
         DataError: a transform or the split fails on this data (exit 1).
     """
     from datalife.config import Workspace
+    from datalife.storage import exclusive_lock
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.find(workspace)
     plan = _plan(ws)
-    if not force:
-        state = _up_to_date(plan)
-        if state is not None:
-            return PipelineResult(
-                status="up to date",
-                fingerprint=plan.fingerprint,
-                dataset=plan.cfg.dataset,
-                dataset_version=plan.dataset_version,
-                schema=plan.schema_ref,
-                output_schema=plan.output_schema_ref,
-                outputs=dict(state.get("files", {})),
-                run_id=state.get("run_id"),
-                artifacts=dict(state.get("artifacts", {})),
-                transforms=[s.ref for s in plan.steps],
-                stages=[StageReport(name, "skipped") for name in STAGES],
-                split=state.get("split"),
-            )
-    from datalife import lineage
-    from datalife.storage import exclusive_lock, remove_stale_temporaries
-
-    # one writer at a time per output folder; the OS drops the lock if a run is killed, and
-    # the temporary files such a run left behind are removed before writing again
+    # one writer at a time per output folder; the OS drops the lock if a run is killed
     with exclusive_lock(plan.out_dir / LOCK_FILE):
-        remove_stale_temporaries(plan.out_dir, [*OUTPUT_FILES, STATE_FILE])
-        remove_stale_temporaries(
-            plan.out_dir / "transforms", [f"{s.name}.json" for s in plan.steps]
+        recovered = _recover(plan)
+        if not force:
+            state = _up_to_date(plan)
+            if state is not None:
+                return PipelineResult(
+                    status="up to date",
+                    fingerprint=plan.fingerprint,
+                    dataset=plan.cfg.dataset,
+                    dataset_version=plan.dataset_version,
+                    schema=plan.schema_ref,
+                    output_schema=plan.output_schema_ref,
+                    outputs=dict(state.get("files", {})),
+                    run_id=state.get("run_id"),
+                    artifacts=dict(state.get("artifacts", {})),
+                    transforms=[s.ref for s in plan.steps],
+                    stages=[StageReport(name, "skipped") for name in STAGES],
+                    split=state.get("split"),
+                    recovered=recovered,
+                )
+        result = _run_journaled(plan, record, progress or (lambda _s, _e: None))
+        result.recovered = recovered
+        return result
+
+
+def _recover(plan: _Plan) -> list[str]:
+    """Finish or roll back a run that was killed, and remove the temporary files it left.
+
+    Called holding the output folder's lock. Returns what was done, for people.
+    """
+    from datalife.lineage.journal import recover
+    from datalife.lineage.store import LineageStore
+    from datalife.storage import remove_stale_temporaries
+
+    notes: list[str] = []
+    store = LineageStore(plan.ws.lineage_dir, plan.ws.root)
+    done = recover(plan.out_dir / JOURNAL_FILE, plan.ws.root, store)
+    if done is not None:
+        notes.append(str(done))
+    removed = remove_stale_temporaries(
+        plan.out_dir, [*OUTPUT_FILES, STATE_FILE, JOURNAL_FILE], locked=True
+    )
+    removed += remove_stale_temporaries(
+        plan.out_dir / "transforms", [f"{s.name}.json" for s in plan.steps], locked=True
+    )
+    if removed:
+        names = ", ".join(sorted(plan.ws.relpath(p) for p in removed))
+        notes.append(f"removed {len(removed)} temporary files left by a killed run: {names}")
+    return notes
+
+
+def _run_journaled(plan: _Plan, record: bool, progress: Progress) -> PipelineResult:
+    """Run, writing in the order the journal needs (see :mod:`datalife.lineage.journal`):
+    outputs, then the COMPLETE event, then the state file."""
+    from datalife import lineage
+    from datalife.lineage.journal import remove_journal, write_journal
+    from datalife.storage import atomic_write_text
+
+    ws = plan.ws
+    journal = plan.out_dir / JOURNAL_FILE
+    run = lineage.run(
+        "pipeline", workspace=ws, record=record, parameters={"fingerprint": plan.fingerprint}
+    )
+    run_id = getattr(run, "id", None) or str(uuid.uuid4())
+    base = {
+        "run_id": run_id,
+        "job": "pipeline",
+        "namespace": run.namespace if record else "",
+        "state_file": ws.relpath(plan.out_dir / STATE_FILE),
+    }
+    write_journal(journal, {**base, "phase": "running"})
+    completed = False
+    try:
+        with run:
+            result, state = _execute(plan, run, run_id, progress)
+            write_journal(
+                journal,
+                {
+                    **base,
+                    "phase": "written",
+                    "outputs": state["outputs"],
+                    "state": state,
+                    "complete_event": run.complete_event(),
+                },
+            )
+        # the COMPLETE event is in the log now; the state file comes last
+        completed = True
+        atomic_write_text(
+            plan.out_dir / STATE_FILE,
+            json.dumps(state, indent=2, sort_keys=True, default=str) + "\n",
         )
-        with lineage.run(
-            "pipeline", workspace=ws, record=record, parameters={"fingerprint": plan.fingerprint}
-        ) as run:
-            run_id = getattr(run, "id", None) or str(uuid.uuid4())
-            return _execute(plan, run, run_id, progress or (lambda _s, _e: None))
+    except BaseException:
+        if not completed:
+            remove_journal(journal)  # recorded as FAIL: nothing to finish or undo
+        raise  # after COMPLETE, the journal lets the next run write the state file
+    remove_journal(journal)
+    if record:  # the schema versions a recorded run used are released from now on
+        from datalife.schemas.registry import SchemaRegistry
+
+        reg = SchemaRegistry(ws)
+        for ref in filter(None, (plan.schema_ref, plan.output_schema_ref)):
+            reg.release(ref)
+    return result
 
 
-def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> PipelineResult:
+def _execute(
+    plan: _Plan, run: Any, run_id: str, progress: Progress
+) -> tuple[PipelineResult, dict[str, Any]]:
     from datalife.errors import ValidationFailed
     from datalife.io import read_pandas
     from datalife.validation import resolve_schema, validate, validate_files
@@ -449,13 +533,14 @@ def _execute(plan: _Plan, run: Any, run_id: str, progress: Progress) -> Pipeline
         else:
             st.details = {"schema": None}
 
-    # 7. write: fitted parameters, the three splits, then the state file last
+    # 7. write: fitted parameters and the three splits (the caller writes the state file last)
     with stage("write") as st:
-        result.outputs, result.artifacts = _write(
+        state = _write(
             plan, splitted, parts, fitted, run_id, run, out_reports, result.output_validation
         )
+        result.outputs, result.artifacts = dict(state["files"]), dict(state["artifacts"])
         st.details = {"files": sorted(result.outputs.values())}
-    return result
+    return result, _jsonable(state)
 
 
 def _stateful(step: Any) -> bool:
@@ -479,7 +564,7 @@ class _Stage:
         status = "failed" if exc_type else "ran"
         self.stages.append(StageReport(self.name, status, seconds, self.details))
         self.progress(self.name, "failed" if exc_type else "done")
-        if isinstance(exc, OSError) and self.name == "write":
+        if isinstance(exc, OSError) and not isinstance(exc, DatalifeError) and self.name == "write":
             from datalife.errors import OutputNotWritable
 
             where = exc.filename or "the output folder"
@@ -500,11 +585,11 @@ def _write(
     run: Any,
     out_reports: dict[str, Any],
     output_validation: dict[str, dict[str, Any]],
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> dict[str, Any]:
     from dataclasses import replace
 
     from datalife.splits import write_splits
-    from datalife.storage import atomic_write_text, hash_file
+    from datalife.storage import hash_file
 
     ws = plan.ws
     artifacts: dict[str, str] = {}
@@ -558,7 +643,7 @@ def _write(
         )
     for rel in artifacts.values():
         run.output(ws.root / rel, name=rel)
-    state = {
+    return {
         "format_version": STATE_FORMAT,
         "fingerprint": plan.fingerprint,
         "run_id": run_id,
@@ -567,10 +652,6 @@ def _write(
         "outputs": hashes,
         "split": splitted.report.to_dict(),
     }
-    atomic_write_text(
-        plan.out_dir / STATE_FILE, json.dumps(state, indent=2, sort_keys=True, default=str) + "\n"
-    )
-    return files, artifacts
 
 
 def _column_lineage(plan: _Plan, frame: Any) -> dict[str, list[str]]:

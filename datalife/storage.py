@@ -506,7 +506,7 @@ def remove_stale_temporaries(
     ``directory``), the temporary files of ``names`` are removed whoever made them, as are
     those of older datalife versions (``.<name>.XXXXXXXX.tmp``).
     """
-    removed = []
+    removed: list[Path] = []
     folder = Path(directory)
     try:
         entries = list(os.scandir(folder))

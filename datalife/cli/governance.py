@@ -199,6 +199,11 @@ def check_cmd(base: str, no_data: bool, no_schemas: bool, fmt: str) -> int:
     single_threaded_blas()
     ws = _workspace()
     report = check_workspace(ws, base=base, data=not no_data, schemas=not no_schemas)
+    if not no_schemas:  # released versions recorded by the registry are unchanged too
+        from datalife.schemas.immutability import release_problems
+
+        seen = {p.path for p in report.problems if p.kind == "released_changed" and p.path}
+        report.problems.extend(release_problems(ws.schemas_dir, ws.root, seen))
     if fmt == "json":
         emit_json(report.to_dict())
     elif fmt == "github":

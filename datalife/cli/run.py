@@ -47,6 +47,8 @@ def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
     if fmt == "json":
         emit_json(result.to_dict())
         return 0
+    for note in result.recovered:
+        echo(f"recovered: {note}", err=True)
     _summary(result)
     return 0
 

@@ -47,11 +47,24 @@ def validate_cmd(
 
     record = ws is not None and not no_record
     report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+    if record and ws is not None:
+        _release(ws, report.schema)
     if fmt == "json":
         emit_json(report.to_dict())
     else:
         render_report(report)
     return 0 if report.valid else 1
+
+
+def _release(ws: object, ref: str) -> None:
+    """A schema version used by a recorded validation is released: record its content hash."""
+    from datalife.config import Workspace
+    from datalife.schemas.registry import SchemaRegistry
+
+    assert isinstance(ws, Workspace)
+    reg = SchemaRegistry(ws)
+    if "@" in ref and ref.split("@", 1)[0] in reg.names():
+        reg.release(ref)
 
 
 def _schema_from_datasets(ws: object, paths: tuple[str, ...]) -> None:

@@ -140,6 +140,11 @@ class NullRun:
     def parameters(self, params: Mapping[str, Any]) -> None:
         """Does nothing (see :meth:`Run.parameters`)."""
 
+    def complete_event(self) -> None:
+        """Nothing is recorded: None (see :meth:`Run.complete_event`)."""
+
+    namespace = ""
+
 
 class Run:
     """A run being recorded (made by :func:`run`; use it as a context manager).
@@ -173,6 +178,7 @@ class Run:
         self._namespace = ""
         self._started = False
         self._finished = False
+        self._complete: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Run({self.job!r}, id={self.id!r})"
@@ -214,7 +220,7 @@ class Run:
             return
         self._finished = True
         if exc is None:
-            self._store.append(self._event("COMPLETE"))
+            self._store.append(self._complete or self._event("COMPLETE"))
             return
         message = f"{type(exc).__name__}: {exc}"
         stack = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
@@ -222,6 +228,21 @@ class Run:
             self._store.append(self._event("FAIL", error=(message, stack)))
         except Exception as write_error:  # noqa: BLE001  (never hide the user's exception behind ours)
             warnings.warn(f"could not record the FAIL event: {write_error}", stacklevel=2)
+
+    def complete_event(self) -> dict[str, Any]:
+        """The COMPLETE event this run will append when its block ends (built now, once).
+
+        A caller that journals its writes stores it, so an interrupted run can be completed
+        with the very event it would have written (:mod:`datalife.lineage.journal`).
+        """
+        if self._complete is None:
+            self._complete = self._event("COMPLETE")
+        return self._complete
+
+    @property
+    def namespace(self) -> str:
+        """The job namespace of this run's events."""
+        return self._ns()
 
     def _event(
         self, event_type: str, error: tuple[str, str | None] | None = None

@@ -104,14 +104,23 @@ class SchemaRegistry:
     def load(self, ref: str | SchemaRef) -> SchemaVersion:
         """Load ``name``, ``name@3`` or ``name@latest``."""
         from datalife.errors import SchemaFileError
+        from datalife.schemas.immutability import check_release
         from datalife.schemas.io import load_schema_file
 
         name, version = self.resolve(ref)
         path = self.path_for(name, version)
-        mtime = path.stat().st_mtime
+        try:
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            raise SchemaFileError(
+                f"{path}: cannot read this schema file ({exc.strerror})",
+                path=path,
+                hint="fix its permissions (it must be readable by you).",
+            ) from exc
         cached = self._cache.get((name, version))
         if cached and cached[0] == mtime:
             return cached[1]
+        check_release(self.directory, f"{name}@{version}", path)  # released: unchanged
         sv = load_schema_file(path)
         if sv.meta.name != name or sv.meta.version != version:
             raise SchemaFileError(
@@ -122,6 +131,18 @@ class SchemaRegistry:
             )
         self._cache[(name, version)] = (mtime, sv)
         return sv
+
+    def release(self, ref: str | SchemaRef) -> bool:
+        """Record a version as released (its content hash), unless it is already.
+
+        Recorded commands call it for the versions they use; from then on :meth:`load`
+        refuses the file if its content changes. Returns True if it was recorded now.
+        """
+        from datalife.schemas.immutability import record_release
+
+        name, version = self.resolve(ref)
+        path = self.path_for(name, version)
+        return record_release(self.directory, f"{name}@{version}", path.read_bytes())
 
     def latest_version(self, name: str) -> int | None:
         versions = self.versions(name)
@@ -181,8 +202,11 @@ class SchemaRegistry:
         body = serialize_body(pa_schema)
         text = dump_schema(meta, body)
         path = self.path_for(name, version)
+        from datalife.schemas.immutability import record_release
+
         sv = parse_schema_text(text, str(path))  # what a later load will see
         atomic_write_text(path, text)
+        record_release(self.directory, f"{name}@{version}", text, replace=overwrite)
         return sv
 
     def register(
