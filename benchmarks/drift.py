@@ -276,11 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         d = None if with_p is None or without is None else with_p - without
         paid.append([f"{LABELS[task]}: wall - baseline wall", fmt_seconds(d)])
     print_table(["what SciPy costs", "time"], paid, title="where the import is paid")
-    for task in BASELINE:
+    for task in DRIFT_TASKS:
         found = groups[task].result
         if found:
             print(
-                f"{LABELS[task]}: scipy.stats imported {found.get('scipy_stats')}, "
+                f"{LABELS[task].strip()}: scipy.special imported {found.get('scipy_special')}, "
+                f"scipy.stats {found.get('scipy_stats')}, "
                 f"drifted columns {found.get('drifted_columns')}"
             )
     payload = {
