@@ -1,63 +1,518 @@
 """Infer a first schema version from data, explaining each decision.
 
-Statistics come from one DuckDB pass over the files (or the frame), so inference works on
-files larger than memory. The rules:
+The inferred schema must accept the next legitimate batch and reject real defects, so every
+check it writes is one the data supports. Statistics come from a few DuckDB passes over the
+files (or the frame), with the columns batched into several queries, so inference is linear in
+rows and columns and works on files larger than memory (text files are loaded once into an
+on-disk DuckDB table with a memory limit). The rules:
 
-- **dtype**: for CSV, the narrowest type every non-missing value parses as (integer, float,
-  boolean, timestamp, else string); for Parquet and frames, the stored type. An integer column
-  with missing values becomes the nullable ``Int64``. Columns are ``coerce: true`` so a CSV
-  read by pandas (where such a column is float) validates the same way.
+- **dtype**: for CSV and JSON lines, the narrowest type every non-missing value parses as
+  (integer, float, boolean, timestamp, else string); only ``true``/``false`` (any case) text is
+  a boolean, so ``yes``/``no``, ``Y``/``N`` and ``t``/``f`` stay strings (a category). For
+  Parquet and frames, the stored type. An integer column with missing values becomes the
+  nullable ``Int64``. Columns are ``coerce: true``.
 - **nullable**: only where the data has missing values.
-- **range**: numeric columns get ``in_range(min, max)`` of the observed values.
-- **categories**: a string column with at most ``max_categories`` distinct values, each seen
-  on average at least twice, becomes a ``category`` with an ``isin`` check.
-- **unique**: an integer or string column with no missing and no repeated values whose name
-  looks like a key (``id``, ``*_id``, ``key``, ``uuid``...) is marked unique.
+- **role** (written to the schema's ``columns:`` metadata): *identifier* (an integer or string
+  with no missing and no repeated values, whose name looks like a key, or integers dense like
+  a sequence, or short strings without spaces): ``unique``, no range, no drift;
+  *timestamp* (dates and times, calendar years): no upper bound (time moves on), drift on
+  the time and its calendar parts, freshness; *category* (few distinct strings, booleans):
+  an ``isin`` set when small enough; *free text* (many distinct strings, mostly with spaces):
+  no category set, no drift; *measurement* (other numbers): a range by the policy of
+  :mod:`datalife.schemas.ranges`. *label* and *prediction* are declared (``roles=``);
+  inference suggests them from the name.
+- **range**: see :mod:`datalife.schemas.ranges` (``ranges="tolerant"`` by default).
+- **keys and duplicates**: single-column keys are the identifiers; a bounded search looks for
+  minimal keys of 2 and 3 columns among the discrete columns (it says when it gave up); the
+  first one found becomes the schema's dataframe-level ``unique``. Without any key, and when
+  the data has no repeated rows, ``unique`` lists every column: a whole-row duplicate fails.
+- **rows**: the schema's ``min_rows`` is 1, so an empty dataset (a header-only file) fails.
 - **strict**: the schema rejects columns it does not list.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalife.engines.duckdb.validate import varchar_cast
 from datalife.errors import DatalifeError
-from datalife.io import Source, input_error_from_duckdb, sql_ident
+from datalife.io import input_error_from_duckdb, sql_ident, sql_str
+from datalife.schemas.ranges import RANGE_POLICIES, RangePolicy, decide_range
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
-__all__ = ["Inference", "infer_schema"]
+    from datalife.schemas.model import ColumnMeta, SchemaMeta
 
-KEY_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_|Id$|ID$", re.IGNORECASE)
+__all__ = ["Inference", "Progress", "infer_schema"]
+
+#: ``progress(phase, done, total)``: called as inference goes (phase: ``scan``, ``values``,
+#: ``keys``); ``done == total`` ends a phase.
+Progress = Callable[[str, int, int], None]
+
+KEY_NAME = re.compile(r"(^|_)(id|key|uuid|guid|code)$|^id_|Id$|ID$|^(id|key)$", re.IGNORECASE)
+LABEL_NAME = re.compile(r"^(target|label|class|y|outcome|diagnosis)$", re.IGNORECASE)
+PREDICTION_NAME = re.compile(r"(^|_)(pred|prediction|predicted|yhat|y_hat|score)(_|$)", re.I)
+
+#: Aggregates per query: the columns are batched so that no statement grows with the width.
+AGGREGATES_PER_QUERY = 480
+#: Key search: columns considered, and combinations tried at most.
+KEY_CANDIDATES = 10
+KEY_BUDGET = 120
+#: A key of several columns is believed only when chance alone would have repeated a
+#: combination this many times (the birthday bound rows^2 / (2 * combinations)).
+KEY_EVIDENCE = 5.0
+#: Memory DuckDB may use while inferring (it spills to disk beyond it).
+MEMORY_LIMIT = "1GB"
+
+_INT_STORED = {
+    "BIGINT": "int64",
+    "INTEGER": "int32",
+    "SMALLINT": "int16",
+    "TINYINT": "int8",
+    "UBIGINT": "uint64",
+    "UINTEGER": "uint32",
+    "USMALLINT": "uint16",
+    "UTINYINT": "uint8",
+    "HUGEINT": "int64",
+}
+_FLOAT_STORED = {"DOUBLE": "float64", "FLOAT": "float32", "REAL": "float32"}
+
+
+@dataclass
+class _Facts:
+    """What the scans found about one column."""
+
+    name: str
+    stored: str
+    nonnull: int = 0
+    approx_distinct: int = 0
+    as_int: int = 0
+    as_float: int = 0
+    as_bool: int = 0
+    as_ts: int = 0
+    lo: float | None = None
+    hi: float | None = None
+    q25: float | None = None
+    q75: float | None = None
+    t_lo: Any = None
+    t_hi: Any = None
+    avg_len: float | None = None
+    spaced: int = 0
+    max_len: int | None = None
+    distinct: int | None = None
+    values: list[Any] | None = None
+    kind: str = "string"
+    dtype: str = "str"
 
 
 @dataclass
 class Inference:
-    """An inferred schema with the reason for each decision, per column."""
+    """An inferred schema with the reason for each decision, per column.
+
+    Attributes:
+        schema: the pandera schema (the body of the schema file).
+        rows: rows in the data.
+        explanations: per column, the reasons for its dtype, role, checks and range.
+        columns: per column, datalife's metadata (role, range rule) for the schema file.
+        min_rows: the fewest rows a valid dataset has (1: an empty dataset fails).
+        key: the columns of the dataframe-level ``unique`` (a key, or every column for the
+            whole-row duplicate check), None if there is none.
+        notes: dataframe-level decisions (keys, duplicates, row minimum).
+        ranges: the range policy used.
+    """
 
     schema: pac.DataFrameSchema
     rows: int
     explanations: dict[str, list[str]] = field(default_factory=dict)
+    columns: dict[str, ColumnMeta] = field(default_factory=dict)
+    min_rows: int = 1
+    key: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+    ranges: str = "tolerant"
+
+    def meta(self, version: int = 1, **fields: Any) -> SchemaMeta:
+        """The schema file's metadata: roles, range rules and the row minimum, plus ``fields``."""
+        from datalife.schemas.model import SchemaMeta
+
+        return SchemaMeta.model_validate(
+            {
+                "name": self.schema.name,
+                "version": version,
+                "min_rows": self.min_rows,
+                "columns": {
+                    k: v.model_dump(exclude_defaults=True) for k, v in self.columns.items()
+                },
+                **fields,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "columns": self.explanations}
+        return {
+            "rows": self.rows,
+            "ranges": self.ranges,
+            "min_rows": self.min_rows,
+            "unique": self.key,
+            "notes": list(self.notes),
+            "roles": {
+                k: (None if v.role is None else str(v.role)) for k, v in self.columns.items()
+            },
+            "columns": self.explanations,
+        }
 
     def explain(self) -> str:
-        lines = [f"inferred from {self.rows} rows:"]
+        lines = [f"inferred from {self.rows} rows (ranges: {self.ranges}):"]
         for col, reasons in self.explanations.items():
             lines.append(f"  {col}: " + "; ".join(reasons))
+        lines.extend(f"  {note}" for note in self.notes)
         return "\n".join(lines)
 
 
 def _fmt(x: Any) -> Any:
-    if isinstance(x, float) and x.is_integer():
+    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
         return int(x)
     return x
+
+
+def _is_paths(data: Any) -> bool:
+    if isinstance(data, str | Path):
+        return True
+    return (
+        isinstance(data, list | tuple)
+        and bool(data)
+        and all(isinstance(d, str | Path) for d in data)
+    )
+
+
+class _Data:
+    """The data as relation ``src`` on a DuckDB connection of its own (closed by :meth:`close`)."""
+
+    def __init__(self, data: Any, memory_limit: str) -> None:
+        import os
+
+        import duckdb
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
+        self.con = duckdb.connect(str(self.tmp / "infer.duckdb"))
+        self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(f"SET threads = {os.cpu_count() or 1}")
+        self.sources: list[Any] = []
+        self.columns: list[str] = []
+        try:
+            self._open(data)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, data: Any) -> None:
+        if _is_paths(data):
+            from datalife.reading import resolve_sources
+
+            items = [data] if isinstance(data, str | Path) else list(data)
+            self.sources = resolve_sources(items)
+            for s in self.sources:
+                self.columns += [c for c in s.columns if c not in self.columns]
+            self._need_columns()
+            cols = ", ".join(sql_ident(c) for c in self.columns)
+            union = " UNION ALL BY NAME ".join(
+                f"SELECT {', '.join(sql_ident(c) for c in s.columns)} FROM {s.scan_sql()}"
+                for s in self.sources
+            )
+            text = any(s.format != "parquet" for s in self.sources)
+            # text is parsed once, into an on-disk table the later passes read
+            what = "TABLE" if text else "VIEW"
+            self.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union})")
+            return
+        import pyarrow as pyarrow_mod
+
+        module = type(data).__module__.split(".")[0]
+        if module == "pandas":
+            table = pyarrow_mod.Table.from_pandas(data, preserve_index=False)
+        elif module == "polars":
+            table = (data.collect() if hasattr(data, "collect") else data).to_arrow()
+        elif module == "pyarrow" and isinstance(data, pyarrow_mod.Table):
+            table = data
+        else:
+            raise DatalifeError(
+                f"cannot infer a schema from a {type(data).__name__}",
+                hint="pass file paths or a pandas/polars DataFrame.",
+            )
+        self.columns = [str(c) for c in table.column_names]
+        self._need_columns()
+        self.con.register("__frame", table)
+        self.execute("CREATE VIEW src AS SELECT * FROM __frame")
+
+    def _need_columns(self) -> None:
+        if not self.columns:
+            raise DatalifeError("the data has no columns", hint="check the input files.")
+
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            if self.sources and isinstance(
+                exc, duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
+            ):
+                raise input_error_from_duckdb(exc, self.sources) from None
+            raise
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# -- the scans ------------------------------------------------------------------------------
+
+
+def _aggregates(i: int, f: _Facts) -> tuple[list[str], list[str]]:
+    """The projections and aggregates of pass 1 for column ``f`` (named by index ``i``)."""
+    q = sql_ident(f.name)
+    v, d, t = f"v{i}", f"d{i}", f"t{i}"
+    stored = f.stored.upper()
+    if stored == "VARCHAR":
+        proj = [
+            f"{q} AS {v}",
+            f"TRY_CAST(trim({q}) AS DOUBLE) AS {d}",
+            f"TRY_CAST(trim({q}) AS TIMESTAMP) AS {t}",
+        ]
+        finite = f"isfinite({d})"
+        aggs = [
+            f"count({v})",
+            f"approx_count_distinct({v})",
+            f"count(*) FILTER ({finite} AND {d} = trunc({d}) AND abs({d}) < 9.2e18)",
+            f"count({d})",
+            f"count(*) FILTER (lower(trim({v})) IN ('true', 'false'))",
+            f"count({t})",
+            f"min({d}) FILTER ({finite})",
+            f"max({d}) FILTER ({finite})",
+            f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
+            f"min({t})",
+            f"max({t})",
+            f"avg(length({v}))",
+            f"count(*) FILTER (regexp_matches({v}, '\\s'))",
+            f"max(length({v}))",
+        ]
+        return proj, aggs
+    numeric = stored in _INT_STORED or stored in _FLOAT_STORED or stored.startswith("DECIMAL")
+    if numeric:
+        proj = [f"{q} AS {v}", f"{q}::DOUBLE AS {d}"]
+        finite = f"isfinite({d})"
+        aggs = [
+            f"count({v})",
+            f"approx_count_distinct({v})",
+            f"min({d}) FILTER ({finite})",
+            f"max({d}) FILTER ({finite})",
+            f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
+        ]
+        return proj, aggs
+    if stored.startswith(("TIMESTAMP", "DATE")):
+        return [f"{q} AS {v}"], [
+            f"count({v})",
+            f"approx_count_distinct({v})",
+            f"min({v})::TIMESTAMP",
+            f"max({v})::TIMESTAMP",
+        ]
+    if stored == "BOOLEAN":
+        return [f"{q} AS {v}"], [f"count({v})", f"approx_count_distinct({v})"]
+    return [f"{q} AS {v}"], [f"count({v})", "0"]
+
+
+def _read_pass1(f: _Facts, row: Sequence[Any]) -> None:
+    f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
+    stored = f.stored.upper()
+    if stored == "VARCHAR":
+        f.as_int, f.as_float, f.as_bool, f.as_ts = (int(x) for x in row[2:6])
+        f.lo, f.hi = row[6], row[7]
+        if row[8] is not None:
+            f.q25, f.q75 = float(row[8][0]), float(row[8][1])
+        f.t_lo, f.t_hi = row[9], row[10]
+        f.avg_len = None if row[11] is None else float(row[11])
+        f.spaced = int(row[12])
+        f.max_len = None if row[13] is None else int(row[13])
+    elif len(row) == 5:
+        f.lo, f.hi = row[2], row[3]
+        if row[4] is not None:
+            f.q25, f.q75 = float(row[4][0]), float(row[4][1])
+    elif len(row) == 4:
+        f.t_lo, f.t_hi = row[2], row[3]
+
+
+def _batches(sizes: Sequence[int], limit: int) -> list[list[int]]:
+    """Indexes grouped so that each group's sizes add up to at most ``limit`` (at least one).
+
+    Examples:
+        >>> _batches([5, 5, 5, 2], 10)
+        [[0, 1], [2, 3]]
+    """
+    out: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for i, n in enumerate(sizes):
+        if current and used + n > limit:
+            out.append(current)
+            current, used = [], 0
+        current.append(i)
+        used += n
+    if current:
+        out.append(current)
+    return out
+
+
+def _pass1(data: _Data, facts: list[_Facts], progress: Progress | None) -> int:
+    plans = [_aggregates(i, f) for i, f in enumerate(facts)]
+    groups = _batches([len(a) for _, a in plans], AGGREGATES_PER_QUERY)
+    rows = 0
+    for done, group in enumerate(groups):
+        proj = [p for i in group for p in plans[i][0]]
+        aggs = ["count(*)", *(a for i in group for a in plans[i][1])]
+        (row,) = data.execute(f"SELECT {', '.join(aggs)} FROM (SELECT {', '.join(proj)} FROM src)")
+        rows = int(row[0])
+        at = 1
+        for i in group:
+            n = len(plans[i][1])
+            _read_pass1(facts[i], row[at : at + n])
+            at += n
+        if progress is not None:
+            progress("scan", done + 1, len(groups))
+    if not groups:
+        (row,) = data.execute("SELECT count(*) FROM src")
+        rows = int(row[0])
+    return rows
+
+
+def _typed_sql(f: _Facts) -> str:
+    """The column's values in its decided type (for counting distinct values)."""
+    q = sql_ident(f.name)
+    if f.stored.upper() != "VARCHAR" or f.kind == "string":
+        return q
+    if f.kind in ("int", "float"):
+        return f"TRY_CAST(trim({q}) AS DOUBLE)"
+    if f.kind == "timestamp":
+        return f"TRY_CAST(trim({q}) AS TIMESTAMP)"
+    return f"lower(trim({q}))"
+
+
+def _pass2(
+    data: _Data, facts: list[_Facts], max_categories: int, progress: Progress | None
+) -> None:
+    """Exact distinct counts where they decide something, and the values of small sets."""
+    jobs: list[tuple[_Facts, bool, bool]] = []
+    for f in facts:
+        if not f.nonnull:
+            continue
+        small = f.kind == "string" and f.approx_distinct <= 2 * max_categories + 8
+        unique_candidate = (
+            f.kind in ("int", "string", "timestamp") and f.approx_distinct >= 0.8 * f.nonnull
+        )
+        if small or unique_candidate:
+            jobs.append((f, small, unique_candidate))
+    groups = _batches([2] * len(jobs), AGGREGATES_PER_QUERY // 2)
+    for done, group in enumerate(groups):
+        aggs: list[str] = []
+        for j in group:
+            f, small, _ = jobs[j]
+            typed = _typed_sql(f)
+            aggs.append(f"count(DISTINCT {typed})")
+            aggs.append(
+                f"CASE WHEN count(DISTINCT {typed}) <= {max_categories} "
+                f"THEN list(DISTINCT {typed}) END"
+                if small
+                else "NULL"
+            )
+        (row,) = data.execute(f"SELECT {', '.join(aggs)} FROM src")
+        for k, j in enumerate(group):
+            f, small, _ = jobs[j]
+            f.distinct = int(row[2 * k])
+            if small and row[2 * k + 1] is not None:
+                f.values = sorted(v for v in row[2 * k + 1] if v is not None)
+        if progress is not None:
+            progress("values", done + 1, len(groups))
+
+
+# -- decisions ------------------------------------------------------------------------------
+
+
+def _decide_dtype(f: _Facts, missing: int) -> None:
+    stored = f.stored.upper()
+    if stored != "VARCHAR":
+        if stored.startswith("TIMESTAMP") or stored == "DATE":
+            f.dtype, f.kind = "datetime64[ns]", "timestamp"
+        elif stored.startswith("DECIMAL") or stored in _FLOAT_STORED:
+            f.dtype, f.kind = _FLOAT_STORED.get(stored, "float64"), "float"
+        elif stored in _INT_STORED:
+            dtype = _INT_STORED[stored]
+            if missing:
+                dtype = (
+                    dtype.capitalize() if dtype.startswith("int") else "U" + dtype[1:].capitalize()
+                )
+            f.dtype, f.kind = dtype, "int"
+        elif stored == "BOOLEAN":
+            f.dtype, f.kind = ("boolean" if missing else "bool"), "bool"
+        else:
+            f.dtype, f.kind = "str", "other"
+        return
+    n = f.nonnull
+    if n == 0:
+        f.dtype, f.kind = "str", "string"
+    elif f.as_int == n:
+        f.dtype, f.kind = ("Int64" if missing else "int64"), "int"
+    elif f.as_float == n:
+        f.dtype, f.kind = "float64", "float"
+    elif f.as_bool == n:
+        f.dtype, f.kind = ("boolean" if missing else "bool"), "bool"
+    elif f.as_ts == n:
+        f.dtype, f.kind = "datetime64[ns]", "timestamp"
+    else:
+        f.dtype, f.kind = "str", "string"
+
+
+def _dtype_reason(f: _Facts, missing: int) -> str:
+    if f.stored.upper() != "VARCHAR":
+        return f"dtype {f.dtype}: stored as {f.stored}"
+    if f.nonnull == 0:
+        return "dtype str: every value is missing, nothing to infer from"
+    what = {"int": "integers", "float": "numbers", "bool": "true/false", "timestamp": "timestamps"}
+    if f.kind in what:
+        extra = " (nullable integer: the column has missing values)" if f.dtype == "Int64" else ""
+        return f"dtype {f.dtype}: all {f.nonnull} non-missing values parse as {what[f.kind]}{extra}"
+    bools = ""
+    if f.values and len(f.values) == 2:
+        bools = " (two spellings, but only true/false text is read as a boolean)"
+    return f"dtype str: text{bools}"
+
+
+def _identifier(f: _Facts, missing: int) -> str | None:
+    """Why ``f`` is an identifier, or None."""
+    if f.kind not in ("int", "string") or f.distinct is None or f.nonnull < 2:
+        return None
+    unique = f.distinct == f.nonnull and missing == 0
+    named = bool(KEY_NAME.search(f.name))
+    if named and f.distinct >= 0.95 * f.nonnull:
+        return "a key-like name" + (" with no repeated values" if unique else ", nearly unique")
+    if not unique or f.nonnull < 10:
+        return None
+    if f.kind == "int" and f.lo is not None and f.hi is not None:
+        if f.hi - f.lo + 1 <= 4 * f.nonnull:
+            return "integers with no repeats, dense like a sequence"
+        return None
+    if f.kind == "string" and f.spaced == 0 and (f.max_len or 0) <= 64:
+        return "short strings without spaces, none repeated"
+    return None
+
+
+def _role_text(role: str) -> str:
+    return role.replace("_", " ")
 
 
 def infer_schema(
@@ -66,219 +521,333 @@ def infer_schema(
     *,
     max_categories: int = 20,
     description: str = "",
+    ranges: RangePolicy | str = "tolerant",
+    roles: dict[str, str] | None = None,
+    key_search: bool = True,
+    progress: Progress | None = None,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> Inference:
-    """Infer a schema named ``name`` from a DataFrame or from files (CSV, Parquet, JSON lines)."""
+    """Infer a schema named ``name`` from a DataFrame or from files (CSV, Parquet, JSON lines).
+
+    Args:
+        data: paths (one dataset), or a pandas/polars DataFrame or pyarrow Table.
+        name: the schema's name.
+        max_categories: a string column with at most this many distinct values is a category
+            with an ``isin`` set.
+        description: stored in the schema.
+        ranges: the range policy: ``tolerant`` (default), ``strict`` or ``off`` (see
+            :mod:`datalife.schemas.ranges`).
+        roles: declared roles by column (``label``, ``prediction``, or any other role); they
+            win over inferred ones.
+        key_search: look for keys of 2 and 3 columns.
+        progress: called as the scans go, ``progress(phase, done, total)``.
+        memory_limit: DuckDB's memory limit (it spills to disk beyond it).
+    """
     import pandera.pandas as pa
 
-    from datalife.io import connect, resolve_sources
-    from datalife.validation import _FrameSource, _is_paths
+    from datalife.schemas.model import Role
 
-    con = connect()
-    if _is_paths(data):
-        items = [data] if isinstance(data, str | Path) else list(data)
-        sources: Sequence[Any] = resolve_sources(items)
-    else:
-        import pyarrow as pyarrow_mod
-
-        module = type(data).__module__.split(".")[0]
-        if module == "pandas":
-            table = pyarrow_mod.Table.from_pandas(data, preserve_index=False)
-        elif module == "polars":
-            table = (data.collect() if hasattr(data, "collect") else data).to_arrow()
-        else:
+    if ranges not in RANGE_POLICIES:
+        raise DatalifeError(
+            f"unknown range policy {ranges!r}",
+            hint=f"use one of {', '.join(RANGE_POLICIES)} (default tolerant).",
+        )
+    declared: dict[str, Role] = {}
+    for col, role in (roles or {}).items():
+        try:
+            declared[col] = Role(role)
+        except ValueError:
             raise DatalifeError(
-                f"cannot infer a schema from a {type(data).__name__}",
-                hint="pass file paths or a pandas/polars DataFrame.",
-            )
-        con.register("__frame", table)
-        sources = [_FrameSource(table)]
-    columns: list[str] = []
-    for s in sources:
-        for c in s.columns:
-            if c not in columns:
-                columns.append(c)
-    if not columns:
-        raise DatalifeError("the data has no columns", hint="check the input files.")
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {s.scan_sql()}" for s in sources)
-    stored = _stored_types(con, union, columns)
-    aggs = ["count(*)"]
-    for c in columns:
-        q = sql_ident(c)
-        aggs.append(f"count({q})")
-        if stored[c] == "VARCHAR":
-            aggs += [
-                f"count({varchar_cast(q, 'BIGINT')})",
-                f"count(TRY_CAST({q} AS DOUBLE))",
-                f"count(TRY_CAST({q} AS BOOLEAN))",
-                f"count(TRY_CAST({q} AS TIMESTAMP))",
-                f"min(TRY_CAST({q} AS DOUBLE))",
-                f"max(TRY_CAST({q} AS DOUBLE))",
-            ]
-        else:
-            aggs += [
-                "NULL",
-                "NULL",
-                "NULL",
-                "NULL",
-                _num_min_max(q, stored[c], "min"),
-                _num_min_max(q, stored[c], "max"),
-            ]
-    import duckdb
-
-    try:
-        row = con.execute(f"SELECT {', '.join(aggs)} FROM ({union})").fetchall()[0]
-    except duckdb.Error as exc:
-        if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
-            raise input_error_from_duckdb(
-                exc, [s for s in sources if isinstance(s, Source)]
+                f"column {col!r}: unknown role {role!r}",
+                hint=f"use one of {', '.join(r.value for r in Role)}.",
             ) from None
-        raise
-    assert row is not None
-    total = int(row[0])
-    out_cols: dict[str, Any] = {}
-    explanations: dict[str, list[str]] = {}
-    per = 7
-    for i, c in enumerate(columns):
-        nonnull, as_int, as_float, as_bool, as_ts, lo, hi = row[1 + i * per : 1 + (i + 1) * per]
-        nonnull = int(nonnull)
-        missing = total - nonnull
-        reasons: list[str] = []
-        dtype, kind = _decide_dtype(stored[c], nonnull, as_int, as_float, as_bool, as_ts, missing)
-        reasons.append(_dtype_reason(stored[c], dtype, kind, nonnull, missing))
-        checks: list[Any] = []
-        nullable = missing > 0
-        reasons.append(
-            f"nullable: {missing} of {total} values missing"
-            if nullable
-            else "not nullable: no missing values"
+    policy: RangePolicy = ranges  # type: ignore[assignment]
+    src = _Data(data, memory_limit)
+    try:
+        unknown = [c for c in declared if c not in src.columns]
+        if unknown:
+            raise DatalifeError(
+                f"declared roles name columns the data does not have: {', '.join(unknown)}",
+                hint=f"the columns are {', '.join(src.columns)}.",
+            )
+        described = {r[0]: str(r[1]) for r in src.execute("DESCRIBE src")}
+        facts = [_Facts(c, described.get(c, "VARCHAR")) for c in src.columns]
+        total = _pass1(src, facts, progress)
+        for f in facts:
+            _decide_dtype(f, total - f.nonnull)
+        _pass2(src, facts, max_categories, progress)
+        out_cols: dict[str, Any] = {}
+        explanations: dict[str, list[str]] = {}
+        metas: dict[str, ColumnMeta] = {}
+        identifiers: list[str] = []
+        for f in facts:
+            col, reasons, meta = _column(f, total, max_categories, policy, declared.get(f.name))
+            out_cols[f.name] = col
+            explanations[f.name] = reasons
+            metas[f.name] = meta
+            if col.unique:
+                identifiers.append(f.name)
+        notes: list[str] = []
+        key = _keys(src, facts, total, identifiers, metas, notes, key_search, progress)
+        min_rows = 1
+        notes.append(
+            "rows: at least 1 (min_rows: 1): an empty dataset, such as a header-only file, fails"
         )
-        unique = False
-        q = sql_ident(c)
-        typed = q if stored[c] != "VARCHAR" or kind == "string" else varchar_cast(q, _sql_of(kind))
-        if kind in ("int", "float") and nonnull:
-            if stored[c] == "VARCHAR":
-                lo, hi = _fetch(con, f"SELECT min({typed}), max({typed}) FROM ({union})")
-            checks.append(pa.Check.in_range(_fmt(lo), _fmt(hi)))
-            reasons.append(f"range: observed [{_fmt(lo)}, {_fmt(hi)}]")
-        distinct = None
-        if kind in ("string", "int") and nonnull:
-            distinct = int(_fetch(con, f"SELECT count(DISTINCT {typed}) FROM ({union})")[0])
-        if kind == "string" and distinct is not None and nonnull:
-            if distinct <= max_categories and distinct * 2 <= nonnull:
-                values = [
-                    v
-                    for (v,) in con.execute(
-                        f"SELECT DISTINCT {q} FROM ({union}) WHERE {q} IS NOT NULL ORDER BY 1"
-                    ).fetchall()
-                ]
-                dtype = "category"
-                reasons[0] = reasons[0].replace("dtype str", "dtype category", 1)
-                checks.append(pa.Check.isin(values))
-                reasons.append(
-                    f"category: {distinct} distinct values in {nonnull} non-missing (≤ {max_categories}, "
-                    f"each seen {nonnull // distinct}× on average): isin {values}"
-                )
-            else:
-                reasons.append(f"free text: {distinct} distinct values in {nonnull}")
-        if (
-            kind in ("int", "string")
-            and distinct is not None
-            and missing == 0
-            and distinct == nonnull
-            and nonnull > 1
-            and KEY_NAME.search(c)
-        ):
-            unique = True
-            reasons.append("unique: a key-like name with no repeated values")
-        out_cols[c] = pa.Column(
-            dtype, checks=checks, nullable=nullable, unique=unique, coerce=True, required=True
+        schema = pa.DataFrameSchema(
+            out_cols, strict=True, name=name, description=description or None, unique=key
         )
-        explanations[c] = reasons
-    schema = pa.DataFrameSchema(out_cols, strict=True, name=name, description=description or None)
-    return Inference(schema=schema, rows=total, explanations=explanations)
+        return Inference(
+            schema=schema,
+            rows=total,
+            explanations=explanations,
+            columns=metas,
+            min_rows=min_rows,
+            key=key,
+            notes=notes,
+            ranges=policy,
+        )
+    finally:
+        src.close()
 
 
-def _num_min_max(q: str, stored: str, fn: str) -> str:
-    if stored in (
-        "BIGINT",
-        "INTEGER",
-        "SMALLINT",
-        "TINYINT",
-        "DOUBLE",
-        "FLOAT",
-        "HUGEINT",
-        "UBIGINT",
-        "UINTEGER",
-        "USMALLINT",
-        "UTINYINT",
-    ) or stored.startswith("DECIMAL"):
-        return f"{fn}({q})::DOUBLE"
-    return "NULL"
+def _column(
+    f: _Facts, total: int, max_categories: int, policy: RangePolicy, declared: Any
+) -> tuple[Any, list[str], ColumnMeta]:
+    import pandera.pandas as pa
 
+    from datalife.schemas.model import ColumnMeta, Role
 
-def _fetch(con: Any, sql: str) -> tuple[Any, ...]:
-    row = con.execute(sql).fetchall()[0]
-    assert row is not None
-    return tuple(row)
-
-
-def _sql_of(kind: str) -> str:
-    return {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "timestamp": "TIMESTAMP"}.get(
-        kind, "VARCHAR"
+    missing = total - f.nonnull
+    reasons = [_dtype_reason(f, missing)]
+    nullable = missing > 0
+    reasons.append(
+        f"nullable: {missing} of {total} values missing"
+        if nullable
+        else "not nullable: no missing values"
     )
+    checks: list[Any] = []
+    unique = False
+    role: Role | None = None
+    range_rule: str | None = None
+    why_id = _identifier(f, missing)
+    if declared is not None:
+        role = declared
+        reasons.append(f"role {_role_text(role)}: declared")
+    elif f.nonnull == 0:
+        reasons.append("role: none (no values)")
+    elif why_id is not None:
+        role = Role.IDENTIFIER
+        reasons.append(f"role identifier: {why_id}")
+    elif f.kind == "timestamp":
+        role = Role.TIMESTAMP
+        reasons.append("role timestamp: dates and times")
+    elif f.kind in ("int", "float"):
+        role = Role.MEASUREMENT
+        reasons.append("role measurement: numbers")
+    elif f.kind == "bool":
+        role = Role.CATEGORY
+        reasons.append("role category: true/false")
+    elif f.kind == "string":
+        if f.values is not None and f.distinct and f.distinct * 2 <= f.nonnull:
+            role = Role.CATEGORY
+            reasons.append(f"role category: {f.distinct} distinct values")
+        elif f.spaced * 2 >= f.nonnull or (f.avg_len or 0) >= 40:
+            role = Role.FREE_TEXT
+            reasons.append(
+                f"role free text: {f.distinct or f.approx_distinct} distinct values in {f.nonnull}, "
+                f"{round(100 * f.spaced / f.nonnull)}% with spaces (no category set, no drift)"
+            )
+        else:
+            role = Role.CATEGORY
+            reasons.append(
+                f"role category: about {f.distinct or f.approx_distinct} distinct values "
+                f"(more than {max_categories}: no fixed set)"
+            )
+    if declared is None and role is not None and role != Role.IDENTIFIER:
+        if LABEL_NAME.search(f.name):
+            reasons.append(
+                f"looks like a label: declare it (--label {f.name}) for class-balance statistics"
+            )
+        elif PREDICTION_NAME.search(f.name):
+            reasons.append(f"looks like a prediction: declare it (--prediction {f.name})")
+    dtype = f.dtype
+    if role == Role.IDENTIFIER:
+        if f.distinct == f.nonnull and missing == 0:
+            unique = True
+            reasons.append("unique: an identifier; no range and no drift")
+        else:
+            reasons.append(
+                f"not unique: {f.nonnull - (f.distinct or 0)} repeated values in this data; "
+                "no range and no drift"
+            )
+        range_rule = "identifier: no range (its values are names, not quantities)"
+    elif f.kind == "string" and f.values is not None and role in (Role.CATEGORY, Role.LABEL):
+        dtype = "category"
+        reasons[0] = reasons[0].replace("dtype str", "dtype category", 1)
+        checks.append(pa.Check.isin(f.values))
+        reasons.append(
+            f"category: {f.distinct} distinct values in {f.nonnull} non-missing (≤ {max_categories}, "
+            f"each seen {f.nonnull // max(f.distinct or 1, 1)}× on average): isin {f.values}"
+        )
+    elif f.kind == "timestamp" and f.nonnull:
+        range_rule = (
+            f"timestamp: no range check, time moves on (observed [{f.t_lo}, {f.t_hi}]); "
+            "freshness and drift are checked by `datalife drift`"
+        )
+        reasons.append(f"range: none ({range_rule})")
+    elif f.kind in ("int", "float") and f.nonnull and f.lo is not None and f.hi is not None:
+        decision = decide_range(
+            f.name, lo=f.lo, hi=f.hi, q25=f.q25, q75=f.q75, integer=f.kind == "int", policy=policy
+        )
+        range_rule = decision.rule
+        reasons.append(f"range: {decision.rule}")
+        if decision.hard_min is not None and decision.hard_max is not None:
+            checks.append(pa.Check.in_range(decision.hard_min, decision.hard_max))
+        elif decision.hard_min is not None:
+            checks.append(pa.Check.ge(decision.hard_min))
+        elif decision.hard_max is not None:
+            checks.append(pa.Check.le(decision.hard_max))
+        if decision.warn_min is not None and decision.warn_max is not None:
+            checks.append(
+                pa.Check.in_range(decision.warn_min, decision.warn_max, raise_warning=True)
+            )
+    elif f.kind == "string" and role == Role.FREE_TEXT:
+        range_rule = None
+    col = pa.Column(
+        dtype, checks=checks, nullable=nullable, unique=unique, coerce=True, required=True
+    )
+    meta = ColumnMeta(role=role, range_rule=range_rule)
+    return col, reasons, meta
 
 
-def _stored_types(con: Any, union: str, columns: list[str]) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM ({union})").fetchall()
-    types = {r[0]: str(r[1]) for r in rows}
-    return {c: types.get(c, "VARCHAR") for c in columns}
+# -- keys and duplicates --------------------------------------------------------------------
 
 
-_STORED = {
-    "BIGINT": ("int64", "int"),
-    "INTEGER": ("int32", "int"),
-    "SMALLINT": ("int16", "int"),
-    "TINYINT": ("int8", "int"),
-    "UBIGINT": ("uint64", "int"),
-    "UINTEGER": ("uint32", "int"),
-    "USMALLINT": ("uint16", "int"),
-    "UTINYINT": ("uint8", "int"),
-    "DOUBLE": ("float64", "float"),
-    "FLOAT": ("float32", "float"),
-    "BOOLEAN": ("bool", "bool"),
-    "DATE": ("datetime64[ns]", "timestamp"),
-}
+def _keys(
+    data: _Data,
+    facts: list[_Facts],
+    rows: int,
+    identifiers: list[str],
+    metas: dict[str, ColumnMeta],
+    notes: list[str],
+    key_search: bool,
+    progress: Progress | None,
+) -> list[str] | None:
+    """The dataframe-level ``unique``: a key of 2-3 columns, else every column, else None."""
+    if identifiers:
+        notes.append(f"keys: {', '.join(identifiers)} (unique identifier column)")
+    found: list[list[str]] = []
+    if key_search and rows >= 2:
+        found = _search_keys(data, facts, rows, metas, notes, progress)
+    if found:
+        key = found[0]
+        others = "; also unique: " + ", ".join("(" + ", ".join(k) + ")" for k in found[1:])
+        notes.append(
+            f"unique: ({', '.join(key)}), a key of {len(key)} columns"
+            + (others if len(found) > 1 else "")
+            + ": a repeated combination (a duplicated row or key) fails"
+        )
+        return key
+    if identifiers:
+        notes.append("duplicated rows: caught by the identifier's uniqueness")
+        return None
+    if rows < 2:
+        return None
+    hashes = _row_hash_sql([f.name for f in facts])
+    (row,) = data.execute(f"SELECT count(DISTINCT {hashes}) FROM src")
+    repeated = rows - int(row[0])
+    if repeated:
+        notes.append(
+            f"duplicated rows: the data repeats {repeated} whole rows, so no whole-row duplicate "
+            "check was added"
+        )
+        return None
+    notes.append("unique: every column (no key found, no row repeated): a duplicated row fails")
+    return [f.name for f in facts]
 
 
-def _decide_dtype(
-    stored: str, nonnull: int, as_int: Any, as_float: Any, as_bool: Any, as_ts: Any, missing: int
-) -> tuple[str, str]:
-    if stored != "VARCHAR":
-        if stored.startswith("TIMESTAMP"):
-            return "datetime64[ns]", "timestamp"
-        if stored.startswith("DECIMAL"):
-            return "float64", "float"
-        dtype, kind = _STORED.get(stored, ("str", "string"))
-        if kind == "int" and missing:
-            dtype = dtype.capitalize() if dtype.startswith("int") else "U" + dtype[1:].capitalize()
-        return dtype, kind
-    if nonnull == 0:
-        return "str", "string"
-    if as_int == nonnull:
-        return ("Int64" if missing else "int64"), "int"
-    if as_float == nonnull:
-        return "float64", "float"
-    if as_bool == nonnull:
-        return ("boolean" if missing else "bool"), "bool"
-    if as_ts == nonnull:
-        return "datetime64[ns]", "timestamp"
-    return "str", "string"
+def _row_hash_sql(columns: Sequence[str], width: int = 200) -> str:
+    """One hash of a row's values, built from hashes of at most ``width`` columns each."""
+    parts = [
+        "hash(" + ", ".join(sql_ident(c) for c in columns[i : i + width]) + ")"
+        for i in range(0, len(columns), width)
+    ]
+    return parts[0] if len(parts) == 1 else "hash(" + ", ".join(parts) + ")"
 
 
-def _dtype_reason(stored: str, dtype: str, kind: str, nonnull: int, missing: int) -> str:
-    if stored != "VARCHAR":
-        return f"dtype {dtype}: stored as {stored}"
-    if nonnull == 0:
-        return "dtype str: every value is missing, nothing to infer from"
-    extra = " (nullable integer: the column has missing values)" if dtype == "Int64" else ""
-    return f"dtype {dtype}: all {nonnull} non-missing values parse as {kind}{extra}"
+def _search_keys(
+    data: _Data,
+    facts: list[_Facts],
+    rows: int,
+    metas: dict[str, ColumnMeta],
+    notes: list[str],
+    progress: Progress | None,
+) -> list[list[str]]:
+    """Minimal keys of 2 and 3 columns among the discrete, complete, non-unique columns."""
+    from datalife.schemas.model import Role
+
+    def card(f: _Facts) -> int:
+        return f.distinct if f.distinct is not None else f.approx_distinct
+
+    pool = [
+        f
+        for f in facts
+        if f.nonnull == rows
+        and f.kind in ("int", "string", "bool", "timestamp")
+        and metas[f.name].role not in (Role.FREE_TEXT, Role.IDENTIFIER, Role.MEASUREMENT)
+        and 1 < card(f) < rows
+    ]
+    # integers count as discrete only when they repeat a lot (codes, years, counts)
+    pool += [
+        f
+        for f in facts
+        if metas[f.name].role == Role.MEASUREMENT
+        and f.kind == "int"
+        and f.nonnull == rows
+        and 1 < card(f) <= max(rows // 10, 2)
+    ]
+    pool.sort(key=lambda f: -card(f))
+    dropped = pool[KEY_CANDIDATES:]
+    pool = pool[:KEY_CANDIDATES]
+    combos: list[tuple[_Facts, ...]] = []
+    for size in (2, 3):
+        for combo in itertools.combinations(pool, size):
+            product = math.prod(card(f) for f in combo)
+            # enough combinations to hold every row, and few enough that chance alone would
+            # have repeated one (otherwise "no repeats" says nothing)
+            if product >= 0.9 * rows and rows * rows / (2 * product) >= KEY_EVIDENCE:
+                combos.append(combo)
+    gave_up = len(combos) > KEY_BUDGET
+    combos = combos[:KEY_BUDGET]
+    found: list[list[str]] = []
+    batch = 16
+    for start in range(0, len(combos), batch):
+        todo = [
+            c
+            for c in combos[start : start + batch]
+            if not any(set(k) <= {f.name for f in c} for k in found)
+        ]
+        if todo:
+            aggs = ["count(DISTINCT " + _row_hash_sql([f.name for f in c]) + ")" for c in todo]
+            (row,) = data.execute(f"SELECT {', '.join(aggs)} FROM src")
+            for c, n in zip(todo, row, strict=True):
+                if int(n) == rows:
+                    found.append([f.name for f in c])
+        if progress is not None:
+            progress("keys", min(start + batch, len(combos)), len(combos))
+    if gave_up or dropped:
+        what = []
+        if dropped:
+            what.append(f"{len(dropped)} more columns not considered")
+        if gave_up:
+            what.append(f"stopped after {KEY_BUDGET} combinations")
+        notes.append(
+            "key search gave up early (" + "; ".join(what) + "): declare a key by editing "
+            "`unique:` if the data has one"
+        )
+    elif not found and combos:
+        notes.append(
+            f"key search: no key of 2 or 3 columns among {len(pool)} discrete columns "
+            f"({len(combos)} combinations tried)"
+        )
+    return found
