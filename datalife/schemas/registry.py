@@ -162,11 +162,13 @@ class SchemaRegistry:
         drift: ComparatorConfig | dict[str, Any] | None = None,
         skew: ComparatorConfig | dict[str, Any] | None = None,
         overwrite: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> SchemaVersion:
         """Write ``schema`` as a new version of ``name`` (the next one unless ``version`` is given).
 
         ``schema`` is a pandera ``DataFrameSchema`` or ``DataFrameModel`` class. Refuses to
         replace an existing version unless ``overwrite`` (released versions are immutable).
+        ``extra``: more metadata fields (``min_rows``, ``columns``...), as ``SchemaMeta`` reads them.
         """
         from datalife.schemas.io import dump_schema, parse_schema_text, serialize_body
         from datalife.storage import atomic_write_text
@@ -197,6 +199,7 @@ class SchemaRegistry:
                 "environments": environments or {},
                 "drift": drift or {},
                 "skew": skew or {},
+                **(extra or {}),
             }
         )
         body = serialize_body(pa_schema)
