@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import click
 
 from datalife.cli import LazyGroup
@@ -76,6 +80,27 @@ def schema_show(ref: str, fmt: str) -> int:
     show_default=True,
     help="A string column with at most this many distinct values becomes a category.",
 )
+@click.option(
+    "--ranges",
+    type=click.Choice(["strict", "tolerant", "off"]),
+    default=None,
+    help="Range policy: tolerant (hard bounds only where the data supports them, the observed "
+    "range as a warning), strict (the observed range fails) or off. Default: [infer] ranges "
+    "in datalife.toml, else tolerant.",
+)
+@click.option("--label", "labels", multiple=True, help="Declare COLUMN the label (repeatable).")
+@click.option(
+    "--prediction", "predictions", multiple=True, help="Declare COLUMN a prediction (repeatable)."
+)
+@click.option(
+    "--role",
+    "role_args",
+    multiple=True,
+    metavar="COLUMN=ROLE",
+    help="Declare a column's role (identifier, timestamp, category, measurement, free_text, "
+    "label, prediction).",
+)
+@click.option("--no-key-search", is_flag=True, help="Do not look for keys of 2-3 columns.")
 @click.option("--description", default="", help="Description stored in the schema file.")
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
@@ -84,16 +109,24 @@ def schema_infer(
     name: str,
     dry_run: bool,
     max_categories: int,
+    ranges: str | None,
+    labels: tuple[str, ...],
+    predictions: tuple[str, ...],
+    role_args: tuple[str, ...],
+    no_key_search: bool,
     description: str,
     no_record: bool,
     fmt: str,
 ) -> int:
-    """Infer version 1 of schema NAME from data files (CSV, Parquet, JSON lines)."""
+    """Infer version 1 of schema NAME from data files (CSV, Parquet, JSON lines).
+
+    Every column's dtype, role and range decision is explained.
+    """
     from datalife.config import Workspace
     from datalife.errors import DatalifeError
     from datalife.schemas.infer import infer_schema
     from datalife.schemas.io import dump_schema, serialize_body
-    from datalife.schemas.model import SchemaMeta, parse_ref
+    from datalife.schemas.model import parse_ref
     from datalife.schemas.registry import SchemaRegistry
 
     parse_ref(name)
@@ -111,12 +144,22 @@ def schema_infer(
             hint=f"propose the next version with `datalife schema evolve {name} --from PATH...`, "
             "or pick another name.",
         )
-    inference = infer_schema(
-        list(paths), name, max_categories=max_categories, description=description
-    )
+    roles = _declared_roles(labels, predictions, role_args)
+    policy = ranges or _configured_ranges(ws)
+    with _progress_reporter(fmt) as progress:
+        inference = infer_schema(
+            list(paths),
+            name,
+            max_categories=max_categories,
+            description=description,
+            ranges=policy,
+            roles=roles,
+            key_search=not no_key_search,
+            progress=progress,
+        )
     uncovered = [p for p in paths if ws is not None and not ws.datasets_for(p)]
     if dry_run or reg is None:
-        meta = SchemaMeta(name=name, version=1, description=description)
+        meta = inference.meta(description=description)
         text = dump_schema(meta, serialize_body(inference.schema))
         if fmt == "json":
             emit_json({"schema": f"{name}@1", "written": None, "text": text, **inference.to_dict()})
@@ -126,10 +169,11 @@ def schema_infer(
         return 0
     from datalife import lineage
 
+    extra = inference.meta().model_dump(include={"min_rows", "columns"})
     # the schema version is derived from these files: record it like any other artifact
     with lineage.run("schema-infer", workspace=ws, record=not no_record) as run:
         run.input(list(paths))
-        sv = reg.save(inference.schema, name, version=1, description=description)
+        sv = reg.save(inference.schema, name, version=1, description=description, extra=extra)
         run.output(sv.path)
     if fmt == "json":
         emit_json({"schema": sv.ref, "written": sv.path, **inference.to_dict()})
@@ -143,3 +187,57 @@ def schema_infer(
             err=True,
         )
     return 0
+
+
+def _declared_roles(
+    labels: tuple[str, ...], predictions: tuple[str, ...], role_args: tuple[str, ...]
+) -> dict[str, str]:
+    from datalife.errors import DatalifeError
+
+    roles: dict[str, str] = {}
+    for arg in role_args:
+        column, sep, role = arg.partition("=")
+        if not sep or not column or not role:
+            raise DatalifeError(
+                f"--role {arg!r}: expected COLUMN=ROLE",
+                hint="for example --role user_id=identifier",
+            )
+        roles[column] = role
+    roles.update(dict.fromkeys(labels, "label"))
+    roles.update(dict.fromkeys(predictions, "prediction"))
+    return roles
+
+
+def _configured_ranges(ws: Any) -> str:
+    infer = getattr(ws.config, "infer", None) if ws is not None else None
+    return str(getattr(infer, "ranges", "tolerant"))
+
+
+@contextlib.contextmanager
+def _progress_reporter(fmt: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress callback drawing on a terminal (None when stderr is not one)."""
+    import sys
+
+    if fmt == "json" or not sys.stderr.isatty():
+        yield None
+        return
+    import time
+
+    start = time.monotonic()
+    labels = {"scan": "scanning columns", "values": "counting values", "keys": "looking for keys"}
+    shown = False
+
+    def report(phase: str, done: int, total: int) -> None:
+        nonlocal shown
+        if time.monotonic() - start < 1.0:  # short runs draw nothing
+            return
+        sys.stderr.write(f"\r{labels.get(phase, phase)}: {done}/{total}\x1b[K")
+        sys.stderr.flush()
+        shown = True
+
+    try:
+        yield report
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()

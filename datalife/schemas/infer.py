@@ -84,6 +84,7 @@ _INT_STORED = {
     "HUGEINT": "int64",
 }
 _FLOAT_STORED = {"DOUBLE": "float64", "FLOAT": "float32", "REAL": "float32"}
+_BOOL_LIKE = [{"yes", "no"}, {"y", "n"}, {"t", "f"}, {"on", "off"}, {"0", "1"}]
 
 
 @dataclass
@@ -487,8 +488,8 @@ def _dtype_reason(f: _Facts, missing: int) -> str:
         extra = " (nullable integer: the column has missing values)" if f.dtype == "Int64" else ""
         return f"dtype {f.dtype}: all {f.nonnull} non-missing values parse as {what[f.kind]}{extra}"
     bools = ""
-    if f.values and len(f.values) == 2:
-        bools = " (two spellings, but only true/false text is read as a boolean)"
+    if f.values and len(f.values) == 2 and {str(v).lower() for v in f.values} in _BOOL_LIKE:
+        bools = " (yes/no-like spellings stay text: only true/false is read as a boolean)"
     return f"dtype str: text{bools}"
 
 
@@ -700,6 +701,12 @@ def _column(
             f.name, lo=f.lo, hi=f.hi, q25=f.q25, q75=f.q75, integer=f.kind == "int", policy=policy
         )
         range_rule = decision.rule
+        if declared is None and role == Role.MEASUREMENT and "a calendar year" in decision.rule:
+            role = Role.TIMESTAMP
+            reasons = [
+                r if not r.startswith("role ") else "role timestamp: a calendar year"
+                for r in reasons
+            ]
         reasons.append(f"range: {decision.rule}")
         if decision.hard_min is not None and decision.hard_max is not None:
             checks.append(pa.Check.in_range(decision.hard_min, decision.hard_max))
