@@ -76,6 +76,8 @@ class DatasetConfig(_Model):
                 raise ValueError("an empty glob matches nothing; remove it")
             if Path(pattern).is_absolute():
                 raise ValueError(f"{pattern!r} is absolute; globs are relative to the workspace")
+            if ".." in pattern.replace("\\", "/").split("/"):
+                raise ValueError(f"{pattern!r} leaves the workspace ('..'); globs stay inside it")
         return value
 
 
@@ -124,7 +126,8 @@ class MonitorConfig(_Model):
     """``[monitor]``: where the monitoring history lives and how thresholds are learned."""
 
     store: str = Field(
-        default="lineage/monitor.duckdb", description="the history (DuckDB file), workspace-relative"
+        default="lineage/monitor.duckdb",
+        description="the history (DuckDB file), workspace-relative",
     )
     rule: Literal["mad", "quantile"] = "mad"
     #: mad: median + k * 1.4826 * MAD of the window
@@ -147,6 +150,10 @@ class WorkspaceConfig(_Model):
     format_version: int = FORMAT_VERSION
     compatibility: Compatibility = Compatibility.BACKWARD
     check_modules: list[str] = Field(default_factory=list)
+    roots: list[str] = Field(
+        default_factory=list,
+        description="folders outside the workspace that lineage verify may read",
+    )
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     transforms: TransformsConfig = Field(default_factory=TransformsConfig)
     pipeline: PipelineConfig | None = None
@@ -324,10 +331,12 @@ class Workspace:
 
     def dataset_files(self, name: str) -> list[Path]:
         """The files of dataset ``name`` that exist now, sorted."""
+        from datalife.globs import list_files
+
         ds = self.config.datasets[name]
         files: set[Path] = set()
-        for pattern in ds.files:
-            files.update(p for p in self.root.glob(pattern) if p.is_file())
+        for pattern in ds.files:  # the matcher datasets_for and the hooks use
+            files.update(list_files(self.root, pattern))
         return sorted(files)
 
     def schema_for(self, dataset: str) -> str:

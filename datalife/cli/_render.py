@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -41,8 +42,25 @@ def is_terminal(stream: Any = None) -> bool:
         return False
 
 
+# C0 controls but tab and newline, DEL, and C1 controls (ESC and CSI start terminal sequences)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters shown as escapes (``\x1b``), so data printed to a
+    terminal can neither move the cursor, recolour, retitle the window nor hide text.
+
+    Examples:
+        >>> printable("a\x1b[31mred\x07\nnext\tcol")
+        'a\\x1b[31mred\\x07\nnext\tcol'
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def echo(text: str = "", *, err: bool = False) -> None:
-    click.echo(text, err=err)
+    click.echo(printable(text), err=err)
 
 
 def emit_json(data: Any) -> None:
@@ -67,10 +85,12 @@ def table(
     err: bool = False,
 ) -> None:
     """Print a table: a rich table on a terminal, aligned plain text when piped."""
-    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [["" if v is None else printable(str(v)) for v in row] for row in rows]
+    title = printable(title) if title else title
     if is_terminal(sys.stderr if err else sys.stdout):
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         t = Table(title=title, title_justify="left")
         for c in columns:
@@ -78,7 +98,7 @@ def table(
             # lines whole, so every example stays readable in an 80-column terminal
             t.add_column(c, overflow="fold")
         for row in cells:
-            t.add_row(*row)
+            t.add_row(*(Text(cell) for cell in row))  # data, never rich markup
         Console(stderr=err).print(t)
         return
     widths = [len(c) for c in columns]
@@ -102,7 +122,7 @@ def report_error(exc: BaseException, *, json_mode: bool = False) -> int:
         if json_mode:
             emit_json(exc.to_dict())
         else:
-            click.echo(f"datalife: error: {exc}", err=True)
+            click.echo(printable(f"datalife: error: {exc}"), err=True)
         return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         click.echo("datalife: interrupted", err=True)
@@ -116,7 +136,7 @@ def report_error(exc: BaseException, *, json_mode: bool = False) -> int:
         )
     else:
         click.echo(
-            f"datalife: internal error: {detail}\n"
+            f"datalife: internal error: {printable(detail)}\n"
             "This is a bug in datalife. Set DATALIFE_DEBUG=1 for the traceback and report it.",
             err=True,
         )

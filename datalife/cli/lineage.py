@@ -32,6 +32,19 @@ def _resolve(lg: LineageGraph, name: str) -> str:
     return node
 
 
+def _resolve_data(lg: LineageGraph, name: str) -> str:
+    """Like :func:`_resolve`, for commands about data: a name shared by a dataset and its
+    schema (``penguins``) means the dataset."""
+    from datalife.errors import AmbiguousNode
+
+    try:
+        return _resolve(lg, name)
+    except AmbiguousNode:
+        if ":" in name or not lg.versions(name):
+            raise
+        return _resolve(lg, f"dataset:{name}")
+
+
 @click.group("lineage")
 def lineage_group() -> None:
     """Query the lineage log: where data came from, what depends on it, is it intact.
@@ -154,7 +167,7 @@ def impact_cmd(path: str, fmt: str) -> int:
 def provenance_cmd(path: str, column: str | None, fmt: str) -> int:
     """Where PATH came from: raw files and hashes, schemas that validated each step, code."""
     lg = _load()
-    node = _resolve(lg, path)
+    node = _resolve_data(lg, path)
     result: Any = lg.column_provenance(node, column) if column else lg.provenance(node)
     emit_json(result.to_dict()) if fmt == "json" else echo(str(result))
     return 0
@@ -193,10 +206,11 @@ def history_cmd(dataset: str, fmt: str) -> int:
 @format_option()
 def verify_cmd(fmt: str) -> int:
     """Re-hash every recorded file that should still exist; exit 1 if any changed or is missing."""
+    from datalife.config import Workspace
     from datalife.lineage.verify import verify_graph
 
     lg = _load(warn=False)  # the report lists the log's problems itself
-    report = verify_graph(lg)
+    report = verify_graph(lg, roots=Workspace.find().config.roots)
     emit_json(report.to_dict()) if fmt == "json" else echo(str(report))
     return report.exit_code
 

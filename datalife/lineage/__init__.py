@@ -99,8 +99,16 @@ def load(
 
 
 def verify(workspace: Workspace | str | os.PathLike[str] | None = None) -> VerifyReport:
-    """Recompute the hash of every recorded file that should still exist (see ``verify.py``)."""
-    return verify_graph(load(workspace, warn=False))
+    """Recompute the hash of every recorded file that should still exist (see ``verify.py``).
+
+    Only files inside the workspace, or in the ``roots`` its config declares, are read.
+    """
+    from datalife.config import Workspace
+
+    ws = workspace if isinstance(workspace, Workspace) else None
+    if ws is None:
+        ws = Workspace.find(None if workspace is None else Path(workspace))
+    return verify_graph(load(ws, warn=False), roots=ws.config.roots)
 
 
 def __getattr__(name: str) -> Any:

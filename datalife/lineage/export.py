@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +75,22 @@ def to_graphml(lg: LineageGraph, nodes: Collection[str] | None = None) -> Iterat
     yield from nx.generate_graphml(_selected(lg, nodes), prettyprint=True)
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """Control characters (but newline) as ``\\xNN`` text."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _dot_str(text: str) -> str:
+    r"""A DOT quoted string: backslashes, quotes, newlines and control characters escaped.
+
+    Examples:
+        >>> _dot_str('a"b\\l\nc\x00')
+        '"a\\"b\\\\l\\nc\\\\x00"'
+    """
+    text = _visible(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -99,10 +115,28 @@ def to_dot(lg: LineageGraph, nodes: Collection[str] | None = None) -> Iterator[s
     yield "}"
 
 
+_MERMAID_ENTITIES = {
+    "#": "#35;",
+    "&": "#amp;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "%": "#37;",  # no %%{init}%% directive or %% comment can come from a label
+    "`": "#96;",  # no markdown string
+    "|": "#124;",
+    "\n": " ",
+    "\r": " ",
+}
+
+
 def _mermaid_label(text: str) -> str:
-    return (
-        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-    )
+    r"""Text safe inside a quoted Mermaid label: one line, no directive, no markup.
+
+    Examples:
+        >>> _mermaid_label('%%{init: {"theme": "dark"}}%%\n<b>x</b>')
+        '#37;#37;{init: {#quot;theme#quot;: #quot;dark#quot;}}#37;#37; #lt;b#gt;x#lt;/b#gt;'
+    """
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in _visible(text))
 
 
 _MERMAID_SHAPE = {
@@ -129,7 +163,7 @@ def to_mermaid(lg: LineageGraph, nodes: Collection[str] | None = None) -> Iterat
     for u, v, k, attrs in sorted(g.edges(keys=True, data=True), key=lambda e: e[:3]):
         etype = str(attrs.get("type", k))
         arrow = "-.->" if etype in ("validated_by", "parent") else "-->"
-        yield f"  {ids[u]} {arrow}|{etype}| {ids[v]}"
+        yield f'  {ids[u]} {arrow}|"{_mermaid_label(etype)}"| {ids[v]}'
     for kind, members in sorted(by_kind.items()):
         _, fill = _STYLE.get(kind, ("box", "#ffffff"))
         yield f"  classDef {kind} fill:{fill},stroke:#333"

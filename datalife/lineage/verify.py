@@ -9,7 +9,10 @@ reported too. The report is not ok when anything is off (exit code 1 in the CLI)
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife.storage import hash_file, short
@@ -26,7 +29,9 @@ class FileCheck:
     """One recorded file checked against the disk.
 
     Attributes:
-        status: ``ok``, ``changed`` or ``missing``.
+        status: ``ok``, ``changed``, ``missing``, ``outside`` (the log names a file outside
+            the workspace and the roots its config declares: it is not read) or
+            ``unreadable`` (permission denied).
         run: the run that produced the file, or the last run that recorded it.
         role: ``produced`` (written by ``run``) or ``recorded`` (a raw file ``run`` read).
     """
@@ -61,6 +66,13 @@ class FileCheck:
             who = f" ({verb} {self.job} run {self.run[4:12]} at {str(self.time)[:19].replace('T', ' ')})"
         if self.status == "missing":
             return f"missing  {self.path}: recorded {short(self.recorded_hash)}{who}"
+        if self.status == "outside":
+            return (
+                f"outside  {self.path}: not read, it is outside the workspace{who}; declare its "
+                "folder in `roots` in datalife.toml to verify it"
+            )
+        if self.status == "unreadable":
+            return f"unreadable {self.path}: permission denied{who}"
         if self.status == "changed":
             return (
                 f"changed  {self.path}: recorded {short(self.recorded_hash)}, "
@@ -89,7 +101,7 @@ class VerifyReport:
         return 0 if self.ok else 1
 
     def to_dict(self) -> dict[str, Any]:
-        counts = {"ok": 0, "changed": 0, "missing": 0}
+        counts = {"ok": 0, "changed": 0, "missing": 0, "outside": 0, "unreadable": 0}
         for f in self.files:
             counts[f.status] += 1
         return {
@@ -98,6 +110,8 @@ class VerifyReport:
             "unchanged": counts["ok"],
             "changed": counts["changed"],
             "missing": counts["missing"],
+            "outside": counts["outside"],
+            "unreadable": counts["unreadable"],
             "problems": [f.to_dict() for f in self.problems],
             "files": [f.to_dict() for f in self.files],
             "issues": [i.to_dict() for i in self.issues],
@@ -112,13 +126,32 @@ class VerifyReport:
         verdict = "ok" if self.ok else "PROBLEMS"
         lines.append(
             f"{verdict}: {d['checked']} recorded files checked: {d['unchanged']} unchanged, "
-            f"{d['changed']} changed, {d['missing']} missing; {len(self.issues)} log issues"
+            f"{d['changed']} changed, {d['missing']} missing"
+            + (f", {d['outside']} outside the workspace" if d["outside"] else "")
+            + (f", {d['unreadable']} unreadable" if d["unreadable"] else "")
+            + f"; {len(self.issues)} log issues"
         )
         return "\n".join(lines)
 
 
-def verify_graph(lg: LineageGraph) -> VerifyReport:
-    """Check every recorded file of ``lg`` against the disk (see the module docs)."""
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether ``path`` (symbolic links resolved) is inside one of ``roots``."""
+    real = os.path.realpath(path)
+    for root in roots:
+        base = os.path.realpath(root)
+        if os.path.commonpath([real, base]) == base:
+            return True
+    return False
+
+
+def verify_graph(lg: LineageGraph, roots: Sequence[str | Path] = ()) -> VerifyReport:
+    """Check every recorded file of ``lg`` against the disk (see the module docs).
+
+    Only files inside the workspace (``lg.root``) or one of ``roots`` are read; any other
+    path the log names is reported as ``outside``, never opened.
+    """
+    allowed = [Path(r) for r in ([lg.root] if lg.root is not None else [])]
+    allowed += [Path(r) if Path(r).is_absolute() or lg.root is None else lg.root / r for r in roots]
     graph = lg.graph
     latest: dict[str, str] = {}
     for node, attrs in graph.nodes(data=True):
@@ -141,11 +174,18 @@ def verify_graph(lg: LineageGraph) -> VerifyReport:
         run_attrs = graph.nodes[run] if run else {}
         if path is None:
             continue
-        if not path.is_file():
-            status, current = "missing", None
+        current: str | None = None
+        if not _inside(path, allowed):
+            status = "outside"
+        elif not path.is_file():
+            status = "missing"
         else:
-            current = hash_file(path, cached=False)  # verify reads the bytes
-            status = "ok" if current == recorded else "changed"
+            try:
+                current = hash_file(path, cached=False)  # verify reads the bytes
+            except OSError:
+                status = "unreadable"
+            else:
+                status = "ok" if current == recorded else "changed"
         report.files.append(
             FileCheck(
                 path=name,

@@ -26,10 +26,27 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from datalife.report.svg import AXIS_COLOR, FONT, TEXT_COLOR, esc
+from datalife.report.svg import AXIS_COLOR, FONT, TEXT_COLOR
+from datalife.report.svg import esc as _html_esc
+
+# characters XML does not allow (and terminals act on): shown as \xNN text
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def esc(value: object) -> str:
+    r"""``value`` as SVG text: HTML-escaped, with control characters shown as ``\xNN``.
+
+    Examples:
+        >>> esc("<a href='x'>\x1b[2J</a>")
+        '&lt;a href=&#x27;x&#x27;&gt;\\x1b[2J&lt;/a&gt;'
+    """
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return _html_esc(text)
+
 
 __all__ = ["KIND_STYLE", "layered_layout", "lineage_svg"]
 
