@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalife.errors import LineageError, closest
+from datalife.errors import AmbiguousNode, LineageError, closest
 
 if TYPE_CHECKING:
     from datalife.lineage.graph import LineageGraph
@@ -418,10 +419,12 @@ class VersionInfo:
     produced_by: list[str]
     consumed_by: int
     validations: list[Validation] = field(default_factory=list)
+    name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "node": self.node,
+            "name": self.name,
             "hash": self.hash,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -454,37 +457,81 @@ class History:
                 f"made by {', '.join(r[4:12] for r in v.produced_by)}" if v.produced_by else "raw"
             )
             rows = f"{v.rows:,} rows, " if v.rows is not None else ""
+            path = f"{v.name}  " if v.name and v.name != self.name else ""
             lines.append(
-                f"  {v.hash[:12]}  {v.first_seen[:19].replace('T', ' ')}  {rows}{made}"
+                f"  {v.hash[:12]}  {v.first_seen[:19].replace('T', ' ')}  {path}{rows}{made}"
                 + (f"  {verdicts}" if verdicts else "")
             )
         return "\n".join(lines)
 
 
 def build_history(lg: LineageGraph, dataset: str) -> History:
+    """The versions of a path or dataset name, oldest first.
+
+    A workspace dataset whose files were only ever recorded one by one (``datalife validate
+    data/2007.csv``) has the versions of those files. A name shared by a dataset and its
+    schema (or a job) means the dataset: history is about data.
+    """
     versions = lg.versions(dataset)
     if not versions:
-        node = lg.resolve(dataset)
-        if lg.kind(node) != "dataset":
-            raise LineageError(f"history is for datasets; {node} is a {lg.kind(node)}")
+        versions = _workspace_dataset_versions(lg, dataset)
+        if versions:
+            return History(dataset, [_version_info(lg, v) for v in versions])
+    if not versions:
+        try:
+            node: str | None = lg.resolve(dataset)
+        except AmbiguousNode:  # only other kinds share the name (a schema and a job)
+            node = None
+        if node is None or lg.kind(node) != "dataset":
+            other = f" ({node} is a {lg.kind(node)} of that name)" if node else ""
+            raise LineageError(
+                f"no version of a dataset named {dataset!r} is recorded{other}",
+                hint="history is about data: name a recorded path or dataset (`datalife lineage "
+                "show` lists them); `datalife validate` records the files it reads.",
+            )
         versions = lg.versions(str(lg.graph.nodes[node]["name"]))
     name = str(lg.graph.nodes[versions[0]]["name"])
-    infos = []
-    for v in versions:
-        attrs = lg.graph.nodes[v]
-        infos.append(
-            VersionInfo(
-                node=v,
-                hash=str(attrs.get("hash", "")),
-                first_seen=str(attrs.get("first_seen", "")),
-                last_seen=str(attrs.get("last_seen", "")),
-                rows=attrs.get("rows"),
-                produced_by=lg.producers(v),
-                consumed_by=len(lg.consumers(v)),
-                validations=validations_of(lg, v),
-            )
-        )
-    return History(name, infos)
+    return History(name, [_version_info(lg, v) for v in versions])
+
+
+def _version_info(lg: LineageGraph, v: str) -> VersionInfo:
+    attrs = lg.graph.nodes[v]
+    return VersionInfo(
+        node=v,
+        hash=str(attrs.get("hash", "")),
+        first_seen=str(attrs.get("first_seen", "")),
+        last_seen=str(attrs.get("last_seen", "")),
+        rows=attrs.get("rows"),
+        produced_by=lg.producers(v),
+        consumed_by=len(lg.consumers(v)),
+        validations=validations_of(lg, v),
+        name=str(attrs.get("name", "")),
+    )
+
+
+def _workspace_dataset_versions(lg: LineageGraph, dataset: str) -> list[str]:
+    """Recorded file versions matching the globs of workspace dataset ``dataset``, oldest first."""
+    if lg.root is None:
+        return []
+    from datalife.config import Workspace
+    from datalife.errors import DatalifeError
+
+    try:
+        found = Workspace.locate(lg.root)
+        ws = Workspace.load(found) if found is not None else None
+    except DatalifeError:  # a broken config: history still answers by recorded names
+        return []
+    if ws is None or dataset not in ws.config.datasets:
+        return []
+    attrs = lg.graph.nodes
+    nodes = [
+        n
+        for n, a in attrs(data=True)
+        if a.get("kind") == "dataset"
+        and a.get("storage") == "file"
+        and dataset in ws.datasets_for(ws.root / str(a.get("name", "")))
+    ]
+    return sorted(nodes, key=lambda n: (attrs[n].get("first_seen", ""), n))
 
 
 # -- columns -------------------------------------------------------------------------------
@@ -539,17 +586,106 @@ class ColumnProvenance:
 
 
 def build_column_provenance(lg: LineageGraph, node: str, column: str) -> ColumnProvenance:
-    fields = lg.fields(node)
-    lineage = lg.column_lineage(node)
-    if fields is not None and column not in {f for f, _ in fields} and column not in lineage:
-        names = [f for f, _ in fields]
-        near = closest(column, names)
+    """The provenance of ``column`` of dataset version ``node``.
+
+    Raises:
+        LineageError: the dataset version has no such column, or nothing tells which columns
+            it has (no fields recorded, no column lineage, and the file at that version is
+            not on disk): an answer would be invented.
+    """
+    if lg.kind(node) != "dataset":
         raise LineageError(
-            f"{lg.label_of(node)} has no column {column!r} (columns: {', '.join(names)})",
+            f"column provenance is for datasets; {node} is a {lg.kind(node)}",
             column=column,
-            hint=f"did you mean {', '.join(near)}?" if near else "check the column name.",
+            hint="name a dataset by path, path@hash or dataset name.",
         )
+    lineage = lg.column_lineage(node)
+    if column not in lineage:
+        names = known_columns(lg, node)
+        label = lg.label_of(node)
+        if names is None:
+            raise LineageError(
+                f"cannot tell whether {label} has a column {column!r}: no fields or column "
+                "lineage were recorded for it, and the file at that version is not on disk",
+                column=column,
+                hint="record the dataset's fields (run.output(..., fields=[...])), or ask about "
+                "a version whose file is on disk.",
+            )
+        if column not in names:
+            near = closest(column, names)
+            shown = ", ".join(names) if names else "none"
+            raise LineageError(
+                f"{label} has no column {column!r} (columns: {shown})",
+                column=column,
+                hint=f"did you mean {', '.join(near)}?" if near else "check the column name.",
+            )
     return _column(lg, node, column, set())
+
+
+def known_columns(lg: LineageGraph, node: str) -> list[str] | None:
+    """The columns of a dataset version, from what is known for certain, or None.
+
+    In order: the recorded fields; the file itself when it is on disk at that version (CSV
+    header, Parquet schema, first JSON line); the union of the members' columns for a
+    dataset made of files. A derived column named in the column lineage is also a column.
+    """
+    found: list[str] | None = None
+    fields = lg.fields(node)
+    if fields is not None:
+        found = [name for name, _ in fields]
+    if found is None:
+        found = _columns_on_disk(lg, node)
+    if found is None:
+        members = sorted(p for p, keys in lg.graph._pred[node].items() if "part_of" in keys)
+        if members:
+            union: list[str] = []
+            for member in members:
+                cols = known_columns(lg, member)
+                if cols is None:
+                    union = []
+                    break
+                union.extend(c for c in cols if c not in union)
+            found = union or None
+    if found is None:
+        return None
+    return found + [c for c in lg.column_lineage(node) if c not in found]
+
+
+def _columns_on_disk(lg: LineageGraph, node: str) -> list[str] | None:
+    """The column names in the file of ``node`` when it is on disk with the recorded hash."""
+    path = lg.file_path(node)
+    digest = str(lg.graph.nodes[node].get("hash", ""))
+    if path is None or not digest or not path.is_file():
+        return None
+    from datalife.storage import hash_file
+
+    try:
+        if hash_file(path) != digest:
+            return None
+        return _header(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _header(path: Path) -> list[str] | None:
+    import csv
+    import json
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return [str(n) for n in pq.read_schema(path).names]
+    if suffix in (".csv", ".tsv"):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh, delimiter="\t" if suffix == ".tsv" else ","), None)
+        return None if header is None else [str(h) for h in header]
+    if suffix in (".jsonl", ".ndjson"):
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+        record = json.loads(first) if first.strip() else None
+        return [str(k) for k in record] if isinstance(record, dict) else None
+    return None
 
 
 def _column(
