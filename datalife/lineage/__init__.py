@@ -105,8 +105,9 @@ def verify(workspace: Workspace | str | os.PathLike[str] | None = None) -> Verif
     """
     from datalife.config import Workspace
 
-    ws = workspace if isinstance(workspace, Workspace) else None
-    if ws is None:
+    if isinstance(workspace, Workspace):
+        ws = workspace
+    else:
         ws = Workspace.find(None if workspace is None else Path(workspace))
     return verify_graph(load(ws, warn=False), roots=ws.config.roots)
 

@@ -158,10 +158,10 @@ def verify_graph(lg: LineageGraph, roots: Sequence[str | Path] = ()) -> VerifyRe
         if attrs.get("kind") != "dataset" or attrs.get("storage") != "file":
             continue
         name = str(attrs["name"])
-        current = latest.get(name)
-        if current is None or (attrs.get("last_seen", ""), node) > (
-            graph.nodes[current].get("last_seen", ""),
-            current,
+        seen = latest.get(name)
+        if seen is None or (attrs.get("last_seen", ""), node) > (
+            graph.nodes[seen].get("last_seen", ""),
+            seen,
         ):
             latest[name] = node
     report = VerifyReport(issues=list(lg.issues))
