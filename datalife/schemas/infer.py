@@ -110,6 +110,8 @@ class _Facts:
     max_len: int | None = None
     distinct: int | None = None
     values: list[Any] | None = None
+    #: values seen exactly once (Good-Turing: their share estimates the chance of a new value)
+    singletons: int = 0
     kind: str = "string"
     dtype: str = "str"
 
@@ -426,8 +428,7 @@ def _pass2(
             typed = _typed_sql(f)
             aggs.append(f"count(DISTINCT {typed})")
             aggs.append(
-                f"CASE WHEN count(DISTINCT {typed}) <= {max_categories} "
-                f"THEN list(DISTINCT {typed}) END"
+                f"CASE WHEN count(DISTINCT {typed}) <= {max_categories} THEN histogram({typed}) END"
                 if small
                 else "NULL"
             )
@@ -436,7 +437,9 @@ def _pass2(
             f, small, _ = jobs[j]
             f.distinct = int(row[2 * k])
             if small and row[2 * k + 1] is not None:
-                f.values = sorted(v for v in row[2 * k + 1] if v is not None)
+                counts = {v: int(n) for v, n in dict(row[2 * k + 1]).items() if v is not None}
+                f.values = sorted(counts)
+                f.singletons = sum(1 for n in counts.values() if n == 1)
         if progress is not None:
             progress("values", done + 1, len(groups))
 
@@ -682,6 +685,16 @@ def _column(
                 "no range and no drift"
             )
         range_rule = "identifier: no range (its values are names, not quantities)"
+    elif (
+        f.kind == "string"
+        and f.values is not None
+        and f.singletons
+        and role in (Role.CATEGORY, Role.LABEL)
+    ):
+        reasons.append(
+            f"category set left open: {f.singletons} of {f.distinct} values seen only once, so "
+            "a new batch likely brings values not seen yet (Good-Turing); no isin"
+        )
     elif f.kind == "string" and f.values is not None and role in (Role.CATEGORY, Role.LABEL):
         dtype = "category"
         reasons[0] = reasons[0].replace("dtype str", "dtype category", 1)

@@ -8,7 +8,8 @@ batch as soon as one value is a little wider. The policies:
 
     - a plausible domain the column's name and values agree on: a calendar year in
       [1800, 2100], a month in [1, 12], an hour in [0, 23], a day of the month in [1, 31], a
-      share or probability in [0, 1], a percentage in [0, 100];
+      latitude in [-90, 90], a longitude in [-180, 180], a share or probability in [0, 1], a
+      percentage in [0, 100];
     - non-negative: no value below 0 was seen, so the lower bound is 0;
     - otherwise the observed range widened by :data:`IQR_FACTOR` times the spread (the
       interquartile range, at least a quarter of the observed range) on each side — and, for
@@ -86,6 +87,8 @@ _DOMAINS: tuple[tuple[re.Pattern[str], float, float, str, bool], ...] = (
         "a share or probability",
         False,
     ),
+    (re.compile(r"(^|_)(lat|latitude)$", re.IGNORECASE), -90, 90, "a latitude", False),
+    (re.compile(r"(^|_)(lon|lng|long|longitude)$", re.IGNORECASE), -180, 180, "a longitude", False),
     (
         re.compile(r"(^|_)(pct|percent|percentage)(_|$)|%", re.IGNORECASE),
         0,
