@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "stats": "datalife.cli.stats:stats_cmd",
     "drift": "datalife.cli.stats:drift_cmd",
     "skew": "datalife.cli.stats:skew_cmd",
+    "monitor": "datalife.cli.monitor:monitor_group",
 }
 
 

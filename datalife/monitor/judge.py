@@ -1,0 +1,498 @@
+"""Judging one batch: its values, their thresholds, the alarms, the slices and the diagnosis.
+
+Monitored values (``slice`` ``""`` is the whole batch):
+
+============================  =========================================================
+whole batch, per column       the drift metrics ``datalife drift`` decides by (numbers:
+                              ``psi``, ``wasserstein_norm``; categories: ``linf``; plus any
+                              metric the schema sets a threshold for) and ``missing_share``
+whole batch, with a label     ``unseen_classes`` (rows of a class the reference never had)
+label and prediction          ``accuracy``, ``macro_f1``, ``precision:C``, ``recall:C``,
+                              ``f1:C``, ``support:C`` (classification); ``mae``, ``rmse``
+each slice value              ``support``; per column ``psi`` (and ``linf`` for categories)
+                              against the same slice of the reference; the model metrics
+                              within the slice
+============================  =========================================================
+
+The diagnosis compares three things: the label's own drift (**prior shift**), each feature's
+drift over the whole batch (**covariate shift**), and each feature's drift *within* each class
+against the same class of the reference. A feature that shifts within a class while the batch
+as a whole does not — or a model metric that falls while the features hold still — means the
+relation between features and label changed: a **concept-drift proxy**.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from datalife.monitor import measures
+from datalife.monitor.report import Alarm, BatchResult, Finding, SliceRow, Value
+from datalife.monitor.slices import Binning, SliceDef, check_columns, summarise
+from datalife.monitor.thresholds import LearnRule, Threshold, higher_is_worse, learn
+
+if TYPE_CHECKING:
+    from datalife.config import Workspace
+    from datalife.drift.report import DriftReport
+    from datalife.monitor.store import MetricRow, Store
+    from datalife.schemas.model import SchemaVersion
+    from datalife.stats.profile import Profile
+
+__all__ = ["CLASS_SHIFT", "MONITORED", "judge"]
+
+#: the whole-batch drift metrics monitored per column family (beyond the schema's own)
+MONITORED = {"numeric": ("psi", "wasserstein_norm"), "categorical": ("linf",)}
+#: within a class, a feature has shifted past these (and significantly, p < 0.05)
+CLASS_SHIFT = {"numeric": ("psi", 0.2), "categorical": ("linf", 0.1)}
+SIGNIFICANCE = 0.05
+NO_THRESHOLD = Threshold("none", None, True, "recorded, not thresholded")
+
+
+def _fixed_rule(sv: SchemaVersion, column: str, metric: str) -> str | None:
+    own = sv.meta.drift.columns.get(column)
+    if own is not None and getattr(own, metric) is not None:
+        return f"fixed: schema {sv.ref} drift.columns.{column}.{metric}"
+    if getattr(sv.meta.drift.default, metric) is not None:
+        return f"fixed: schema {sv.ref} drift.default.{metric}"
+    return None
+
+
+class _Judge:
+    def __init__(
+        self, batch: str, recent: dict[tuple[str, str, str], list[float]], rule: LearnRule
+    ) -> None:
+        self.batch = batch
+        self.recent = recent
+        self.rule = rule
+        self.values: list[Value] = []
+        self.alarms: list[Alarm] = []
+
+    def add(
+        self,
+        slice_: str,
+        column: str,
+        metric: str,
+        value: float | None,
+        threshold: Threshold | None = None,
+        alarm: bool | None = None,
+    ) -> Value:
+        if value is not None and not math.isfinite(value):
+            value = None
+        if threshold is None:
+            history = self.recent.get((slice_, column, metric), [])
+            threshold = learn(history, self.rule, higher_is_worse=higher_is_worse(metric))
+        crossed = threshold.crossed(value) if alarm is None else alarm
+        v = Value(slice_, column, metric, value, threshold, crossed)
+        self.values.append(v)
+        if crossed:
+            self.alarms.append(
+                Alarm(
+                    self.batch,
+                    slice_,
+                    column,
+                    metric,
+                    value,
+                    threshold.value,
+                    threshold.kind,
+                    threshold.rule,
+                    "above" if threshold.higher_is_worse else "below",
+                )
+            )
+        return v
+
+    def rows(self) -> list[MetricRow]:
+        return [
+            (
+                v.slice,
+                v.column,
+                v.metric,
+                v.value,
+                v.threshold.value if v.threshold else None,
+                v.threshold.kind if v.threshold else "none",
+                v.threshold.rule if v.threshold else "",
+                v.alarm,
+            )
+            for v in self.values
+        ]
+
+
+def judge(
+    *,
+    ws: Workspace,
+    store: Store,
+    dataset: str,
+    name: str,
+    files: Sequence[Path],
+    batch_id: str,
+    ref_profile: Profile,
+    ref_summary: dict[str, Any] | None,
+    defs: Sequence[SliceDef],
+    binning: Binning,
+    sv: SchemaVersion | None,
+    rule: LearnRule,
+    min_support: int,
+    rare_share: float,
+    memory_limit: str | None,
+) -> tuple[BatchResult, list[MetricRow]]:
+    """Profile, summarise and judge one batch (nothing is written here)."""
+    from datalife.drift import drift
+    from datalife.monitor.run import empty_batch_error
+    from datalife.stats.engine import DEFAULT_MEMORY_LIMIT, open_scan, profile_scan
+
+    notes: list[str] = []
+    with open_scan(
+        list(files),
+        memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+        workspace=ws,
+        dataset=dataset,
+    ) as scan:
+        rows = int(scan.execute("SELECT count(*) FROM src")[0][0])
+        if rows == 0:
+            raise empty_batch_error(name)
+        available = [c for c, _ in scan.columns]
+        label = binning.label
+        labelled = label is not None and label in available
+        if label is not None and labelled:
+            nonnull = int(
+                scan.execute(f'SELECT count("{label.replace(chr(34), 2 * chr(34))}") FROM src')[0][
+                    0
+                ]
+            )
+            labelled = nonnull > 0
+        if label is not None and not labelled:
+            notes.append(
+                f"labels have not arrived (no values in {label!r}): model metrics and per-class "
+                "drift skipped; prediction drift reported"
+            )
+        if binning.prediction is not None and binning.prediction not in available:
+            notes.append(f"no prediction column {binning.prediction!r} in the batch")
+        used = [d for d in defs if labelled or d.origin != "label classes"]
+        check_columns(used, available, name)
+        profile = profile_scan(scan, ref_profile.settings)
+        groups = summarise(scan, used, binning)
+    report = drift(ref_profile, profile, sv, workspace=ws)
+    seq = store.next_seq(dataset)
+    j = _Judge(name, store.recent(dataset, rule.window), rule)
+    j.add("", "", "rows", float(rows), NO_THRESHOLD, False)
+    _whole_batch(j, report, sv, binning)
+    if labelled and label is not None:
+        _unseen(j, label, groups, ref_summary, ref_profile, defs)
+    _model(j, "", groups["all"], binning)
+    slices = _slices(j, used, groups, ref_summary, binning, rows, min_support, rare_share)
+    findings = _diagnose(j, report, used, groups, ref_summary, binning, labelled, min_support)
+    result = BatchResult(
+        name=name,
+        batch_id=batch_id,
+        seq=seq,
+        rows=rows,
+        values=j.values,
+        alarms=j.alarms,
+        slices=slices,
+        findings=findings,
+        notes=notes + report.notes,
+    )
+    return result, j.rows()
+
+
+def _whole_batch(
+    j: _Judge, report: DriftReport, sv: SchemaVersion | None, binning: Binning
+) -> None:
+    watched = set(binning.numeric) | set(binning.categorical)
+    if binning.prediction:
+        watched.add(binning.prediction)
+    if binning.label:
+        watched.add(binning.label)
+    for c in report.columns:
+        if c.status not in ("ok", "drift") or (watched and c.column not in watched):
+            continue
+        metrics = list(MONITORED.get(c.family, ()))
+        if sv is not None:
+            metrics += [
+                m for m in c.thresholds if m not in metrics and _fixed_rule(sv, c.column, m)
+            ]
+        for m in metrics:
+            value = c.metrics.get(m)
+            rule = _fixed_rule(sv, c.column, m) if sv is not None else None
+            if rule is not None:
+                th = Threshold("fixed", c.thresholds[m], True, rule)
+                j.add("", c.column, m, value, th, m in c.breaches)
+            else:
+                j.add("", c.column, m, value)
+        j.add("", c.column, "missing_share", c.missing_share_current)
+
+
+def _unseen(
+    j: _Judge,
+    label: str,
+    groups: dict[str, Any],
+    ref_summary: dict[str, Any] | None,
+    ref_profile: Profile,
+    defs: Sequence[SliceDef],
+) -> None:
+    from datalife.stats.profile import CategoricalColumn
+
+    d = next((d for d in defs if d.origin == "label classes"), None)
+    if d is None:
+        return
+    batch = groups["slices"].get(d.name, {})
+    known: set[str] | None = None
+    if ref_summary is not None:
+        known = set(ref_summary["groups"]["slices"].get(d.name, {}))
+    else:
+        col = ref_profile[label] if label in ref_profile.column_names else None
+        if isinstance(col, CategoricalColumn) and col.state.values.complete:
+            known = {f"{label}={v}" for v, _ in col.state.values.items}
+    if known is None:
+        return
+    new = {
+        k: g["rows"] for k, g in batch.items() if k not in known and not k.endswith("=(missing)")
+    }
+    names = ", ".join(k.split("=", 1)[1] for k in sorted(new))
+    th = Threshold(
+        "fixed",
+        0.0,
+        True,
+        "fixed: every label class must be one the reference has"
+        + (f" (new: {names})" if new else ""),
+    )
+    j.add("", label, "unseen_classes", float(sum(new.values())), th)
+
+
+def _model(j: _Judge, slice_: str, group: dict[str, Any], binning: Binning) -> None:
+    if "confusion" in group:
+        for m, v in measures.classification(group["confusion"]).items():
+            if m.startswith("support:"):
+                j.add(slice_, binning.label or "", m, v, NO_THRESHOLD, False)
+            else:
+                j.add(slice_, binning.label or "", m, v)
+    elif "errors" in group:
+        for m, v in measures.regression(group["errors"]).items():
+            j.add(slice_, binning.label or "", m, v)
+
+
+def _compare(
+    ref: dict[str, Any], cur: dict[str, Any], binning: Binning, exclude: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """Per column: psi (linf for categories), chi2 p-value, missing share of ``cur``."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, cc in cur["cols"].items():
+        rc = ref["cols"].get(name)
+        if rc is None or name in exclude:
+            continue
+        numbers: dict[str, float | None] = {
+            "psi": measures.psi(rc["hist"], cc["hist"]),
+            "p": measures.chi2_pvalue(rc["hist"], cc["hist"]),
+            "missing_share": 1 - cc["n"] / cur["rows"] if cur["rows"] else None,
+        }
+        if name in binning.categorical:
+            numbers["linf"] = measures.linf(rc["hist"], cc["hist"])
+        out[name] = numbers
+    return out
+
+
+def _slices(
+    j: _Judge,
+    defs: Sequence[SliceDef],
+    groups: dict[str, Any],
+    ref_summary: dict[str, Any] | None,
+    binning: Binning,
+    rows: int,
+    min_support: int,
+    rare_share: float,
+) -> list[SliceRow]:
+    out: list[SliceRow] = []
+    ref_groups = ref_summary["groups"] if ref_summary else None
+    ref_rows = ref_groups["all"]["rows"] if ref_groups else 0
+    for d in defs:
+        batch = groups["slices"].get(d.name, {})
+        ref = ref_groups["slices"].get(d.name, {}) if ref_groups else {}
+        for key in sorted(set(batch) | set(ref)):
+            g = batch.get(key)
+            rg = ref.get(key)
+            support = g["rows"] if g else 0
+            ref_support = rg["rows"] if rg else (0 if ref_groups else None)
+            rare = d.origin == "label classes" and (
+                not ref_rows or (ref_support or 0) / ref_rows < rare_share
+            )
+            j.add(key, "", "support", float(support), NO_THRESHOLD, False)
+            row = SliceRow(key, d.name, support, support / rows, ref_support, "ok", rare)
+            out.append(row)
+            if g is None:
+                row.status = "absent"
+                continue
+            if support < min_support:
+                row.status = "too small"
+                continue
+            before = len(j.alarms)
+            if rg is not None and rg["rows"] >= min_support:
+                worst: tuple[float, dict[str, Any]] | None = None
+                for col, nums in _compare(rg, g, binning, d.columns).items():
+                    for m in ("psi", "linf"):
+                        if m not in nums:
+                            continue
+                        v = j.add(key, col, m, nums[m])
+                        limit = v.threshold.value if v.threshold else None
+                        if v.value is not None:
+                            score = v.value / limit if limit else v.value
+                            if worst is None or score > worst[0]:
+                                worst = (
+                                    score,
+                                    {
+                                        "column": col,
+                                        "metric": m,
+                                        "value": v.value,
+                                        "threshold": limit,
+                                    },
+                                )
+                row.worst = worst[1] if worst else None
+            elif ref_groups is not None:
+                row.status = "new" if rg is None else "too small in the reference"
+            _model(j, key, g, binning)
+            if len(j.alarms) > before:
+                row.status = "alarm"
+    return out
+
+
+def _diagnose(
+    j: _Judge,
+    report: DriftReport,
+    defs: Sequence[SliceDef],
+    groups: dict[str, Any],
+    ref_summary: dict[str, Any] | None,
+    binning: Binning,
+    labelled: bool,
+    min_support: int,
+) -> list[Finding]:
+    label, prediction = binning.label, binning.prediction
+    findings: list[Finding] = []
+    drifted = {
+        c.column: c
+        for c in report.columns
+        if c.drifted
+        and c.column not in (label, prediction)
+        and (c.column in binning.numeric or c.column in binning.categorical)
+    }
+    if prediction and prediction in [c.column for c in report.columns]:
+        pc = report[prediction]
+        if pc.drifted:
+            findings.append(
+                Finding(
+                    "prediction drift",
+                    f"predictions {prediction!r} moved: {pc.method} {pc.value:.4g} > "
+                    f"{pc.threshold:g}",
+                    {
+                        "column": prediction,
+                        "metric": pc.method,
+                        "value": pc.value,
+                        "threshold": pc.threshold,
+                    },
+                )
+            )
+    per_class: dict[str, list[dict[str, Any]]] = {}
+    d = next((d for d in defs if d.origin == "label classes"), None)
+    if labelled and d is not None and ref_summary is not None:
+        ref = ref_summary["groups"]["slices"].get(d.name, {})
+        for key, g in groups["slices"].get(d.name, {}).items():
+            rg = ref.get(key)
+            if rg is None or g["rows"] < min_support or rg["rows"] < min_support:
+                continue
+            for col, nums in _compare(rg, g, binning, (label or "", prediction or "")).items():
+                family = "categorical" if col in binning.categorical else "numeric"
+                metric, limit = CLASS_SHIFT[family]
+                value, p = nums.get(metric), nums["p"]
+                if value is not None and value > limit and p is not None and p < SIGNIFICANCE:
+                    per_class.setdefault(col, []).append(
+                        {
+                            "class": key.split("=", 1)[1],
+                            "metric": metric,
+                            "value": value,
+                            "p_value": p,
+                        }
+                    )
+    if label and labelled and label in [c.column for c in report.columns]:
+        lc = report[label]
+        if lc.drifted:
+            explained = [c for c in drifted if c not in per_class]
+            text = f"label {label!r} shares moved: {lc.method} {lc.value:.4g} > {lc.threshold:g}"
+            if lc.worst and "value" in lc.worst:
+                text += (
+                    f" ({lc.worst['value']}: {100 * lc.worst['baseline_share']:.1f}% -> "
+                    f"{100 * lc.worst['current_share']:.1f}%)"
+                )
+            if explained and ref_summary is not None:
+                text += f"; the drift of {', '.join(explained)} is explained by the class mix (no drift within classes)"
+            findings.append(
+                Finding(
+                    "prior shift",
+                    text,
+                    {
+                        "column": label,
+                        "metric": lc.method,
+                        "value": lc.value,
+                        "threshold": lc.threshold,
+                        "chi2_pvalue": lc.metrics.get("chi2_pvalue"),
+                        "explained_by_class_mix": explained,
+                    },
+                )
+            )
+    prior = any(f.kind == "prior shift" for f in findings)
+    covariate = [
+        c for c in drifted if c in per_class or not prior or ref_summary is None or not labelled
+    ]
+    if covariate:
+        findings.append(
+            Finding(
+                "covariate shift",
+                "features moved: "
+                + ", ".join(
+                    f"{c} ({drifted[c].method} {drifted[c].value:.4g} > {drifted[c].threshold:g})"
+                    for c in covariate
+                ),
+                {
+                    "columns": {
+                        c: {
+                            "metric": drifted[c].method,
+                            "value": drifted[c].value,
+                            "threshold": drifted[c].threshold,
+                        }
+                        for c in covariate
+                    }
+                },
+            )
+        )
+    concept = {c: v for c, v in per_class.items() if c not in drifted}
+    if concept:
+        parts = [
+            f"{c} within class {x['class']} ({x['metric']} {x['value']:.3g}, p={x['p_value']:.2g})"
+            for c, xs in concept.items()
+            for x in xs
+        ]
+        findings.append(
+            Finding(
+                "concept-drift proxy",
+                "features moved within classes while the batch as a whole did not: "
+                + "; ".join(parts),
+                {"within_class": concept},
+            )
+        )
+    quality = [
+        a for a in j.alarms if not a.slice and a.metric in ("accuracy", "macro_f1", "mae", "rmse")
+    ]
+    if quality and not covariate:
+        findings.append(
+            Finding(
+                "concept-drift proxy",
+                "model quality fell with no covariate shift: "
+                + ", ".join(
+                    f"{a.metric} {a.value:.4g} (threshold {a.threshold:.4g})" for a in quality
+                ),
+                {
+                    "metrics": {
+                        a.metric: {"value": a.value, "threshold": a.threshold} for a in quality
+                    }
+                },
+            )
+        )
+    return findings
