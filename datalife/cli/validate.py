@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from datalife._env import no_pydantic_plugins, single_threaded_blas
 from datalife.cli._render import echo, emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from datalife.config import Workspace
 
 
 @click.command("validate")
@@ -43,10 +48,16 @@ def validate_cmd(
     ws = Workspace.load(found) if found else None
     if schema is None:
         _schema_from_datasets(ws, paths)  # fails fast, before heavy imports
+    from datalife.errors import InputError
     from datalife.validation import validate_files
 
     record = ws is not None and not no_record
-    report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+    try:
+        report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+    except InputError as exc:
+        if record and ws is not None:
+            _record_unreadable(ws, paths, exc)
+        raise
     if record and ws is not None:
         _release(ws, report.schema)
     if fmt == "json":
@@ -54,6 +65,22 @@ def validate_cmd(
     else:
         render_report(report)
     return 0 if report.valid else 1
+
+
+def _record_unreadable(ws: Workspace, paths: tuple[str, ...], exc: Exception) -> None:
+    """An input that cannot be read still gets its run in the lineage log: a FAIL event with
+    the error, naming (and hashing) each of the files that exist."""
+    import contextlib
+    from pathlib import Path
+
+    from datalife import lineage
+    from datalife.errors import DatalifeError
+
+    with contextlib.suppress(DatalifeError), lineage.run("validate", workspace=ws) as run:
+        for p in paths:
+            if Path(p).is_file():
+                run.input(p)
+        raise exc
 
 
 def _release(ws: object, ref: str) -> None:

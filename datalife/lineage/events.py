@@ -140,11 +140,16 @@ class DatasetRecord:
             "facets": facets,
         }
         if self.validation is not None:
-            key = "outputFacets" if output else "inputFacets"
-            dataset[key] = {
-                "dataQualityAssertions": assertions_facet(self.validation),
-                "datalife_validation": validation_facet(self.validation, self.schema_ref),
-            }
+            verdict = validation_facet(self.validation, self.schema_ref)
+            if output:
+                # the spec's data-quality facets are input facets: an output the run
+                # validated carries datalife's verdict only
+                dataset["outputFacets"] = {"datalife_validation": verdict}
+            else:
+                dataset["inputFacets"] = {
+                    "dataQualityAssertions": assertions_facet(self.validation),
+                    "datalife_validation": verdict,
+                }
         return dataset
 
 

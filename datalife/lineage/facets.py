@@ -7,6 +7,14 @@ as a URL with a JSON Pointer to the definition). The schemas below are the sourc
 for those URLs; the test suite validates every event datalife writes against them and the
 official OpenLineage schemas.
 
+Every ``_schemaURL`` resolves to a schema that exists: the official facets' point to
+``https://openlineage.io/spec/facets/...`` (the same files are vendored, unchanged, in
+``tests/openlineage/``), and datalife's own point to the copy of these schemas shipped in the
+repository under ``spec/facets/<version>/`` (:data:`FACET_DIR`), at a URL that names that
+version (:data:`FACET_BASE`). A shipped version is never edited: a change to a custom facet
+is a new version folder. A test checks that the shipped files equal :data:`SCHEMAS` and that
+every URL's JSON Pointer finds its definition.
+
 | key | where | what |
 |---|---|---|
 | ``datalife_run`` | run facet | log format version, datalife version, run parameters |
@@ -14,33 +22,49 @@ official OpenLineage schemas.
 | ``datalife_dataset`` | dataset facet | content hash, rows, bytes, storage, schema name@version, member files |
 | ``datalife_validation`` | input/output facet | the verdict of a schema validation |
 
+The data-quality facets of the spec (``dataQualityAssertions``) are input facets: they go on
+the datasets a run read. An output a run validated carries only ``datalife_validation``.
+
 Examples:
-    >>> facet_url("datalife_dataset").endswith("#/$defs/DatalifeDatasetFacet")
-    True
+    >>> facet_url("datalife_dataset")  # doctest: +ELLIPSIS
+    'https://raw.githubusercontent.com/.../spec/facets/1-0-0/DatalifeDatasetFacet.json#/$defs/DatalifeDatasetFacet'
+    >>> shipped_path("datalife_dataset")
+    'spec/facets/1-0-0/DatalifeDatasetFacet.json'
     >>> sorted(SCHEMAS)  # doctest: +NORMALIZE_WHITESPACE
     ['datalife_code', 'datalife_dataset', 'datalife_run', 'datalife_validation']
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from datalife._version import __version__
 
 __all__ = [
     "FACET_BASE",
+    "FACET_DIR",
+    "FACET_VERSION",
     "OPENLINEAGE_SPEC",
     "PRODUCER",
     "RUN_EVENT_SCHEMA_URL",
     "SCHEMAS",
+    "dump_schemas",
     "facet_url",
+    "shipped_path",
     "spec_facet_url",
 ]
 
 PRODUCER = f"https://github.com/datalife/datalife/tree/v{__version__}"
 OPENLINEAGE_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
 RUN_EVENT_SCHEMA_URL = f"{OPENLINEAGE_SPEC}#/$defs/RunEvent"
-FACET_BASE = "https://github.com/datalife/datalife/blob/main/spec/facets/1-0-0/"
+#: Version of datalife's custom facet schemas (a folder of ``spec/facets/``).
+FACET_VERSION = "1-0-0"
+#: Where the shipped schemas of this version live in the repository.
+FACET_DIR = f"spec/facets/{FACET_VERSION}"
+#: The URL of that folder: the raw files of the project's repository (JSON, not a web page).
+FACET_BASE = f"https://raw.githubusercontent.com/datalife/datalife/main/{FACET_DIR}/"
 
 # The official facets datalife writes: key -> (schema file, version, $defs name).
 _SPEC_FACETS: dict[str, tuple[str, str]] = {
@@ -78,15 +102,39 @@ def facet_url(key: str) -> str:
     return f"{FACET_BASE}{name}.json#/$defs/{name}"
 
 
-def _schema(key: str, base: str, body: dict[str, Any]) -> dict[str, Any]:
+def shipped_path(key: str) -> str:
+    """Where the schema of custom facet ``key`` is shipped, relative to the repository root."""
+    return f"{FACET_DIR}/{_NAMES[key]}.json"
+
+
+def dump_schemas(root: str | Path) -> list[Path]:
+    """Write every custom facet's schema under ``root`` (the repository) at its shipped path.
+
+    For a new :data:`FACET_VERSION` only: the files of a published version never change.
+    """
+    import json
+
+    from datalife.storage import atomic_write_text
+
+    written = []
+    for key, schema in SCHEMAS.items():
+        path = Path(root) / shipped_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+def _schema(key: str, bases: Sequence[str], body: dict[str, Any]) -> dict[str, Any]:
     name = _NAMES[key]
+    refs = [{"$ref": f"{OPENLINEAGE_SPEC}#/$defs/{b}"} for b in bases]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{FACET_BASE}{name}.json",
         "$defs": {
             name: {
                 "allOf": [
-                    {"$ref": f"{OPENLINEAGE_SPEC}#/$defs/{base}"},
+                    refs[0] if len(refs) == 1 else {"anyOf": refs},
                     {"type": "object", **body},
                 ],
                 "type": "object",
@@ -103,7 +151,7 @@ _COUNT = {"type": ["integer", "null"], "minimum": 0}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "datalife_run": _schema(
         "datalife_run",
-        "RunFacet",
+        ["RunFacet"],
         {
             "properties": {
                 "formatVersion": {
@@ -122,7 +170,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "datalife_code": _schema(
         "datalife_code",
-        "RunFacet",
+        ["RunFacet"],
         {
             "properties": {
                 "transforms": {
@@ -143,7 +191,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "datalife_dataset": _schema(
         "datalife_dataset",
-        "DatasetFacet",
+        ["DatasetFacet"],
         {
             "properties": {
                 "contentHash": {**_HEX, "description": "BLAKE3 hex of the content"},
@@ -171,7 +219,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     ),
     "datalife_validation": _schema(
         "datalife_validation",
-        "InputDatasetFacet",
+        # an input facet on what a run read, an output facet on what it wrote and validated
+        ["InputDatasetFacet", "OutputDatasetFacet"],
         {
             "properties": {
                 "valid": {"type": "boolean"},
