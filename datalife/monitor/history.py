@@ -7,7 +7,7 @@ One query per table, with the series aggregated into lists inside DuckDB, so a h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +26,10 @@ class Series:
     metric: str
     values: list[float | None]
     thresholds: list[float | None]
-    kinds: list[str | None]
     alarms: list[bool]
-    rules: list[str | None] = field(default_factory=list)
+    #: the threshold's kind and rule at the latest batch shown
+    kind: str | None = None
+    rule: str | None = None
 
     @property
     def key(self) -> str:
@@ -42,9 +43,9 @@ class Series:
             "metric": self.metric,
             "values": self.values,
             "thresholds": self.thresholds,
-            "kinds": self.kinds,
             "alarms": self.alarms,
-            "rules": self.rules,
+            "kind": self.kind,
+            "rule": self.rule,
         }
 
 
@@ -135,8 +136,8 @@ def history(
             where.append("kind <> 'none'")
         rows = con.execute(
             'SELECT "column", metric, list(seq ORDER BY seq), list(value ORDER BY seq), '
-            "list(threshold ORDER BY seq), list(kind ORDER BY seq), list(alarm ORDER BY seq), "
-            "list(rule ORDER BY seq) "
+            "list(threshold ORDER BY seq), list(alarm ORDER BY seq), arg_max(kind, seq), "
+            "arg_max(rule, seq) "
             f"FROM metrics WHERE {' AND '.join(f'({w})' for w in where)} "
             'GROUP BY ALL ORDER BY "column", metric',
             params,
@@ -145,15 +146,16 @@ def history(
         st.close()
     position = {b["seq"]: i for i, b in enumerate(batches)}
     series = []
-    for column, metric, seqs, values, thresholds, kinds, alarms, rules in rows:
-        n = len(batches)
-        s = Series(
-            slice, column, metric, [None] * n, [None] * n, [None] * n, [False] * n, [None] * n
-        )
-        for q, v, t, k, a, r in zip(seqs, values, thresholds, kinds, alarms, rules, strict=True):
+    n = len(batches)
+    dense = n > 0 and batches[-1]["seq"] - batches[0]["seq"] == n - 1
+    for column, metric, seqs, values, thresholds, alarms, kind, rule in rows:
+        if dense and len(seqs) == n:  # a value at every batch: the lists are the series
+            series.append(Series(slice, column, metric, values, thresholds, alarms, kind, rule))
+            continue
+        s = Series(slice, column, metric, [None] * n, [None] * n, [False] * n, kind, rule)
+        for q, v, t, a in zip(seqs, values, thresholds, alarms, strict=True):
             i = position.get(q)
-            if i is None:
-                continue
-            s.values[i], s.thresholds[i], s.kinds[i], s.alarms[i], s.rules[i] = v, t, k, bool(a), r
+            if i is not None:
+                s.values[i], s.thresholds[i], s.alarms[i] = v, t, bool(a)
         series.append(s)
     return History(dataset, ws.relpath(path), total, batches, series)
