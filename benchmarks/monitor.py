@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _history_store(hist, args.batches)
         print(f"history of {args.batches} batches built in {fmt_seconds(time.perf_counter() - t0)}")
         root = _workspace(work / "ws-history", DATA_DIR / "bench_100000_clean.parquet")
-        for i in range(max(args.repeat, 5)):
+        for _ in range(max(args.repeat, 5)):
             for task, extra in (("history", []), ("history-json", ["--all", "--format", "json"])):
                 if task not in args.only:
                     continue
@@ -192,8 +192,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     med = {t: statistics.median(v) for t, v in walls.items() if v}
     rows = [[t, fmt_seconds(m), len(walls[t])] for t, m in med.items()]
     if history_work:
-        rows.append(["history-work (library call, --all)", fmt_seconds(statistics.median(history_work)), len(history_work)])
-    print_table(["task", "median wall", "runs"], rows, title=f"monitor benchmark ({args.rows:,} rows)")
+        rows.append(
+            [
+                "history-work (library call, --all)",
+                fmt_seconds(statistics.median(history_work)),
+                len(history_work),
+            ]
+        )
+    print_table(
+        ["task", "median wall", "runs"], rows, title=f"monitor benchmark ({args.rows:,} rows)"
+    )
     verdicts: dict[str, Any] = {}
     if "stats" in med and "monitor" in med:
         ratio = med["monitor"] / med["stats"]
