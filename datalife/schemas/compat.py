@@ -52,7 +52,8 @@ from datalife.schemas.domain import (
     int_bounds,
     nonnull_empty,
 )
-from datalife.schemas.witness import Witness, WitnessSearch
+from datalife.schemas.witness import Witness
+from datalife.schemas.witness_search import WitnessSearch
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac

@@ -10,10 +10,10 @@ import pandera.pandas as pa
 import pytest
 
 import datalife
+from datalife.schemas.candidates import candidate_values, sample_regex
 from datalife.schemas.compat import check_direction, compatibility, mode_pairs
 from datalife.schemas.domain import column_space
 from datalife.schemas.registry import SchemaRegistry
-from datalife.schemas.witness import candidate_values, sample_regex
 
 
 def S(columns: dict[str, pa.Column], **kw: Any) -> pa.DataFrameSchema:
@@ -256,11 +256,53 @@ def test_penguins_loosening_is_backward_compatible(workspace: Path) -> None:
 def test_regex_samples_match() -> None:
     import re
 
-    for pattern in [r"[A-Z]{2}\d+", r"(ab|cd)+x?", r"a.c", r"[^0-9]+", r"\w+@\w+\.com"]:
+    for pattern in [r"[A-Z]{2}\d+", r"(ab|cd)+x?", r"a.c", r"[^0-9]+", r"\w+@\w+\.com", r"(a)\1"]:
         samples = sample_regex(pattern)
         assert samples, pattern
         assert all(re.match(pattern, s) for s in samples)
-    assert sample_regex(r"(a)\1") == []  # back-references are not generated
+        assert len(set(samples)) == len(samples)
+    assert all(re.search("b+c", s) for s in sample_regex("b+c", search=True))
+    assert sample_regex("[é]+") and all(set(s) == {"é"} for s in sample_regex("[é]+"))
+    assert sample_regex("(?=a)b") == []  # nothing matches
+    assert sample_regex("(") == []  # not a regex
+
+
+def test_regex_samples_are_the_same_on_every_run_and_inside_hypothesis_tests() -> None:
+    import subprocess
+    import sys
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from datalife.schemas import candidates
+
+    code = "from datalife.schemas.candidates import sample_regex; print(sample_regex(r'[a-z]+@x'))"
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    }
+    assert len(runs) == 1
+    expected = runs.pop().strip()
+    candidates._sample_regex.cache_clear()
+
+    @settings(max_examples=2, database=None)
+    @given(st.integers())
+    def inside(_: int) -> None:
+        candidates._sample_regex.cache_clear()
+        assert repr(sample_regex(r"[a-z]+@x")) == expected
+
+    inside()
+
+
+def test_no_private_regex_parser() -> None:
+    from pathlib import Path
+
+    import datalife
+
+    for path in Path(datalife.__file__).parent.rglob("*.py"):
+        assert "_parser" not in path.read_text(encoding="utf-8").replace("argparser", ""), path
 
 
 def test_candidate_values_respect_the_space() -> None:
