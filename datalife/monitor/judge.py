@@ -7,12 +7,16 @@ whole batch, per column       the drift metrics ``datalife drift`` decides by (n
                               ``psi``, ``wasserstein_norm``; categories: ``linf``; plus any
                               metric the schema sets a threshold for) and ``missing_share``
 whole batch, with a label     ``unseen_classes`` (rows of a class the reference never had)
-label and prediction          ``accuracy``, ``macro_f1``, ``precision:C``, ``recall:C``,
-                              ``f1:C``, ``support:C`` (classification); ``mae``, ``rmse``
+label and prediction          ``accuracy``, ``macro_f1`` (classification; per class
+                              ``precision:C``, ``recall:C``, ``f1:C``, ``support:C`` are
+                              recorded without a threshold); ``mae``, ``rmse``
 each slice value              ``support``; per column ``psi`` (and ``linf`` for categories)
                               against the same slice of the reference; the model metrics
                               within the slice
 ============================  =========================================================
+
+A learned threshold on a distribution metric alarms only when the shift is also significant
+(KS or chi-square p < 0.05), so a small slice's sampling noise does not raise alarms.
 
 The diagnosis compares three things: the label's own drift (**prior shift**), each feature's
 drift over the whole batch (**covariate shift**), and each feature's drift *within* each class
@@ -77,13 +81,21 @@ class _Judge:
         value: float | None,
         threshold: Threshold | None = None,
         alarm: bool | None = None,
+        pvalue: float | None = None,
     ) -> Value:
+        """Record a value; judge it by ``threshold`` (default: learned from its history).
+
+        ``pvalue``: the test of "same distribution" for this value; a learned threshold crossed
+        while ``pvalue >= 0.05`` is sampling noise, not an alarm (as ``datalife drift`` does).
+        """
         if value is not None and not math.isfinite(value):
             value = None
         if threshold is None:
             history = self.recent.get((slice_, column, metric), [])
             threshold = learn(history, self.rule, higher_is_worse=higher_is_worse(metric))
         crossed = threshold.crossed(value) if alarm is None else alarm
+        if crossed and alarm is None and pvalue is not None and pvalue >= SIGNIFICANCE:
+            crossed = False
         v = Value(slice_, column, metric, value, threshold, crossed)
         self.values.append(v)
         if crossed:
@@ -219,7 +231,8 @@ def _whole_batch(
                 th = Threshold("fixed", c.thresholds[m], True, rule)
                 j.add("", c.column, m, value, th, m in c.breaches)
             else:
-                j.add("", c.column, m, value)
+                test = "ks_pvalue" if c.family == "numeric" else "chi2_pvalue"
+                j.add("", c.column, m, value, pvalue=c.metrics.get(test))
         j.add("", c.column, "missing_share", c.missing_share_current)
 
 
@@ -263,7 +276,7 @@ def _unseen(
 def _model(j: _Judge, slice_: str, group: dict[str, Any], binning: Binning) -> None:
     if "confusion" in group:
         for m, v in measures.classification(group["confusion"]).items():
-            if m.startswith("support:"):
+            if ":" in m:  # per class: recorded; too noisy to judge batch by batch
                 j.add(slice_, binning.label or "", m, v, NO_THRESHOLD, False)
             else:
                 j.add(slice_, binning.label or "", m, v)
@@ -332,7 +345,7 @@ def _slices(
                     for m in ("psi", "linf"):
                         if m not in nums:
                             continue
-                        v = j.add(key, col, m, nums[m])
+                        v = j.add(key, col, m, nums[m], pvalue=nums["p"])
                         limit = v.threshold.value if v.threshold else None
                         if v.value is not None:
                             score = v.value / limit if limit else v.value
