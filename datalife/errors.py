@@ -304,29 +304,24 @@ class WriteFailed(OutputNotWritable, OSError):
     @classmethod
     def from_os_error(cls, path: str | Path, exc: OSError) -> WriteFailed:
         import errno as errnos
+        import os
 
-        what = {
-            errnos.ENOSPC: ("no space left on the device", "free some disk space and run again"),
-            errnos.EDQUOT: ("disk quota exceeded", "free some space in your quota and run again"),
-            errnos.EFBIG: (
-                "file too large (a file-size limit?)",
-                "raise the limit (`ulimit -f`) or write less",
-            ),
-            errnos.EACCES: ("permission denied", "fix the permissions of the file or its folder"),
-            errnos.EPERM: (
-                "operation not permitted",
-                "fix the permissions of the file or its folder",
-            ),
-            errnos.EROFS: ("read-only file system", "write to a writable location"),
-        }.get(
-            exc.errno or 0,
-            (exc.strerror or str(exc), "check the disk and the folder, then run again"),
-        )
+        fixes = {
+            errnos.ENOSPC: "free some disk space and run again",
+            errnos.EDQUOT: "free some space in your quota and run again",
+            errnos.EFBIG: "raise the file-size limit (`ulimit -f`) or write less",
+            errnos.EACCES: "fix the permissions of the file or its folder",
+            errnos.EPERM: "fix the permissions of the file or its folder",
+            errnos.EROFS: "write to a writable location",
+        }
+        code = exc.errno or 0
+        what = exc.strerror or (os.strerror(code) if code else str(exc))
         return cls(
-            f"{path}: cannot write ({what[0]})",
+            f"{path}: cannot write ({what})",
             path=path,
             errno_=exc.errno,
-            hint=f"{what[1]}; the previous version of the file, if any, is unchanged.",
+            hint=f"{fixes.get(code, 'check the disk and the folder, then run again')}; the "
+            "previous version of the file, if any, is unchanged.",
         )
 
     def __str__(self) -> str:
@@ -354,9 +349,9 @@ class SchemaReleaseChanged(SchemaFileError):
             f"{path}: {ref} is released and was edited since (its content hash differs from "
             "the one recorded at release); released versions are immutable",
             path=path,
-            hint=f"restore the file (`git checkout -- {path}`) and put the change in a new "
-            f"version: `datalife schema evolve {name} --from PATH...` (or save it with the "
-            "next version number).",
+            hint=f"restore the file (`git checkout -- {path}`), then make the change a new "
+            f"version: `datalife schema bump {name}` copies the latest to edit (or "
+            f"`datalife schema evolve {name} --from PATH...` proposes one from data).",
         )
 
 

@@ -387,7 +387,7 @@ def _run_journaled(plan: _Plan, record: bool, progress: Progress) -> PipelineRes
         "state_file": ws.relpath(plan.out_dir / STATE_FILE),
     }
     write_journal(journal, {**base, "phase": "running"})
-    completed = False
+    written = False
     try:
         with run:
             result, state = _execute(plan, run, run_id, progress)
@@ -401,16 +401,16 @@ def _run_journaled(plan: _Plan, record: bool, progress: Progress) -> PipelineRes
                     "complete_event": run.complete_event(),
                 },
             )
+            written = True
         # the COMPLETE event is in the log now; the state file comes last
-        completed = True
         atomic_write_text(
             plan.out_dir / STATE_FILE,
             json.dumps(state, indent=2, sort_keys=True, default=str) + "\n",
         )
     except BaseException:
-        if not completed:
+        if not written:
             remove_journal(journal)  # recorded as FAIL: nothing to finish or undo
-        raise  # after COMPLETE, the journal lets the next run write the state file
+        raise  # once the outputs are written, the journal lets the next run finish this one
     remove_journal(journal)
     if record:  # the schema versions a recorded run used are released from now on
         from datalife.schemas.registry import SchemaRegistry
@@ -425,7 +425,7 @@ def _execute(
     plan: _Plan, run: Any, run_id: str, progress: Progress
 ) -> tuple[PipelineResult, dict[str, Any]]:
     from datalife.errors import ValidationFailed
-    from datalife.io import read_pandas
+    from datalife.reading import read_pandas
     from datalife.validation import resolve_schema, validate, validate_files
 
     ws, cfg = plan.ws, plan.cfg

@@ -401,7 +401,7 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _mode_for(target: Path) -> int:
+def mode_for(target: Path) -> int:
     """Keep the mode of the file being replaced; else what the umask gives a new file."""
     try:
         return stat.S_IMODE(target.stat().st_mode)
@@ -427,7 +427,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         with os.fdopen(fd, mode) as fh:
             if hasattr(os, "fchmod"):
-                os.fchmod(fd, _mode_for(target))
+                os.fchmod(fd, mode_for(target))
             yield fh
             fault_point(f"write:{target.name}", target)
             fh.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -152,20 +153,58 @@ def _run(
     found = Workspace.locate() if record else None
     if found is None:
         return split(paths, **kwargs)
-    from datalife import lineage
-
     ws = Workspace.load(found)
-    with lineage.run("split", workspace=ws, parameters=params.to_dict()) as run:
-        result = split(paths, provenance={"run_id": run.id}, **kwargs)
-        names = {n for p in paths for n in ws.datasets_for(p)}
-        dataset = names.pop() if len(names) == 1 else None
-        if len(result.inputs) == 1:
-            only = result.inputs[0]
-            run.input(only["path"], content_hash=only["blake3"])
-        else:
-            run.input([i["path"] for i in result.inputs], name=dataset)
-        for name in ("train", "dev", "test"):
-            run.output(str(result.files[name]), rows=_rows_in(result, name))
+    return _run_journaled(ws, paths, out, params, kwargs)
+
+
+def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any) -> Any:
+    """Split and record, in the order that survives a kill: outputs, then the COMPLETE event,
+    with a journal in ``lineage/`` (see :mod:`datalife.lineage.journal`); a run killed
+    before is finished or rolled back first, and says so on stderr."""
+    from datalife import lineage
+    from datalife.lineage.journal import recover, remove_journal, write_journal
+    from datalife.lineage.store import LineageStore
+    from datalife.splits import split
+    from datalife.storage import exclusive_lock, hash_bytes, hash_file, remove_stale_temporaries
+
+    key = hash_bytes(ws.relpath(Path(out).resolve()).encode())[:12]
+    journal = ws.lineage_dir / f".split-{key}.journal"
+    with exclusive_lock(ws.lineage_dir / f".split-{key}.lock"):
+        remove_stale_temporaries(ws.lineage_dir)  # of killed processes only
+        done = recover(journal, ws.root, LineageStore(ws.lineage_dir, ws.root))
+        if done is not None:
+            echo(f"recovered: {done}", err=True)
+        run = lineage.run("split", workspace=ws, parameters=params.to_dict())
+        base = {"run_id": run.id, "job": "split", "namespace": run.namespace}
+        write_journal(journal, {**base, "phase": "running"})
+        completed = False
+        try:
+            with run:
+                result = split(paths, provenance={"run_id": run.id}, **kwargs)
+                names = {n for p in paths for n in ws.datasets_for(p)}
+                dataset = names.pop() if len(names) == 1 else None
+                if len(result.inputs) == 1:
+                    only = result.inputs[0]
+                    run.input(only["path"], content_hash=only["blake3"])
+                else:
+                    run.input([i["path"] for i in result.inputs], name=dataset)
+                for name in ("train", "dev", "test"):
+                    run.output(str(result.files[name]), rows=_rows_in(result, name))
+                outputs = {ws.relpath(f): hash_file(f) for f in result.files.values()}
+                write_journal(
+                    journal,
+                    {
+                        **base,
+                        "phase": "written",
+                        "outputs": outputs,
+                        "complete_event": run.complete_event(),
+                    },
+                )
+                completed = True
+        finally:
+            if not completed:
+                remove_journal(journal)  # recorded as FAIL (or never started)
+        remove_journal(journal)
     return result
 
 

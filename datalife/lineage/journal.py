@@ -135,27 +135,23 @@ def recover(journal: Path, root: Path, store: LineageStore | None) -> Recovery |
     logged = logged_event_types(store, run_id)
     state_file = body.get("state_file")
     outputs = body.get("outputs") if isinstance(body.get("outputs"), dict) else {}
-    if (
-        body.get("phase") == "written"
-        and isinstance(state_file, str)
-        and outputs is not None
-        and _outputs_intact(root, outputs)
-    ):
+    if body.get("phase") == "written" and outputs and _outputs_intact(root, outputs):
         appended = False
         complete = body.get("complete_event")
         if store is not None and isinstance(complete, dict) and not logged & TERMINAL:
             store.append(complete)
             appended = True
         state = body.get("state")
-        if isinstance(state, dict):
+        done = ["recorded its COMPLETE event"] if appended else []
+        if isinstance(state, dict) and isinstance(state_file, str):
             atomic_write_text(root / state_file, json.dumps(state, indent=2, sort_keys=True) + "\n")
+            done.append(f"wrote its state ({state_file})")
         remove_journal(journal)
-        what = "recorded its COMPLETE event and " if appended else ""
         return Recovery(
             run_id,
             "finished",
-            f"finished run {short}, interrupted after writing its outputs: {what}wrote "
-            f"its state ({state_file})",
+            f"finished run {short}, interrupted after writing its outputs: "
+            + (" and ".join(done) or "nothing was missing"),
         )
     # roll back: close the run in the log; the outputs no longer match the old state
     closed = False

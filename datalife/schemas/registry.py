@@ -120,7 +120,6 @@ class SchemaRegistry:
         cached = self._cache.get((name, version))
         if cached and cached[0] == mtime:
             return cached[1]
-        check_release(self.directory, f"{name}@{version}", path)  # released: unchanged
         sv = load_schema_file(path)
         if sv.meta.name != name or sv.meta.version != version:
             raise SchemaFileError(
@@ -129,6 +128,7 @@ class SchemaRegistry:
                 path=path,
                 hint=f"set `name: {name}` and `version: {version}` in the file, or move it.",
             )
+        check_release(self.directory, f"{name}@{version}", path)  # released: unchanged
         self._cache[(name, version)] = (mtime, sv)
         return sv
 

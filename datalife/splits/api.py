@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife.splits._plan import Plan, make_plan
-from datalife.splits._sources import Fetched, FileSource, FrameSource, temp_paths
+from datalife.splits._sources import Fetched, FileSource, FrameSource
 from datalife.splits.params import SPLITS, SplitParams
 from datalife.splits.result import (
     REPORT_FILE,
@@ -351,13 +351,25 @@ def _staged_outputs(out_dir: Path) -> Iterator[tuple[dict[str, Path], dict[str, 
     """``(temporary paths, final paths)`` of the three splits and the report: the caller
     writes the temporary files; they replace the finals together when the block ends without
     an error (else they are removed and the finals are untouched)."""
-    from datalife.errors import OutputNotWritable
+
+    from datalife.errors import WriteFailed
+    from datalife.storage import remove_stale_temporaries, temp_name
 
     finals = {name: out_dir / f"{name}.parquet" for name in SPLITS}
     finals["report"] = out_dir / REPORT_FILE
+    remove_stale_temporaries(out_dir)  # left by a killed split (their process is gone)
+    temps = {k: out_dir / temp_name(v) for k, v in finals.items()}
     try:
-        with temp_paths(out_dir, list(finals)) as temps:
+        try:
+            for tmp in temps.values():
+                tmp.touch(mode=0o600, exist_ok=False)
             yield temps, finals
             commit({temps[k]: finals[k] for k in finals})
+        finally:
+            for tmp in temps.values():
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+    except WriteFailed:
+        raise
     except OSError as exc:
-        raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from None
+        raise WriteFailed.from_os_error(getattr(exc, "filename", None) or out_dir, exc) from exc

@@ -10,6 +10,7 @@ previous files untouched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalife.errors import OutputNotWritable
+from datalife.errors import OutputNotWritable, WriteFailed
 from datalife.splits.params import SPLITS, SplitParams
 from datalife.splits.report import SplitReport
 
@@ -59,20 +60,28 @@ def provenance(
 ) -> dict[str, Any]:
     """The provenance stored in an output file.
 
+    It depends only on the data and the settings, so splitting the same input twice gives
+    byte-identical files: no time, no run id, no absolute path. Input paths are relative to
+    the workspace holding them (else to the current folder). A ``run_id`` the caller supplies
+    is not stored (the lineage log links a file to its run by content hash); a caller who
+    wants one in the file puts it in ``extra``.
+
     Args:
         params: the split parameters.
         rows: rows written per split (train counted after rebalancing).
         split: the split the file holds ("train", "dev" or "test").
         inputs: the input files (``path`` and ``blake3`` content hash), if any.
         dataset_versions: the input dataset version id(s).
-        supplied: caller-supplied values: ``schema`` (``name@version``), ``run_id``,
-            ``dataset_versions`` (overrides the computed ones), ``transforms`` and ``extra``.
+        supplied: caller-supplied values: ``schema`` (``name@version``), ``dataset_versions``
+            (overrides the computed ones), ``transforms`` and ``extra`` (stored as given), and
+            ``run_id`` (accepted, not stored).
 
     Examples:
         >>> rows = {"train": 8, "dev": 1, "test": 1}
-        >>> p = provenance(SplitParams.build(), rows, split="dev", dataset_versions=["abc"])
-        >>> p["split"], p["splits"]["dev"], p["parameters"]["ratios"], p["schema"], p["run_id"]
-        ('dev', {'file': 'dev.parquet', 'rows': 1}, [0.8, 0.1, 0.1], None, None)
+        >>> p = provenance(SplitParams.build(), rows, split="dev", dataset_versions=["abc"],
+        ...                supplied={"run_id": "r1"})
+        >>> p["split"], p["splits"]["dev"], p["parameters"]["ratios"], p["schema"], "run_id" in p
+        ('dev', {'file': 'dev.parquet', 'rows': 1}, [0.8, 0.1, 0.1], None, False)
     """
     from datalife._version import __version__
 
@@ -92,14 +101,37 @@ def provenance(
         "split": split,
         "splits": {s: {"file": f"{s}.parquet", "rows": int(rows[s])} for s in SPLITS},
         "parameters": params.to_dict(),
-        "inputs": [dict(i) for i in inputs],
+        "inputs": [{**i, "path": _portable(i["path"])} if "path" in i else dict(i) for i in inputs],
         "dataset_versions": list(versions),
         "schema": given.get("schema"),
-        "run_id": given.get("run_id"),
         "transforms": list(given.get("transforms", [])),
         "extra": dict(given.get("extra", {})),
         "created_by": f"datalife {__version__}",
     }
+
+
+def _portable(path: str) -> str:
+    """``path`` relative to the workspace holding it (else to the current folder), POSIX style:
+    the same on every clone and machine.
+
+    Examples:
+        >>> _portable("sample_data/2007.csv")
+        'sample_data/2007.csv'
+    """
+    import os
+
+    absolute = Path(path).resolve()
+    root = _workspace_root(absolute.parent) if absolute.parent.is_dir() else None
+    return Path(os.path.relpath(absolute, root or Path.cwd().resolve())).as_posix()
+
+
+@functools.lru_cache(maxsize=64)
+def _workspace_root(folder: Path) -> Path | None:
+    """The root of the workspace holding ``folder``, or None."""
+    from datalife.config import Workspace
+
+    found = Workspace.locate(folder)
+    return found.parent.resolve() if found is not None else None
 
 
 def _dumps(obj: Any) -> str:
@@ -262,6 +294,8 @@ def write_splits(
                 fh = stack.enter_context(atomic_open(target, "wb"))
                 fh.write(report_bytes(result.report, files, result.inputs, versions))
                 files["report"] = target
+    except WriteFailed:
+        raise  # names the file and the reason already
     except OSError as exc:
         raise OutputNotWritable.from_path(out, exc.strerror or str(exc)) from None
     return replace(result, files=files, dataset_versions=versions)
@@ -299,16 +333,26 @@ def report_bytes(
 
 
 def commit(temps: Mapping[Path, Path]) -> None:
-    """fsync each temporary file, rename it over its target, then fsync the directories."""
+    """fsync each temporary file, rename it over its target, then fsync the directories.
+
+    Each file gets the mode of the file it replaces, or the umask's for a new one (not the
+    0600 of a temporary file).
+    """
+    from datalife.storage import fault_point, mode_for
+
     dirs = set()
-    for tmp in temps:
+    for tmp, target in temps.items():
+        fault_point(f"write:{target.name}", target)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+        tmp.chmod(mode_for(target))
     for tmp, target in temps.items():
+        fault_point(f"rename:{target.name}", target)
         tmp.replace(target)
+        fault_point(f"renamed:{target.name}", target)
         dirs.add(target.parent)
     for d in dirs:
         with contextlib.suppress(OSError):
