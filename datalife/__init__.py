@@ -3,6 +3,7 @@
 Versioned pandera schemas validate every dataset version; a lineage log records where
 every file came from. Importing ``datalife`` is cheap: the names below are loaded on first
 use, so ``import datalife`` does not import pandas, pandera, pyarrow or duckdb.
+``dir(datalife)`` is the public API, :data:`__all__`.
 
 Examples:
     >>> import datalife
@@ -10,17 +11,14 @@ Examples:
     '0.1.0'
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from datalife._version import __version__
 
-if TYPE_CHECKING:
-    from datalife import drift, stats
+if typing.TYPE_CHECKING:
     from datalife.config import Workspace
     from datalife.drift import DriftReport, skew
+    from datalife.drift import drift as detect_drift
     from datalife.errors import DatalifeError, ValidationFailed
     from datalife.pipeline import run_pipeline
     from datalife.plan.custom import register_check
@@ -28,6 +26,7 @@ if TYPE_CHECKING:
     from datalife.schemas.registry import SchemaRegistry, load_schema
     from datalife.splits import split
     from datalife.stats import Profile, merge_profiles
+    from datalife.stats import stats as profile
     from datalife.transforms import TransformRegistry, transform
     from datalife.validation import ValidationReport, validate, validates
 
@@ -47,8 +46,12 @@ _LAZY: dict[str, str] = {
     "transform": "datalife.transforms:transform",
     "TransformRegistry": "datalife.transforms:TransformRegistry",
     "run_pipeline": "datalife.pipeline:run_pipeline",
+    # a function named like its subpackage (datalife.stats, datalife.drift) would be replaced
+    # by the subpackage as soon as it is imported: these have names of their own
+    "profile": "datalife.stats:stats",
     "Profile": "datalife.stats:Profile",
     "merge_profiles": "datalife.stats:merge_profiles",
+    "detect_drift": "datalife.drift:drift",
     "DriftReport": "datalife.drift:DriftReport",
     "skew": "datalife.drift:skew",
 }
@@ -64,21 +67,24 @@ __all__ = [
     "ValidationReport",
     "Workspace",
     "__version__",
-    "drift",
+    "detect_drift",
     "load_schema",
     "merge_profiles",
+    "profile",
     "register_check",
     "run_pipeline",
     "skew",
     "split",
-    "stats",
     "transform",
     "validate",
     "validates",
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
+    """A public name, imported on first use; else a subpackage (``datalife.stats``)."""
+    import importlib
+
     target = _LAZY.get(name)
     if target is None:
         try:
@@ -92,4 +98,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted(__all__)

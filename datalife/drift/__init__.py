@@ -1,8 +1,9 @@
 """Drift between dataset versions, and skew between training and serving data.
 
-``datalife.drift(baseline, current)`` compares every column the two sides share and returns a
-:class:`DriftReport`. Each side is a file path (or several), a pandas/polars frame, a saved
-:class:`~datalife.stats.Profile` (or its path), or ``DATASET[@VERSION]`` of the workspace.
+``datalife.detect_drift(baseline, current)`` (:func:`drift` here) compares every column the
+two sides share and returns a :class:`DriftReport`. Each side is a file path (or several), a
+pandas/polars frame, a saved :class:`~datalife.stats.Profile` (or its path), or
+``DATASET[@VERSION]`` of the workspace.
 Thresholds come from the schema's ``drift`` settings (``skew`` for :func:`skew`), over datalife's
 defaults (:data:`DEFAULT_THRESHOLDS`): verdicts use effect sizes, never p-values, because at
 millions of rows a p-value flags shifts too small to matter. See ``docs/stats.md``.
@@ -20,8 +21,6 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,13 +325,3 @@ def skew(
         significance=significance,
         pvalues=pvalues,
     )
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``datalife.drift(a, b)`` work even once ``datalife.drift`` is bound to this module."""
-
-    def __call__(self, baseline: Any, current: Any, *args: Any, **kwargs: Any) -> DriftReport:
-        return drift(baseline, current, *args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

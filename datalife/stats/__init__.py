@@ -1,4 +1,4 @@
-"""Statistics profiles of datasets: ``datalife.stats(data) -> Profile``.
+"""Statistics profiles of datasets: ``datalife.profile(data) -> Profile`` (:func:`stats` here).
 
 A profile holds, per column: rows, missing, distinct (exact for categories; a HyperLogLog
 estimate, standard error 1.6%, for numbers and timestamps), and
@@ -22,8 +22,6 @@ Examples:
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from datalife.stats.merge import merge_profiles
@@ -116,13 +114,3 @@ def stats(
         dataset=dataset,
     ) as scan:
         return profile_scan(scan, settings)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``datalife.stats(df)`` work even once ``datalife.stats`` is bound to this module."""
-
-    def __call__(self, data: Any, **kwargs: Any) -> Profile:
-        return stats(data, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
