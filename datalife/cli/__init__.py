@@ -95,6 +95,16 @@ def _wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
+def _broken_pipe() -> int:
+    """The reader of stdout went away: send what is left to /dev/null (no error at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return (and exit with) its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -111,7 +121,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         code = 2 if exc.exit_code == 1 else exc.exit_code
     except BrokenPipeError:
-        code = 0
+        code = _broken_pipe()
+    except SystemExit as exc:
+        # click turns a broken pipe (EPIPE) into exit 1 after wrapping stdout; a reader that
+        # stops early (`datalife ... | head -1`) is not an error: exit 0 quietly, like Unix tools
+        if not type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            raise
+        code = _broken_pipe() if exc.code == 1 else exc.code
     except Exception as exc:  # noqa: BLE001 - the last resort: no traceback for users
         code = report_error(exc, json_mode=_wants_json(args))
     if argv is None:
