@@ -108,6 +108,8 @@ class _Facts:
     avg_len: float | None = None
     spaced: int = 0
     max_len: int | None = None
+    #: numbers written with a decimal point
+    dotted: int = 0
     distinct: int | None = None
     values: list[Any] | None = None
     #: values seen exactly once (Good-Turing: their share estimates the chance of a new value)
@@ -305,6 +307,7 @@ def _aggregates(i: int, f: _Facts) -> tuple[list[str], list[str]]:
             f"avg(length({v}))",
             f"count(*) FILTER (regexp_matches({v}, '\\s'))",
             f"max(length({v}))",
+            f"count(*) FILTER (contains({v}, '.') AND {d} IS NOT NULL)",
         ]
         return proj, aggs
     numeric = stored in _INT_STORED or stored in _FLOAT_STORED or stored.startswith("DECIMAL")
@@ -343,6 +346,7 @@ def _read_pass1(f: _Facts, row: Sequence[Any]) -> None:
         f.avg_len = None if row[11] is None else float(row[11])
         f.spaced = int(row[12])
         f.max_len = None if row[13] is None else int(row[13])
+        f.dotted = int(row[14])
     elif len(row) == 5:
         f.lo, f.hi = row[2], row[3]
         if row[4] is not None:
@@ -469,7 +473,9 @@ def _decide_dtype(f: _Facts, missing: int) -> None:
     n = f.nonnull
     if n == 0:
         f.dtype, f.kind = "str", "string"
-    elif f.as_int == n:
+    elif f.as_int == n and (not f.dotted or missing):
+        # "38.0" in a column without missing values was written from floats; with missing
+        # values it may be an integer column a writer turned into floats to hold them
         f.dtype, f.kind = ("Int64" if missing else "int64"), "int"
     elif f.as_float == n:
         f.dtype, f.kind = "float64", "float"
@@ -721,11 +727,10 @@ def _column(
                 for r in reasons
             ]
         reasons.append(f"range: {decision.rule}")
-        if decision.hard_min is not None and decision.hard_max is not None:
-            checks.append(pa.Check.in_range(decision.hard_min, decision.hard_max))
-        elif decision.hard_min is not None:
+        # the hard bounds as ge/le, so no two checks of the column share a name
+        if decision.hard_min is not None:
             checks.append(pa.Check.ge(decision.hard_min))
-        elif decision.hard_max is not None:
+        if decision.hard_max is not None:
             checks.append(pa.Check.le(decision.hard_max))
         if decision.warn_min is not None and decision.warn_max is not None:
             checks.append(

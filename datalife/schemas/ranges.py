@@ -10,12 +10,14 @@ batch as soon as one value is a little wider. The policies:
       [1800, 2100], a month in [1, 12], an hour in [0, 23], a day of the month in [1, 31], a
       latitude in [-90, 90], a longitude in [-180, 180], a share or probability in [0, 1], a
       percentage in [0, 100];
-    - non-negative: no value below 0 was seen, so the lower bound is 0;
+    - non-negative: no value below 0 was seen, so the lower bound is 0 (unless the name says
+      a signed quantity: a temperature, a change, a balance... see :data:`SIGNED_NAME`);
     - otherwise the observed range widened by :data:`IQR_FACTOR` times the spread (the
-      interquartile range, at least a quarter of the observed range) on each side — and, for
-      positive skewed data, at least by the factor ``(q75 / q25) ** 2`` (capped at
-      :data:`MAX_RATIO`) above the maximum — then rounded outward to a round number (a
-      multiple of the power of ten just below the widening).
+      interquartile range, at least a quarter of the observed range) on each side (for data
+      with negative values, at least half the largest magnitude), and for non-negative data at
+      least the maximum times :data:`MIN_RATIO`, or times ``(q75 / q25) ** 2`` for skewed data
+      (capped at :data:`MAX_RATIO`) — then rounded outward to a round number (a multiple of
+      the power of ten just below the widening).
 
     The exact observed range stays as a *warning-level* check (pandera's ``raise_warning``):
     reported, never a failure.
@@ -50,6 +52,7 @@ from typing import Literal
 __all__ = [
     "IQR_FACTOR",
     "MAX_RATIO",
+    "MIN_RATIO",
     "RANGE_POLICIES",
     "RangeDecision",
     "RangePolicy",
@@ -64,6 +67,8 @@ RANGE_POLICIES: tuple[str, ...] = ("strict", "tolerant", "off")
 IQR_FACTOR = 3.0
 #: The largest factor the tolerant policy multiplies a positive skewed maximum by.
 MAX_RATIO = 100.0
+#: The least factor the tolerant policy multiplies a non-negative maximum by.
+MIN_RATIO = 1.5
 
 # name pattern, lowest, highest, what the domain is; both name and values must agree
 _DOMAINS: tuple[tuple[re.Pattern[str], float, float, str, bool], ...] = (
@@ -96,6 +101,14 @@ _DOMAINS: tuple[tuple[re.Pattern[str], float, float, str, bool], ...] = (
         "a percentage",
         False,
     ),
+)
+
+
+#: Names of quantities that can be negative even when one batch saw none (no zero bound).
+SIGNED_NAME = re.compile(
+    r"temp|celsius|fahrenheit|change|diff|delta|return|balance|profit|growth|elevation|"
+    r"altitude|offset|residual|anomaly|margin",
+    re.IGNORECASE,
 )
 
 
@@ -177,18 +190,28 @@ def decide_range(
     pad = IQR_FACTOR * spread
     parts = []
     upper = hi + pad
-    if lo > 0 and q25 is not None and q75 is not None and q25 > 0:
-        ratio = min((q75 / q25) ** 2, MAX_RATIO)
+    signed = bool(SIGNED_NAME.search(name))
+    if lo >= 0 and hi > 0 and not signed:
+        # non-negative data: levels and skewed sizes grow by factors, not by steps
+        ratio = MIN_RATIO
+        why = f"at least x{MIN_RATIO:g} for non-negative values"
+        if q25 is not None and q75 is not None and q25 > 0:
+            skew = min((q75 / q25) ** 2, MAX_RATIO)
+            if skew > ratio:
+                ratio, why = skew, "(q75/q25)^2 (skewed positive values)"
         if hi * ratio > upper:
             upper = hi * ratio
-            parts.append(f"max x (q75/q25)^2 = x{ratio:.3g} (skewed positive values)")
+            parts.append(f"max x {ratio:.3g}, {why}")
+    else:
+        pad = max(pad, max(abs(lo), abs(hi)) / 2)
     if not parts:
         parts.append(f"max + {IQR_FACTOR:g} x spread {_num(round(spread, 12))}")
     hard_max = round_magnitude(upper, upper - hi, up=True)
-    if lo >= 0:
+    if lo >= 0 and not signed:
         hard_min: float = 0
         low_rule = "non-negative (no value below 0 seen), so 0 is the lower bound"
     else:
+        pad = max(pad, max(abs(lo), abs(hi)) / 2)
         hard_min = round_magnitude(lo - pad, pad, up=False)
         low_rule = f"lower bound min - {IQR_FACTOR:g} x spread, rounded: {hard_min}"
     if integer:
