@@ -76,6 +76,7 @@ def schema_show(ref: str, fmt: str) -> int:
 @click.option("--dry-run", is_flag=True, help="Print the schema instead of writing it.")
 @click.option(
     "--max-categories",
+    type=click.IntRange(0),
     default=20,
     show_default=True,
     help="A string column with at most this many distinct values becomes a category.",

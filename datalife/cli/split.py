@@ -54,7 +54,14 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Shares of train, dev and test.",
 )
-@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Shuffle / hash seed.")
+@click.option(
+    "--seed",
+    "seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Shuffle / hash seed.",
+)
 @click.option(
     "--rebalance",
     "rebalance",
