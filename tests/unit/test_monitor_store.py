@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from datalife.monitor import LearnRule, MonitorStoreError, learn
-from datalife.monitor import measures
+from datalife.monitor import LearnRule, MonitorStoreError, learn, measures
 from datalife.monitor.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,7 +190,7 @@ def test_locked_store(tmp_path: Path) -> None:
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
             "print('locked', flush=True); time.sleep(60)",
             str(store),
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
