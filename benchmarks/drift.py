@@ -1,4 +1,4 @@
-"""What SciPy costs ``datalife drift``: the p-values, where they are paid, against the same drift without them.
+"""What SciPy costs ``datalife drift``: its p-values, against the same command without them.
 
 ``python -m benchmarks.drift [--rows 10k] [--repeat 5] [--timeout 120]``
 
@@ -21,9 +21,11 @@ process, round-robin:
   each timed on its own (what the chi-square and the KS p-values add to a process).
 
 "wall" is the whole process; "work" is what the child timed around the command (after
-importing the CLI); "again" is the same command run a second time in the same process (SciPy
-already imported: what a notebook or a pipeline pays per further comparison). The ratio is
-each task's wall over its baseline's, measured in the same run. Results go to
+importing the CLI); "CPU" is the process's CPU time (user + system, all threads) from its start
+to the end of the command, steadier than wall time on a busy machine; "again" is the same
+command run a second time in the same process (SciPy already imported: what a notebook or a
+pipeline pays per further comparison). The ratios are each task's wall and CPU time over its
+baseline's, measured in the same run. Results go to
 ``benchmarks/results/``.
 """
 
@@ -35,6 +37,7 @@ import functools
 import io
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -106,11 +109,13 @@ def _child_drift(task: str, base: Path, current: Path) -> dict[str, Any]:
     if task.endswith("-no-p"):
         _ask_for_no_pvalues()
     work, code, out = _drift_once(base, current)
+    cpu = _cpu_seconds()
     scipy_stats_first = "scipy.stats" in sys.modules
     again, _, _ = _drift_once(base, current)
     columns = out["columns"]
     return {
         "work_s": work,
+        "cpu_s": cpu,
         "again_s": again,
         "exit_code": code,
         "scipy_special": "scipy.special" in sys.modules,
@@ -124,6 +129,12 @@ def _child_drift(task: str, base: Path, current: Path) -> dict[str, Any]:
     }
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process so far (user + system, every thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child_imports() -> dict[str, Any]:
     import numpy  # noqa: F401
 
@@ -134,7 +145,12 @@ def _child_imports() -> dict[str, Any]:
     import scipy.stats  # noqa: F401
 
     t2 = time.perf_counter()
-    return {"work_s": t2 - t0, "scipy_special_s": t1 - t0, "scipy_stats_s": t2 - t1}
+    return {
+        "work_s": t2 - t0,
+        "cpu_s": _cpu_seconds(),
+        "scipy_special_s": t1 - t0,
+        "scipy_stats_s": t2 - t1,
+    }
 
 
 def _child(task: str, base: Path, current: Path) -> int:
@@ -246,20 +262,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for task, g in groups.items():
         ref = groups.get(BASELINE.get(task, ""))
-        vs = f"{fmt_ratio(_ratio(g.wall, ref.wall))} of the baseline" if ref else ""
+        cpu = g.median_of("cpu_s")
+        vs = ""
+        if ref:
+            ratios = (_ratio(g.wall, ref.wall), _ratio(cpu, ref.median_of("cpu_s")))
+            vs = f"{fmt_ratio(ratios[0])} / {fmt_ratio(ratios[1])}"
         again = g.median_of("again_s")
         rows.append(
             [
                 LABELS[task],
                 fmt_seconds(g.wall),
                 fmt_seconds(g.work),
+                fmt_seconds(cpu),
                 fmt_seconds(again) if again is not None else "",
                 fmt_bytes(g.rss),
                 vs,
             ]
         )
     print_table(
-        ["task", "wall", "work", "again", "peak RSS", "ratio (wall)"],
+        ["task", "wall", "work", "CPU", "again", "peak RSS", "vs baseline (wall / CPU)"],
         rows,
         title=f"drift of {args.rows:,} rows, and SciPy (median of {args.repeat} fresh processes)",
     )
@@ -272,9 +293,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
     ]
     for task, base_task in BASELINE.items():
-        with_p, without = groups[task].wall, groups[base_task].wall
-        d = None if with_p is None or without is None else with_p - without
-        paid.append([f"{LABELS[task]}: wall - baseline wall", fmt_seconds(d)])
+        for what, with_p, without in (
+            ("wall", groups[task].wall, groups[base_task].wall),
+            ("CPU", groups[task].median_of("cpu_s"), groups[base_task].median_of("cpu_s")),
+        ):
+            d = None if with_p is None or without is None else with_p - without
+            paid.append([f"{LABELS[task]}: {what} - baseline {what}", fmt_seconds(d)])
     print_table(["what SciPy costs", "time"], paid, title="where the import is paid")
     for task in DRIFT_TASKS:
         found = groups[task].result
@@ -295,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "label": LABELS[t].strip(),
                 "wall_s": g.wall,
                 "work_s": g.work,
+                "cpu_s": g.median_of("cpu_s"),
                 "again_s": g.median_of("again_s"),
                 "peak_rss": g.rss,
                 "result": g.result,
