@@ -52,7 +52,7 @@ def test_run_writes_splits_with_provenance_and_lineage(cli: Cli, workspace: Path
     assert meta["schema"] == "penguin_features@1"
     assert meta["splits"]["train"]["rows"] == len(parts["train"])
     assert meta["parameters"]["stratify"] == ["species"]
-    assert meta["run_id"] and len(meta["dataset_versions"]) == 1
+    assert "run_id" not in meta and len(meta["dataset_versions"]) == 1
     assert {t["name"] for t in meta["transforms"]} >= {"ratio", "zscore", "one_hot"}
     assert meta["extra"]["input_schema"] == "penguins@1"
     # the fitted parameters are saved artifacts, with their hash in the provenance

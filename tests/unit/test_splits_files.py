@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,10 @@ def test_file_outputs_carry_provenance_and_report(parquet: Path, tmp_path: Path)
     assert prov["split"] == "dev"
     assert read_provenance(out / "train.parquet") == {**prov, "split": "train"}
     assert prov["schema"] == "toy@3"
-    assert prov["run_id"] == "run-1"
+    assert "run_id" not in prov  # accepted, not stored: two identical splits are identical files
     assert prov["extra"] == {"note": "x"}
-    assert prov["inputs"] == [{"path": parquet.as_posix(), "blake3": hash_file(parquet)}]
+    relative = Path(os.path.relpath(parquet, Path.cwd())).as_posix()  # no absolute path
+    assert prov["inputs"] == [{"path": relative, "blake3": hash_file(parquet)}]
     assert prov["parameters"]["stratify"] == ["label"]
     report = json.loads((out / REPORT_FILE).read_text())
     assert report["files"] == {s: f"{s}.parquet" for s in SPLITS}
