@@ -58,6 +58,8 @@ def _mode_of(report: CompatReport, direction: Direction, policy: str) -> str:
 
 
 def compat_problems(ws: Workspace, sf: SchemaFile, earlier: Sequence[SchemaFile]) -> list[Problem]:
+    """The problem of a new version that does not meet its policy against ``earlier`` (parsed
+    versions, oldest first), or nothing."""
     from datalife.schemas.compat import aspect_lines, compatibility
 
     assert sf.sv is not None
@@ -65,7 +67,8 @@ def compat_problems(ws: Workspace, sf: SchemaFile, earlier: Sequence[SchemaFile]
     if policy == "NONE":
         return []
     prev = earlier[-1]
-    history = [e.sv for e in earlier[:-1]]
+    assert prev.sv is not None  # every earlier version parsed (the caller checks)
+    history = [e.sv for e in earlier[:-1] if e.sv is not None]
     report = compatibility(prev.sv, sf.sv, history=history, policy=policy, policy_only=True)
     verdict = report.verdict(policy)
     if verdict is True:

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datalife.engines.report import _plain
-from datalife.schemas.domain import dtype_info
 
 if TYPE_CHECKING:
     import pandas as pd
     import pandera.api.pandas.container as pac
 
-    from datalife.engines.report import ValidationReport
 
-__all__ = ["Witness", "build_frame", "report_failures", "value_dtype"]
+__all__ = ["Witness", "build_frame"]
 
 _STRUCTURAL = frozenset({"column_in_dataframe", "column_in_schema", "column_ordered"})
 # what pandas and pandera raise for values they cannot store or check (pandera has bugs of this
@@ -208,13 +206,3 @@ def _only(schema: pac.DataFrameSchema, columns: Sequence[str]) -> pac.DataFrameS
 def _describe(failure: Any) -> str:
     text: str = failure.describe()
     return text
-
-
-def report_failures(report: ValidationReport) -> list[str]:
-    """One line per failure of a report."""
-    return [_describe(f) for f in report.failures]
-
-
-def value_dtype(value: Any) -> str:
-    """A dtype name for a Python value (for describing witnesses)."""
-    return dtype_info(type(value).__name__).name or "object"

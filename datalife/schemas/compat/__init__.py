@@ -38,7 +38,8 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from datalife.config import Compatibility
 from datalife.schemas.compat.direction import Aspect, Direction, Verdict, check_direction
@@ -52,12 +53,24 @@ from datalife.schemas.compat.report import (
 )
 from datalife.schemas.diff import as_schema, diff
 
+if TYPE_CHECKING:
+    import pandera.api.pandas.container as pac
+    import pandera.api.pandas.model as pam
+
+    from datalife.config import Workspace
+    from datalife.schemas.model import SchemaVersion
+
+#: what :func:`compatibility` compares: a reference (``"penguins@2"``), a SchemaVersion, or a
+#: pandera DataFrameSchema or DataFrameModel
+SchemaLike: TypeAlias = "str | SchemaVersion | pac.DataFrameSchema | type[pam.DataFrameModel]"
+
 __all__ = [
     "MODES",
     "Aspect",
     "ChangeVerdict",
     "CompatReport",
     "Direction",
+    "SchemaLike",
     "Verdict",
     "aspect_lines",
     "check_direction",
@@ -67,12 +80,12 @@ __all__ = [
 
 
 def compatibility(
-    old: Any,
-    new: Any,
+    old: SchemaLike,
+    new: SchemaLike,
     *,
-    history: Sequence[Any] = (),
+    history: Sequence[SchemaLike] = (),
     policy: Compatibility | str | None = None,
-    workspace: Any = None,
+    workspace: Workspace | str | Path | None = None,
     search: bool = True,
     policy_only: bool = False,
 ) -> CompatReport:
