@@ -280,79 +280,128 @@ class _Data:
 # -- the scans ------------------------------------------------------------------------------
 
 
-def _aggregates(i: int, f: _Facts) -> tuple[list[str], list[str]]:
-    """The projections and aggregates of pass 1 for column ``f`` (named by index ``i``)."""
+_NUMERIC_STORED = frozenset({*_INT_STORED, *_FLOAT_STORED})
+
+
+def _is_numeric_stored(stored: str) -> bool:
+    return stored in _NUMERIC_STORED or stored.startswith("DECIMAL")
+
+
+# Each stage gives, per column, projections (named by the column's index) and aggregates
+# with a reader of their values. Stage 1 counts what every column needs; stage 2 only what
+# stage 1 says the column needs (text that is all numbers is never tried as a timestamp, a
+# boolean or free text), so that the costly casts run on few columns.
+Plan = tuple[list[str], list[str], Callable[[_Facts, Sequence[Any]], None]]
+
+
+def _stage1(i: int, f: _Facts) -> Plan:
     q = sql_ident(f.name)
-    v, d, t = f"v{i}", f"d{i}", f"t{i}"
+    v, d = f"v{i}", f"d{i}"
     stored = f.stored.upper()
     if stored == "VARCHAR":
-        proj = [
-            f"{q} AS {v}",
-            f"TRY_CAST(trim({q}) AS DOUBLE) AS {d}",
-            f"TRY_CAST(trim({q}) AS TIMESTAMP) AS {t}",
-        ]
+
+        def read_text(f: _Facts, row: Sequence[Any]) -> None:
+            f.nonnull, f.approx_distinct, f.as_float = int(row[0]), int(row[1] or 0), int(row[2])
+
+        return (
+            [f"{q} AS {v}"],
+            [f"count({v})", f"approx_count_distinct({v})", f"count(TRY_CAST({v} AS DOUBLE))"],
+            read_text,
+        )
+    if _is_numeric_stored(stored):
+
+        def read_number(f: _Facts, row: Sequence[Any]) -> None:
+            f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
+            f.lo, f.hi = row[2], row[3]
+            if row[4] is not None:
+                f.q25, f.q75 = float(row[4][0]), float(row[4][1])
+
         finite = f"isfinite({d})"
-        aggs = [
-            f"count({v})",
-            f"approx_count_distinct({v})",
-            f"count(*) FILTER ({finite} AND {d} = trunc({d}) AND abs({d}) < 9.2e18)",
-            f"count({d})",
-            f"count(*) FILTER (lower(trim({v})) IN ('true', 'false'))",
+        return (
+            [f"{q} AS {v}", f"{q}::DOUBLE AS {d}"],
+            [
+                f"count({v})",
+                f"approx_count_distinct({v})",
+                f"min({d}) FILTER ({finite})",
+                f"max({d}) FILTER ({finite})",
+                f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
+            ],
+            read_number,
+        )
+    if stored.startswith(("TIMESTAMP", "DATE")):
+
+        def read_time(f: _Facts, row: Sequence[Any]) -> None:
+            f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
+            f.t_lo, f.t_hi = row[2], row[3]
+
+        return (
+            [f"{q} AS {v}"],
+            [
+                f"count({v})",
+                f"approx_count_distinct({v})",
+                f"min({v})::TIMESTAMP",
+                f"max({v})::TIMESTAMP",
+            ],
+            read_time,
+        )
+
+    def read_other(f: _Facts, row: Sequence[Any]) -> None:
+        f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
+
+    distinct = f"approx_count_distinct({v})" if stored == "BOOLEAN" else "0"
+    return [f"{q} AS {v}"], [f"count({v})", distinct], read_other
+
+
+def _stage2(i: int, f: _Facts) -> Plan | None:
+    """Stage 2 of a text column: numbers' range and integrality, or text's other readings."""
+    if f.stored.upper() != "VARCHAR" or not f.nonnull:
+        return None
+    q = sql_ident(f.name)
+    v, d, t = f"v{i}", f"d{i}", f"t{i}"
+    if f.as_float == f.nonnull:
+
+        def read_numbers(f: _Facts, row: Sequence[Any]) -> None:
+            f.as_int, f.dotted = int(row[0]), int(row[1])
+            f.lo, f.hi = row[2], row[3]
+            if row[4] is not None:
+                f.q25, f.q75 = float(row[4][0]), float(row[4][1])
+
+        finite = f"isfinite({d})"
+        return (
+            [f"{q} AS {v}", f"TRY_CAST({q} AS DOUBLE) AS {d}"],
+            [
+                f"count(*) FILTER ({finite} AND {d} = trunc({d}) AND abs({d}) < 9.2e18)",
+                f"count(*) FILTER (contains({v}, '.'))",
+                f"min({d}) FILTER ({finite})",
+                f"max({d}) FILTER ({finite})",
+                f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
+            ],
+            read_numbers,
+        )
+    # two spellings at most (HyperLogLog errs by a few percent): maybe true/false
+    boolish = f.approx_distinct <= 3
+
+    def read_text(f: _Facts, row: Sequence[Any]) -> None:
+        f.as_ts = int(row[0])
+        f.t_lo, f.t_hi = row[1], row[2]
+        f.avg_len = None if row[3] is None else float(row[3])
+        f.spaced = int(row[4])
+        f.max_len = None if row[5] is None else int(row[5])
+        f.as_bool = int(row[6])
+
+    return (
+        [f"{q} AS {v}", f"TRY_CAST({q} AS TIMESTAMP) AS {t}"],
+        [
             f"count({t})",
-            f"min({d}) FILTER ({finite})",
-            f"max({d}) FILTER ({finite})",
-            f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
             f"min({t})",
             f"max({t})",
             f"avg(length({v}))",
-            f"count(*) FILTER (regexp_matches({v}, '\\s'))",
+            f"count(*) FILTER (contains({v}, ' '))",
             f"max(length({v}))",
-            f"count(*) FILTER (contains({v}, '.') AND {d} IS NOT NULL)",
-        ]
-        return proj, aggs
-    numeric = stored in _INT_STORED or stored in _FLOAT_STORED or stored.startswith("DECIMAL")
-    if numeric:
-        proj = [f"{q} AS {v}", f"{q}::DOUBLE AS {d}"]
-        finite = f"isfinite({d})"
-        aggs = [
-            f"count({v})",
-            f"approx_count_distinct({v})",
-            f"min({d}) FILTER ({finite})",
-            f"max({d}) FILTER ({finite})",
-            f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
-        ]
-        return proj, aggs
-    if stored.startswith(("TIMESTAMP", "DATE")):
-        return [f"{q} AS {v}"], [
-            f"count({v})",
-            f"approx_count_distinct({v})",
-            f"min({v})::TIMESTAMP",
-            f"max({v})::TIMESTAMP",
-        ]
-    if stored == "BOOLEAN":
-        return [f"{q} AS {v}"], [f"count({v})", f"approx_count_distinct({v})"]
-    return [f"{q} AS {v}"], [f"count({v})", "0"]
-
-
-def _read_pass1(f: _Facts, row: Sequence[Any]) -> None:
-    f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
-    stored = f.stored.upper()
-    if stored == "VARCHAR":
-        f.as_int, f.as_float, f.as_bool, f.as_ts = (int(x) for x in row[2:6])
-        f.lo, f.hi = row[6], row[7]
-        if row[8] is not None:
-            f.q25, f.q75 = float(row[8][0]), float(row[8][1])
-        f.t_lo, f.t_hi = row[9], row[10]
-        f.avg_len = None if row[11] is None else float(row[11])
-        f.spaced = int(row[12])
-        f.max_len = None if row[13] is None else int(row[13])
-        f.dotted = int(row[14])
-    elif len(row) == 5:
-        f.lo, f.hi = row[2], row[3]
-        if row[4] is not None:
-            f.q25, f.q75 = float(row[4][0]), float(row[4][1])
-    elif len(row) == 4:
-        f.t_lo, f.t_hi = row[2], row[3]
+            f"count(*) FILTER (lower(trim({v})) IN ('true', 'false'))" if boolish else "0",
+        ],
+        read_text,
+    )
 
 
 def _batches(sizes: Sequence[int], limit: int) -> list[list[int]]:
@@ -376,25 +425,52 @@ def _batches(sizes: Sequence[int], limit: int) -> list[list[int]]:
     return out
 
 
-def _pass1(data: _Data, facts: list[_Facts], progress: Progress | None) -> int:
-    plans = [_aggregates(i, f) for i, f in enumerate(facts)]
-    groups = _batches([len(a) for _, a in plans], AGGREGATES_PER_QUERY)
-    rows = 0
+def _run_plans(
+    data: _Data,
+    facts: list[_Facts],
+    plans: list[Plan | None],
+    step: Callable[[int, int], None],
+) -> int | None:
+    """Run the plans in batched queries; the row count (None if there was nothing to run)."""
+    todo = [i for i, p in enumerate(plans) if p is not None]
+    sizes = [len(plans[i][1]) for i in todo]  # type: ignore[index]
+    groups = _batches(sizes, AGGREGATES_PER_QUERY)
+    rows = None
     for done, group in enumerate(groups):
-        proj = [p for i in group for p in plans[i][0]]
-        aggs = ["count(*)", *(a for i in group for a in plans[i][1])]
+        chosen = [todo[g] for g in group]
+        proj = [p for i in chosen for p in plans[i][0]]  # type: ignore[index]
+        aggs = ["count(*)", *(a for i in chosen for a in plans[i][1])]  # type: ignore[index]
         (row,) = data.execute(f"SELECT {', '.join(aggs)} FROM (SELECT {', '.join(proj)} FROM src)")
         rows = int(row[0])
         at = 1
-        for i in group:
-            n = len(plans[i][1])
-            _read_pass1(facts[i], row[at : at + n])
+        for i in chosen:
+            plan = plans[i]
+            assert plan is not None
+            n = len(plan[1])
+            plan[2](facts[i], row[at : at + n])
             at += n
+        step(done + 1, len(groups))
+    return rows
+
+
+def _pass1(data: _Data, facts: list[_Facts], progress: Progress | None) -> int:
+    first = [_stage1(i, f) for i, f in enumerate(facts)]
+
+    def step1(done: int, total: int) -> None:
         if progress is not None:
-            progress("scan", done + 1, len(groups))
-    if not groups:
+            progress("scan", done, total)
+
+    rows = _run_plans(data, facts, list(first), step1)
+    if rows is None:
         (row,) = data.execute("SELECT count(*) FROM src")
         rows = int(row[0])
+    second = [_stage2(i, f) for i, f in enumerate(facts)]
+
+    def step2(done: int, total: int) -> None:
+        if progress is not None:
+            progress("types", done, total)
+
+    _run_plans(data, facts, second, step2)
     return rows
 
 
