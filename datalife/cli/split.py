@@ -48,6 +48,20 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
     help="Assign by a hash of this unique column: stable when rows are appended.",
 )
 @click.option(
+    "--order-by",
+    "order_by",
+    metavar="COL",
+    help="Split by time: train the earliest rows of COL, dev the next, test the latest.",
+)
+@click.option(
+    "--gap",
+    "gap",
+    type=float,
+    default=0.0,
+    metavar="SHARE",
+    help="With --order-by: leave this share of the rows out after train and after dev.",
+)
+@click.option(
     "--ratios",
     "ratios",
     default="0.8,0.1,0.1",
@@ -96,6 +110,8 @@ def split_cmd(
     stratify: tuple[str, ...],
     group: str | None,
     key: str | None,
+    order_by: str | None,
+    gap: float,
     ratios: str,
     seed: int,
     rebalance: str | None,
@@ -112,6 +128,7 @@ def split_cmd(
       default        exact: every class within one row of its target share (--stratify)
       --group COL    no value of COL in two splits (users, sessions, patients)
       --key COL      stable: a row's split is a hash of its key, appends never move rows
+      --order-by COL time: train on the earliest rows, evaluate on later ones (--gap)
 
     Exit 0 when written, 1 when the data cannot be split (or leaks, with --fail-on-leakage),
     2 for bad options, unreadable input or an unwritable --out.
@@ -126,6 +143,8 @@ def split_cmd(
         key=key,
         seed=seed,
         rebalance=rebalance,
+        order_by=order_by,
+        gap=gap,
     )
     result = _run(
         list(paths), out, params, not no_duplicate_check, record=not no_record, drift=drift
@@ -135,7 +154,8 @@ def split_cmd(
         emit_json(result.to_dict())
     else:
         render(result)
-    if fail_on_leakage and report.duplicates.shared_rows:
+    late = report.time_order.late_train_rows if report.time_order else 0
+    if fail_on_leakage and (report.duplicates.shared_rows or late):
         return 1
     return 0
 
@@ -153,6 +173,8 @@ def _run(
         "key": params.key,
         "seed": params.seed,
         "rebalance": params.rebalance,
+        "order_by": params.order_by,
+        "gap": params.gap,
         "out": out,
         "check_duplicates": check,
         "drift": drift,
@@ -284,6 +306,17 @@ def render(result: Any) -> None:
         g = report.groups
         spread = ", ".join(f"{k} {v:,}" for k, v in g.per_split.items())
         echo(f"groups ({g.column}): {g.count:,} ({spread}); in two splits: {g.overlap}")
+    t = report.time_order
+    if t is not None:
+        periods = "; ".join(f"{k} {v[0]} .. {v[1]}" for k, v in t.periods.items())
+        gap = f"; {t.gap_rows:,} rows left out as gaps" if t.gap_rows else ""
+        echo(f"periods by {t.column}: {periods}{gap}")
+        echo(
+            f"training ends before evaluation begins: {'yes' if t.ok else 'NO'} "
+            f"(last train {t.train_max}, first dev/test {t.eval_min}"
+            + (f"; {t.late_train_rows:,} train rows later" if not t.ok else "")
+            + ")"
+        )
     dup = report.duplicates
     if dup.checked:
         echo(

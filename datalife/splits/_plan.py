@@ -13,10 +13,12 @@ import numpy as np
 
 from datalife.errors import SplitDataError
 from datalife.splits._assign import (
+    GAP,
     allocate,
     assign_exact,
     assign_groups,
     assign_key,
+    assign_ordered,
     row_keys,
 )
 from datalife.splits._sources import chunked_numpy, hash_values, int64_arrow
@@ -28,6 +30,7 @@ from datalife.splits.report import (
     DuplicateStats,
     RebalanceStats,
     SplitReport,
+    TimeOrderStats,
     class_table,
     duplicate_stats,
     group_stats,
@@ -368,7 +371,21 @@ def _make_plan(
                 f"{len(nulls):,} rows have no {params.group!r} value; each is treated as its own group"
             )
 
-    if mode == "exact":
+    time_order: TimeOrderStats | None = None
+    if mode == "time":
+        assert params.order_by is not None
+        order = _order_values(fetched.arrays[params.order_by], params.order_by)
+        assign = assign_ordered(order, params.fractions, params.gap, group_codes, len(group_labels))
+        _check_nonempty(assign, params, f"{n:,} rows ordered by {params.order_by!r}")
+        time_order = _time_order(fetched.arrays[params.order_by], order, assign, params.order_by)
+        if not time_order.ok:
+            warnings.append(
+                f"{time_order.late_train_rows:,} train rows are later than the first dev/test "
+                f"row ({time_order.eval_min}): their {params.group!r} groups span the cut and "
+                "were kept whole in train"
+            )
+        order_keys = row_keys(n, params.seed)
+    elif mode == "exact":
         if params.stratify:
             _check_no_singletons(codes, labels, params)
         n_strata = max(len(labels), 1)
@@ -432,10 +449,10 @@ def _make_plan(
                 warnings.append(f"{single} class(es) have a single row")
 
     excluded = [params.key] if params.key else []
-    dup = duplicate_stats(assign, fetched.row_hash, excluded)
+    dup = duplicate_stats(assign, _without_gap(fetched.row_hash, assign), excluded)
     if dup.duplicated_rows and not fetched.row_hash_complete and fetched.full_hash is not None:
         # equal on the fixed-width columns: compare every column
-        dup = duplicate_stats(assign, fetched.full_hash(), excluded)
+        dup = duplicate_stats(assign, _without_gap(fetched.full_hash(), assign), excluded)
     reps = weights = None
     rebalance_stats = None
     if params.rebalance is not None:
@@ -454,7 +471,108 @@ def _make_plan(
         columns,
         warnings,
     )
+    if time_order is not None:
+        from dataclasses import replace
+
+        report = replace(report, time_order=time_order)
     return Plan(assign=assign, reps=reps, weights=weights, report=report)
+
+
+def _without_gap(
+    row_hash: npt.NDArray[np.uint64] | None, assign: npt.NDArray[np.int8]
+) -> npt.NDArray[np.uint64] | None:
+    """Row hashes where time mode's gap rows (in no split) can match nothing."""
+    if row_hash is None:
+        return None
+    gap = assign == GAP
+    if not gap.any():
+        return row_hash
+    out = row_hash.copy()
+    out[gap] = row_keys(len(assign), 0xDA7A11FE)[gap]  # distinct, random-looking values
+    return out
+
+
+def _order_values(arr: pa.ChunkedArray, column: str) -> npt.NDArray[Any]:
+    """A sortable number per row: timestamps and dates as integers, numbers as floats,
+    anything else by its sorted rank (ISO date strings sort in time order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    nulls = arr.null_count
+    typ = arr.type
+    values: npt.NDArray[Any]
+    if pa.types.is_timestamp(typ) or pa.types.is_date(typ) or pa.types.is_time(typ):
+        width = (
+            pa.int32()
+            if pa.types.is_date32(typ) or typ == pa.time32("s") or typ == pa.time32("ms")
+            else pa.int64()
+        )
+        values = chunked_numpy(pc.cast(arr, width)).astype(np.int64)
+    elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        values = chunked_numpy(pc.cast(arr, pa.float64())).astype(np.float64)
+        if not nulls:
+            nan = np.isnan(values)
+            if nan.any():
+                nulls = int(nan.sum())
+    else:
+        codes, labels = encode(arr)
+        values = codes
+        if nulls:
+            nulls = int(np.count_nonzero(codes == len(labels) - 1)) if NULL_LABEL in labels else 0
+    if nulls:
+        missing = (
+            np.flatnonzero(np.asarray(chunked_numpy(arr.is_null())))
+            if arr.null_count
+            else np.flatnonzero(np.isnan(values))
+        )
+        raise SplitDataError(
+            f"order_by column {column!r} has {nulls:,} missing values of {n:,}: a row without "
+            "a time cannot be placed before or after the others",
+            column=column,
+            rows=[int(r) for r in missing[:MAX_EXAMPLES]],
+            hint="fill or drop those rows first, or order by another column.",
+        )
+    return values
+
+
+def _time_order(
+    arr: pa.ChunkedArray,
+    order: npt.NDArray[Any],
+    assign: npt.NDArray[np.int8],
+    column: str,
+) -> TimeOrderStats:
+    """The leakage check of time mode, with each split's period."""
+
+    def shown(i: int) -> str | None:
+        value = arr.take(int64_arrow(np.array([i]))).to_pylist()[0]
+        if value is None:
+            return None
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    periods: dict[str, list[str | None]] = {}
+    for j, name in enumerate(SPLITS):
+        rows = np.flatnonzero(assign == j)
+        if len(rows):
+            periods[name] = [
+                shown(int(rows[np.argmin(order[rows])])),
+                shown(int(rows[np.argmax(order[rows])])),
+            ]
+    train = np.flatnonzero(assign == 0)
+    evals = np.flatnonzero((assign == 1) | (assign == 2))
+    if not len(train) or not len(evals):
+        return TimeOrderStats(column, None, None, 0, int(np.count_nonzero(assign == GAP)), periods)
+    first_eval = int(evals[np.argmin(order[evals])])
+    last_train = int(train[np.argmax(order[train])])
+    late = int(np.count_nonzero(order[train] > order[first_eval]))
+    return TimeOrderStats(
+        column=column,
+        train_max=shown(last_train),
+        eval_min=shown(first_eval),
+        late_train_rows=late,
+        gap_rows=int(np.count_nonzero(assign == GAP)),
+        periods=periods,
+    )
 
 
 def _group_hashes(

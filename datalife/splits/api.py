@@ -50,6 +50,8 @@ def split(
     key: str | None = None,
     seed: int = 0,
     rebalance: str | None = None,
+    order_by: str | None = None,
+    gap: float = 0.0,
     out: PathLike | None = None,
     check_duplicates: bool = True,
     provenance: Mapping[str, Any] | None = None,
@@ -66,6 +68,10 @@ def split(
     * **key** (``key=COL``): a row's split is a hash of its key against fixed thresholds,
       so appending rows never moves an existing row (stable splits); shares are within
       binomial noise of the targets. With ``group`` too, the group value is hashed.
+    * **time** (``order_by=COL``): train gets the earliest rows, dev the next, test the
+      latest (whole groups with ``group``, placed by their earliest row); ``gap`` leaves a
+      share of the rows out after train and after dev. The report's ``time_order`` checks
+      that no training row is later than the first evaluation row.
 
     Args:
         data: a pandas DataFrame, or one or more CSV / Parquet / JSON-lines files (read by
@@ -78,6 +84,9 @@ def split(
         rebalance: ``"downsample"``, ``"upsample"`` or ``"weight"`` (adds ``sample_weight``)
             to even out the classes of train only (needs ``stratify``); dev and test are
             never changed.
+        order_by: a column ordering the rows in time (timestamps, dates, numbers, or strings
+            that sort in time order such as ISO dates): a time-ordered split.
+        gap: with ``order_by``, the share of the rows left out after train and after dev.
         out: write ``train/dev/test.parquet`` and ``split_report.json`` here. For files this
             streams the data through DuckDB without loading it.
         check_duplicates: look for exact-duplicate rows shared across splits (leakage).
@@ -107,7 +116,14 @@ def split(
         {'b': 16, 'a': 8}
     """
     params = SplitParams.build(
-        ratios=ratios, stratify=stratify, group=group, key=key, seed=seed, rebalance=rebalance
+        ratios=ratios,
+        stratify=stratify,
+        group=group,
+        key=key,
+        seed=seed,
+        rebalance=rebalance,
+        order_by=order_by,
+        gap=gap,
     )
     out_dir = prepare_out_dir(out) if out is not None else None
     if _is_frame(data):

@@ -24,9 +24,9 @@ from datalife.errors import SplitConfigError, closest
 __all__ = ["MODES", "REBALANCE", "SPLITS", "Mode", "Rebalance", "SplitParams"]
 
 SPLITS: tuple[str, str, str] = ("train", "dev", "test")
-Mode = Literal["exact", "group", "key"]
+Mode = Literal["exact", "group", "key", "time"]
 Rebalance = Literal["downsample", "upsample", "weight"]
-MODES: tuple[Mode, ...] = ("exact", "group", "key")
+MODES: tuple[Mode, ...] = ("exact", "group", "key", "time")
 REBALANCE: tuple[Rebalance, ...] = ("downsample", "upsample", "weight")
 #: The column added to train by ``rebalance="weight"``.
 WEIGHT_COLUMN = "sample_weight"
@@ -49,6 +49,10 @@ class SplitParams:
         key: a column identifying rows; assignment is then a hash of it (stable splits).
         seed: changes the shuffle (exact, group) or the hash (key).
         rebalance: what to do to train's class balance afterwards.
+        order_by: a column ordering the rows in time: train gets the earliest rows, dev the
+            next, test the latest (time mode; with ``group``, whole groups by their first row).
+        gap: time mode: the share of rows left out between train and dev and between dev and
+            test (written nowhere), so that evaluation starts a little after training ends.
     """
 
     ratios: tuple[float, float, float]
@@ -58,10 +62,15 @@ class SplitParams:
     key: str | None = None
     seed: int = 0
     rebalance: Rebalance | None = None
+    order_by: str | None = None
+    gap: float = 0.0
 
     @property
     def mode(self) -> Mode:
-        """``key`` if a key is given, else ``group`` if a group is, else ``exact``."""
+        """``time`` with ``order_by``, ``key`` if a key is given, else ``group`` if a group is,
+        else ``exact``."""
+        if self.order_by is not None:
+            return "time"
         if self.key is not None:
             return "key"
         if self.group is not None:
@@ -72,7 +81,7 @@ class SplitParams:
     def columns(self) -> list[str]:
         """Every column the parameters name, once each, in a stable order."""
         out: list[str] = []
-        for c in (*self.stratify, self.group, self.key):
+        for c in (*self.stratify, self.group, self.key, self.order_by):
             if c is not None and c not in out:
                 out.append(c)
         return out
@@ -87,6 +96,8 @@ class SplitParams:
         key: str | None = None,
         seed: int = 0,
         rebalance: str | None = None,
+        order_by: str | None = None,
+        gap: float = 0.0,
     ) -> SplitParams:
         """Check the parameters and return them; raise :class:`SplitConfigError` if they cannot work."""
         rt = _check_ratios(ratios)
@@ -99,7 +110,12 @@ class SplitParams:
             strat = (stratify,)
         else:
             strat = tuple(stratify)
-        for name, value in (("group", group), ("key", key), *(("stratify", s) for s in strat)):
+        for name, value in (
+            ("group", group),
+            ("key", key),
+            ("order_by", order_by),
+            *(("stratify", s) for s in strat),
+        ):
             if not isinstance(value, str | None) or value == "":
                 raise SplitConfigError(
                     f"{name} must name a column, got {value!r}",
@@ -129,6 +145,7 @@ class SplitParams:
                     f"rebalance={rebalance!r} needs the class column: pass stratify",
                     hint="add --stratify LABEL (rebalancing evens out train's classes).",
                 )
+        gap = _check_time(order_by, gap, key=key, stratify=strat)
         return cls(
             ratios=rt,
             fractions=fr,
@@ -137,6 +154,8 @@ class SplitParams:
             key=key,
             seed=seed,
             rebalance=rebalance,
+            order_by=order_by,
+            gap=gap,
         )
 
     def check_columns(self, available: Sequence[str], where: str = "the data") -> None:
@@ -145,6 +164,7 @@ class SplitParams:
             ("stratify", self.stratify),
             ("group", (self.group,) if self.group else ()),
             ("key", (self.key,) if self.key else ()),
+            ("order_by", (self.order_by,) if self.order_by else ()),
         ):
             for name in names:
                 if name not in available:
@@ -164,7 +184,7 @@ class SplitParams:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters (what provenance and reports record)."""
-        return {
+        out: dict[str, Any] = {
             "mode": self.mode,
             "ratios": list(self.ratios),
             "stratify": list(self.stratify),
@@ -173,6 +193,42 @@ class SplitParams:
             "seed": self.seed,
             "rebalance": self.rebalance,
         }
+        if self.order_by is not None:  # time mode only: other splits' provenance is unchanged
+            out.update(order_by=self.order_by, gap=self.gap)
+        return out
+
+
+def _check_time(
+    order_by: str | None, gap: float, *, key: str | None, stratify: tuple[str, ...]
+) -> float:
+    """The gap, checked; a time-ordered split takes no key and no stratification."""
+    if isinstance(gap, bool) or not isinstance(gap, int | float) or not math.isfinite(gap):
+        raise SplitConfigError(
+            f"gap must be a share of the rows, got {gap!r}", hint="for example --gap 0.02."
+        )
+    if order_by is None:
+        if gap:
+            raise SplitConfigError(
+                "gap applies to a time-ordered split only",
+                hint="add --order-by COL (the column that orders the rows in time).",
+            )
+        return 0.0
+    if not 0 <= gap < 0.25:
+        raise SplitConfigError(
+            f"gap must be a share of the rows from 0 to below 0.25, got {_fmt(gap)}",
+            hint="for example --gap 0.02 leaves 2% of the rows out after train and after dev.",
+        )
+    if key is not None:
+        raise SplitConfigError(
+            "--order-by and --key pick the split two different ways; choose one",
+            hint="order by time to keep the future out of training; a key for stable hashing.",
+        )
+    if stratify:
+        raise SplitConfigError(
+            "a time-ordered split cannot also be stratified: its splits are periods of time",
+            hint="drop --stratify; the report still shows each class per split.",
+        )
+    return float(gap)
 
 
 def _check_ratios(ratios: Sequence[float]) -> tuple[float, float, float]:

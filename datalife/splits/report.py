@@ -28,6 +28,7 @@ __all__ = [
     "RebalanceStats",
     "SplitReport",
     "SplitSize",
+    "TimeOrderStats",
 ]
 
 #: How many examples (rows, groups, classes) a report lists at most.
@@ -192,6 +193,42 @@ class RebalanceStats:
 
 
 @dataclass(frozen=True)
+class TimeOrderStats:
+    """Time mode's leakage check: no training row later than the first evaluation row.
+
+    Attributes:
+        column: the ``order_by`` column.
+        train_max: the latest value in train; ``eval_min``: the earliest in dev or test.
+        late_train_rows: train rows later than ``eval_min`` (0 unless whole groups spanning
+            the cut were kept together in train).
+        gap_rows: rows left out between the periods (``gap``).
+        periods: per split, its first and last value.
+    """
+
+    column: str
+    train_max: str | None
+    eval_min: str | None
+    late_train_rows: int
+    gap_rows: int
+    periods: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.late_train_rows == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "ok": self.ok,
+            "train_max": self.train_max,
+            "eval_min": self.eval_min,
+            "late_train_rows": self.late_train_rows,
+            "gap_rows": self.gap_rows,
+            "periods": self.periods,
+        }
+
+
+@dataclass(frozen=True)
 class SplitReport:
     """Everything a person needs to trust a split.
 
@@ -210,6 +247,7 @@ class SplitReport:
         drift: per column, a drift figure between splits (filled by a later drift module;
             ``None`` until then).
         warnings: things a person should look at.
+        time_order: time mode: the check that training ends before evaluation begins.
     """
 
     params: SplitParams
@@ -224,6 +262,7 @@ class SplitReport:
     rebalance: RebalanceStats | None
     drift: dict[str, Any]
     warnings: list[str]
+    time_order: TimeOrderStats | None = None
 
     @property
     def mode(self) -> str:
@@ -236,13 +275,15 @@ class SplitReport:
 
     @property
     def ok(self) -> bool:
-        """No group overlap and no duplicate rows shared across splits."""
+        """No group overlap, no duplicate rows shared across splits, and (time mode) no
+        training row later than the first evaluation row."""
         overlap = self.groups.overlap if self.groups else 0
-        return overlap == 0 and self.duplicates.shared_rows == 0
+        late = self.time_order.late_train_rows if self.time_order else 0
+        return overlap == 0 and self.duplicates.shared_rows == 0 and late == 0
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (stable key order)."""
-        return {
+        """A JSON-ready dict (stable key order; ``time_order`` in time mode only)."""
+        out: dict[str, Any] = {
             "mode": self.mode,
             "parameters": self.params.to_dict(),
             "rows": {"total": self.total_rows, **self.rows},
@@ -261,12 +302,17 @@ class SplitReport:
             "drift": dict(self.drift),
             "warnings": list(self.warnings),
         }
+        if self.time_order is not None:
+            out["time_order"] = self.time_order.to_dict()
+        return out
 
     def summary(self) -> str:
         """One line: rows per split and mode."""
         parts = ", ".join(f"{s.split} {s.rows:,}" for s in self.sizes)
         strat = f", stratified by {', '.join(self.params.stratify)}" if self.params.stratify else ""
         grp = f", grouped by {self.params.group}" if self.params.group else ""
+        if self.params.order_by:
+            grp += f", ordered by {self.params.order_by}"
         return f"split {self.total_rows:,} rows ({self.mode} mode{strat}{grp}): {parts}"
 
     def __repr__(self) -> str:
@@ -284,8 +330,8 @@ def split_sizes(
         unit_sq_sum: key mode: the sum of squared sizes of the hashed units (rows, or
             groups), from which the expected noise follows; None for exact and group modes.
     """
-    n = len(assign)
     counts = [int(np.count_nonzero(assign == j)) for j in range(len(SPLITS))]
+    n = sum(counts)  # without time mode's gap rows
     out = []
     for j, name in enumerate(SPLITS):
         p = params.ratios[j]
@@ -367,7 +413,8 @@ def group_stats(
     k = len(SPLITS)
     n_groups = len(group_labels)
     present = np.zeros((n_groups, k), dtype=bool)
-    present[group_codes, assign] = True
+    kept = assign < k  # time mode's gap rows are in no split
+    present[group_codes[kept], assign[kept]] = True
     per_split = {s: int(present[:, j].sum()) for j, s in enumerate(SPLITS)}
     multi = np.flatnonzero(present.sum(axis=1) > 1)
     return GroupStats(
