@@ -226,7 +226,7 @@ def _check_time(
     if stratify:
         raise SplitConfigError(
             "a time-ordered split cannot also be stratified: its splits are periods of time",
-            hint="drop --stratify; the report still shows each class per split.",
+            hint="drop --stratify (the splits are periods of time, not samples of the classes).",
         )
     return float(gap)
 
