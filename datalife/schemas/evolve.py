@@ -12,7 +12,9 @@ out of range              move the violated bound to the observed minimum / maxi
 missing values            make the column nullable (int64 → Int64, bool → boolean)
 unexpected column         add it as an *optional* column, dtype and checks inferred
 missing column            make it optional
-wrong dtype               the narrowest common dtype (int → float → str)
+wrong dtype               the narrowest common dtype (int → float → str), only when at
+                          least 10 % (int → float) or half (to str) of the values have
+                          the new type; fewer are bad values, left as failures with rows
 string length, pattern    widen the length; add the failing values as alternatives
 duplicates                drop ``unique``
 column order              drop ``ordered``
@@ -52,6 +54,10 @@ __all__ = ["Evolution", "Loosening", "bump", "evolve"]
 
 MAX_CATEGORIES = 1000
 MAX_PATTERN_VALUES = 20
+#: The share of a column's values that must have another type before evolve changes the
+#: column's type: numbers that widen (int to float), and any other change (numbers to text).
+#: Below it, the values that do not parse are bad values: failures, with their rows.
+TYPE_CHANGE_SHARE = {"numeric": 0.1, "other": 0.5}
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,8 @@ class _DataStats:
     """What the loosening rules need to know about the data, from DuckDB (out of core)."""
 
     def __init__(self, paths: Sequence[str | Path], name: str) -> None:
-        from datalife.io import connect, resolve_sources
+        from datalife.io import connect
+        from datalife.reading import resolve_sources
 
         self.paths = list(paths)
         self.name = name
@@ -175,7 +182,7 @@ class _DataStats:
         return self._inferred
 
     def typed(self, column: str, dtype: str | None) -> str:
-        from datalife.engines.duckdb.validate import sql_type, varchar_cast
+        from datalife.reading import sql_type, varchar_cast
         from datalife.io import sql_ident
 
         q = sql_ident(column)
@@ -196,6 +203,13 @@ class _DataStats:
         t = self.typed(column, dtype)
         lo, hi = self._one(f"SELECT min({t}), max({t}) FROM ({self.union})")
         return _num(lo), _num(hi)
+
+    def present(self, column: str) -> int:
+        """Non-missing values of ``column``."""
+        from datalife.io import sql_ident
+
+        (n,) = self._one(f"SELECT count({sql_ident(column)}) FROM ({self.union})")
+        return int(n)
 
     def lengths(self, column: str) -> tuple[int | None, int | None]:
         from datalife.io import sql_ident
@@ -300,7 +314,7 @@ class _Loosener:
             if check == "not_nullable":
                 return self._nullable(column)
             if check in ("dtype", "coerce_dtype"):
-                return self._dtype(column)
+                return self._dtype(column, failure)
             if check == "unique":
                 self.schema = self.schema.update_column(column, unique=False)
                 self.note(column, check, "values no longer need to be unique (unique: false)")
@@ -339,16 +353,35 @@ class _Loosener:
         self.note(column, "not_nullable", what)
         return True
 
-    def _dtype(self, column: str) -> bool:
+    def _dtype(self, column: str, failure: Failure) -> bool:
+        """Change the column's type only when the data really changed (see :data:`TYPE_CHANGE_SHARE`).
+
+        A few values that do not parse are bad values, not a new type: they stay failures
+        (with their rows) and the type is kept.
+        """
+        from datalife.schemas.domain import dtype_info
+
         col = self._col(column)
         old = None if col.dtype is None else str(col.dtype)
         inferred = self.stats.inferred().schema
         seen = inferred.columns[column].dtype if column in inferred.columns else None
         new = _lub(old, None if seen is None else str(seen))
-        if new == old or new is None:
+        if new == old or new is None or old is None:
             return False
-        from datalife.schemas.domain import dtype_info
-
+        present = self.stats.present(column)
+        bad = min(failure.failure_count, present)
+        share = bad / present if present else 0.0
+        widening = dtype_info(old).numeric and dtype_info(new).numeric
+        needed = TYPE_CHANGE_SHARE["numeric" if widening else "other"]
+        forced = f"{bad} of {present} values ({share:.1%}) are {seen}, not {old}"
+        if share < needed:
+            rows = ", ".join(e.where() for e in failure.examples[:5])
+            self.unresolved.append(
+                f"column {column!r}: {forced}" + (f" ({rows})" if rows else "") + ": too few to "
+                f"change the type (a change to {new} needs {needed:.0%} of the values); "
+                "fix those values"
+            )
+            return False
         checks = list(col.checks)
         dropped = []
         if dtype_info(new).family == "str" and dtype_info(old).numeric:
@@ -356,9 +389,7 @@ class _Loosener:
             checks = [c for c in checks if c.name in ("isin", "notin")]
         self.schema = self.schema.update_column(column, dtype=new, checks=checks)
         extra = f"; dropped {', '.join(dropped)}, which compare numbers" if dropped else ""
-        self.note(
-            column, "dtype", f"dtype {old} → {new}: the data has values of type {seen}{extra}"
-        )
+        self.note(column, "dtype", f"dtype {old} → {new}: {forced}{extra}")
         return True
 
     def _check(self, column: str, name: str) -> bool:
@@ -568,6 +599,7 @@ def evolve(
                 environments=dict(current.meta.environments),
                 drift=current.meta.drift,
                 skew=current.meta.skew,
+                extra=current.meta.model_dump(include={"min_rows", "columns"}),
             )
             run.output(sv.path)
         evo.written = sv.path

@@ -99,17 +99,53 @@ def test_missing_values_make_the_column_nullable_with_a_nullable_dtype(workspace
     assert "nullable" in evo.loosenings[0].action
 
 
-def test_text_in_a_numeric_column_widens_the_dtype(workspace: Path) -> None:
+def test_a_few_bad_values_do_not_change_the_type(workspace: Path) -> None:
     rows = _rows(workspace)
     rows[2]["body_mass_g"] = "heavy"
+    data = _write(workspace / "new.csv", rows)
+    evo = evolve("penguins", [data], workspace=workspace)
+    assert not evo.resolved
+    assert not any(lo.check == "dtype" for lo in evo.loosenings)
+    col = evo.proposed.columns["body_mass_g"]  # type: ignore[union-attr]
+    assert str(col.dtype) == "Int64"
+    (note,) = [u for u in evo.unresolved if "body_mass_g" in u]
+    assert "1 of" in note and "too few to change the type" in note
+    assert "new.csv:4" in note  # the bad value's row
+    assert evo.after is not None
+    assert [f.column for f in evo.after.failures] == ["body_mass_g"]
+
+
+def test_text_in_most_of_a_numeric_column_changes_the_type(workspace: Path) -> None:
+    rows = _rows(workspace)
+    for r in rows:
+        if r["body_mass_g"] not in ("", "NA"):
+            r["body_mass_g"] += " g"
     data = _write(workspace / "new.csv", rows)
     evo = evolve("penguins", [data], workspace=workspace)
     assert evo.resolved
     col = evo.proposed.columns["body_mass_g"]  # type: ignore[union-attr]
     assert str(col.dtype).startswith(("str", "string"))
     assert not col.checks  # the numeric range no longer applies to text
+    (action,) = [lo.action for lo in evo.loosenings if lo.check == "dtype"]
+    assert "(100.0%)" in action
     assert evo.compat is not None
     assert evo.compat.verdicts["FORWARD"] is False
+
+
+def test_fractions_in_a_share_of_an_integer_column_widen_it(workspace: Path) -> None:
+    rows = _rows(workspace)
+    changed = 0
+    for i, r in enumerate(rows):
+        if i % 4 == 0 and r["flipper_length_mm"] not in ("", "NA"):
+            r["flipper_length_mm"] += ".5"
+            changed += 1
+    data = _write(workspace / "new.csv", rows)
+    evo = evolve("penguins", [data], workspace=workspace)
+    assert evo.resolved
+    col = evo.proposed.columns["flipper_length_mm"]  # type: ignore[union-attr]
+    assert str(col.dtype) == "float64"
+    (action,) = [lo.action for lo in evo.loosenings if lo.check == "dtype"]
+    assert f"{changed} of" in action
 
 
 def test_a_missing_column_becomes_optional(workspace: Path) -> None:
