@@ -69,6 +69,8 @@ KEY_BUDGET = 120
 #: A key of several columns is believed only when chance alone would have repeated a
 #: combination this many times (the birthday bound rows^2 / (2 * combinations)).
 KEY_EVIDENCE = 5.0
+#: Rows of the sample that refutes most candidate keys before any is counted on every row.
+KEY_SAMPLE_ROWS = 100_000
 #: Memory DuckDB may use while inferring (it spills to disk beyond it).
 MEMORY_LIMIT = "1GB"
 
@@ -212,6 +214,8 @@ class _Data:
         self.con.execute(f"SET threads = {os.cpu_count() or 1}")
         self.sources: list[Any] = []
         self.columns: list[str] = []
+        #: the values are text to parse (CSV, JSON lines), not typed (Parquet, frames)
+        self.text = False
         try:
             self._open(data)
         except BaseException:
@@ -232,9 +236,9 @@ class _Data:
                 f"SELECT {', '.join(sql_ident(c) for c in s.columns)} FROM {s.scan_sql()}"
                 for s in self.sources
             )
-            text = any(s.format != "parquet" for s in self.sources)
+            self.text = any(s.format != "parquet" for s in self.sources)
             # text is parsed once, into an on-disk table the later passes read
-            what = "TABLE" if text else "VIEW"
+            what = "TABLE" if self.text else "VIEW"
             self.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union})")
             return
         import pyarrow as pyarrow_mod
@@ -294,10 +298,30 @@ def _is_numeric_stored(stored: str) -> bool:
 Plan = tuple[list[str], list[str], Callable[[_Facts, Sequence[Any]], None]]
 
 
-def _stage1(i: int, f: _Facts) -> Plan:
+def _stage1(i: int, f: _Facts, text: bool) -> Plan:
     q = sql_ident(f.name)
     v, d = f"v{i}", f"d{i}"
     stored = f.stored.upper()
+    if stored == "VARCHAR" and not text:
+        # a typed source's strings are strings: only what tells a category from free text
+
+        def read_string(f: _Facts, row: Sequence[Any]) -> None:
+            f.nonnull, f.approx_distinct = int(row[0]), int(row[1] or 0)
+            f.avg_len = None if row[2] is None else float(row[2])
+            f.spaced = int(row[3])
+            f.max_len = None if row[4] is None else int(row[4])
+
+        return (
+            [f"{q} AS {v}"],
+            [
+                f"count({v})",
+                f"approx_count_distinct({v})",
+                f"avg(length({v}))",
+                f"count(*) FILTER (contains({v}, ' '))",
+                f"max(length({v}))",
+            ],
+            read_string,
+        )
     if stored == "VARCHAR":
 
         def read_text(f: _Facts, row: Sequence[Any]) -> None:
@@ -352,9 +376,9 @@ def _stage1(i: int, f: _Facts) -> Plan:
     return [f"{q} AS {v}"], [f"count({v})", distinct], read_other
 
 
-def _stage2(i: int, f: _Facts) -> Plan | None:
+def _stage2(i: int, f: _Facts, text: bool) -> Plan | None:
     """Stage 2 of a text column: numbers' range and integrality, or text's other readings."""
-    if f.stored.upper() != "VARCHAR" or not f.nonnull:
+    if f.stored.upper() != "VARCHAR" or not f.nonnull or not text:
         return None
     q = sql_ident(f.name)
     v, d, t = f"v{i}", f"d{i}", f"t{i}"
@@ -454,7 +478,7 @@ def _run_plans(
 
 
 def _pass1(data: _Data, facts: list[_Facts], progress: Progress | None) -> int:
-    first = [_stage1(i, f) for i, f in enumerate(facts)]
+    first = [_stage1(i, f, data.text) for i, f in enumerate(facts)]
 
     def step1(done: int, total: int) -> None:
         if progress is not None:
@@ -464,7 +488,7 @@ def _pass1(data: _Data, facts: list[_Facts], progress: Progress | None) -> int:
     if rows is None:
         (row,) = data.execute("SELECT count(*) FROM src")
         rows = int(row[0])
-    second = [_stage2(i, f) for i, f in enumerate(facts)]
+    second = [_stage2(i, f, data.text) for i, f in enumerate(facts)]
 
     def step2(done: int, total: int) -> None:
         if progress is not None:
@@ -921,11 +945,28 @@ def _search_keys(
     gave_up = len(combos) > KEY_BUDGET
     combos = combos[:KEY_BUDGET]
     found: list[list[str]] = []
-    batch = 16
-    for start in range(0, len(combos), batch):
+    # a sample shows most non-keys (a repeat in the sample is a repeat in the data) cheaply;
+    # only the combinations it cannot refute are counted on every row
+    survivors = combos
+    if rows > KEY_SAMPLE_ROWS and combos:
+        names = sorted({f.name for c in combos for f in c})
+        data.execute(
+            "CREATE OR REPLACE TEMP TABLE key_sample AS SELECT "
+            + ", ".join(sql_ident(n) for n in names)
+            + f" FROM src USING SAMPLE {KEY_SAMPLE_ROWS} ROWS (reservoir, 15)"
+        )
+        survivors = []
+        for start in range(0, len(combos), 32):
+            chunk = combos[start : start + 32]
+            aggs = ["count(DISTINCT " + _row_hash_sql([f.name for f in c]) + ")" for c in chunk]
+            (row,) = data.execute(f"SELECT count(*), {', '.join(aggs)} FROM key_sample")
+            survivors += [c for c, n in zip(chunk, row[1:], strict=True) if int(n) == row[0]]
+        data.execute("DROP TABLE key_sample")
+    batch = 4
+    for start in range(0, len(survivors), batch):
         todo = [
             c
-            for c in combos[start : start + batch]
+            for c in survivors[start : start + batch]
             if not any(set(k) <= {f.name for f in c} for k in found)
         ]
         if todo:
@@ -935,7 +976,7 @@ def _search_keys(
                 if int(n) == rows:
                     found.append([f.name for f in c])
         if progress is not None:
-            progress("keys", min(start + batch, len(combos)), len(combos))
+            progress("keys", min(start + batch, len(survivors)), len(survivors))
     if gave_up or dropped:
         what = []
         if dropped:
