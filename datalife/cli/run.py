@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from datalife.cli._render import echo, emit_json, format_option, is_terminal, table
+from datalife.cli._render import echo, emit_json, format_option, table
 
 
 @click.command("run")
@@ -21,15 +20,14 @@ def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
     are unchanged. Exit 0 on success, 1 when data fails its checks or a transform fails,
     2 for config errors.
     """
-    from datalife.errors import DatalifeError, ValidationFailed
-    from datalife.pipeline import run_pipeline
+    from datalife.cli._progress import stage_progress
+    from datalife.errors import ValidationFailed
+    from datalife.pipeline import STAGES, run_pipeline
 
-    live = fmt == "text" and is_terminal(sys.stderr)
-    progress, stop = _progress(live)
     try:
-        result = run_pipeline(force=force, record=not no_record, progress=progress)
+        with stage_progress(list(STAGES), fmt=fmt) as progress:
+            result = run_pipeline(force=force, record=not no_record, progress=progress)
     except ValidationFailed as exc:
-        stop()
         if fmt == "json":
             emit_json({**exc.to_dict(), "report": exc.report.to_dict()})
         else:
@@ -40,10 +38,6 @@ def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
             )
             render_report(exc.report)
         return 1
-    except DatalifeError:
-        stop()
-        raise
-    stop()
     if fmt == "json":
         emit_json(result.to_dict())
         return 0
@@ -51,26 +45,6 @@ def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
         echo(f"recovered: {note}", err=True)
     _summary(result)
     return 0
-
-
-def _progress(live: bool) -> tuple[Any, Any]:
-    if not live:
-        return None, lambda: None
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
-    )
-    bar.start()
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, event: str) -> None:
-        if event == "start":
-            tasks[stage] = bar.add_task(stage, total=1)
-        else:
-            bar.update(tasks[stage], completed=1, description=f"{stage}: {event}")
-
-    return update, bar.stop
 
 
 def _summary(result: Any) -> None:

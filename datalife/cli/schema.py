@@ -216,29 +216,14 @@ def _configured_ranges(ws: Any) -> str:
 
 @contextlib.contextmanager
 def _progress_reporter(fmt: str) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A progress callback drawing on a terminal (None when stderr is not one)."""
-    import sys
+    """A progress bar on a terminal for long inferences (None when stderr is not one)."""
+    from datalife.cli._progress import phased_progress
 
-    if fmt == "json" or not sys.stderr.isatty():
-        yield None
-        return
-    import time
-
-    start = time.monotonic()
-    labels = {"scan": "scanning columns", "values": "counting values", "keys": "looking for keys"}
-    shown = False
-
-    def report(phase: str, done: int, total: int) -> None:
-        nonlocal shown
-        if time.monotonic() - start < 1.0:  # short runs draw nothing
-            return
-        sys.stderr.write(f"\r{labels.get(phase, phase)}: {done}/{total}\x1b[K")
-        sys.stderr.flush()
-        shown = True
-
-    try:
+    labels = {
+        "scan": "scanning columns",
+        "types": "reading types",
+        "values": "counting values",
+        "keys": "looking for keys",
+    }
+    with phased_progress(labels, fmt=fmt) as report:
         yield report
-    finally:
-        if shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()

@@ -146,9 +146,12 @@ def split_cmd(
         order_by=order_by,
         gap=gap,
     )
-    result = _run(
-        list(paths), out, params, not no_duplicate_check, record=not no_record, drift=drift
-    )
+    from datalife.cli._progress import progress, size_of
+
+    with progress(f"splitting {size_of(paths)}", fmt=fmt):
+        result = _run(
+            list(paths), out, params, not no_duplicate_check, record=not no_record, drift=drift
+        )
     report = result.report
     if fmt == "json":
         emit_json(result.to_dict())

@@ -194,7 +194,10 @@ def stats_cmd(
         paths = [p for r in resolved for p in r.paths]
         datasets = {r.dataset for r in resolved}
         dataset = datasets.pop() if len(datasets) == 1 else None
-        profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
+        from datalife.cli._progress import progress, size_of
+
+        with progress(f"profiling {size_of(paths)}", fmt=fmt):
+            profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
     if out:
         profile.save(out)
     if save:

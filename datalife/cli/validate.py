@@ -52,8 +52,11 @@ def validate_cmd(
     from datalife.validation import validate_files
 
     record = ws is not None and not no_record
+    from datalife.cli._progress import progress, size_of
+
     try:
-        report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+        with progress(f"validating {size_of(paths)}", fmt=fmt):
+            report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
     except InputError as exc:
         if record and ws is not None:
             _record_unreadable(ws, paths, exc)
