@@ -48,6 +48,8 @@ __all__ = ["CLASS_SHIFT", "MONITORED", "judge"]
 
 #: the whole-batch drift metrics monitored per column family (beyond the schema's own)
 MONITORED = {"numeric": ("psi", "wasserstein_norm"), "categorical": ("linf",)}
+#: every drift metric a whole-batch alarm can come from
+MONITORED_ALL = ("linf", "jsd_log2", "psi", "wasserstein_norm", "ks_stat")
 #: within a class, a feature has shifted past these (and significantly, p < 0.05)
 CLASS_SHIFT = {"numeric": ("psi", 0.2), "categorical": ("linf", 0.1)}
 SIGNIFICANCE = 0.05
@@ -368,6 +370,25 @@ def _slices(
     return out
 
 
+def _moved(j: _Judge, c: Any) -> tuple[str, float, float] | None:
+    """Whether column ``c`` of the drift report moved, by the thresholds monitoring uses.
+
+    A whole-batch drift alarm on the column says so (learned or fixed threshold); while its
+    thresholds are still warming up, ``datalife drift``'s own verdict does.
+    """
+    for a in j.alarms:
+        if not a.slice and a.column == c.column and a.metric in MONITORED_ALL:
+            return a.metric, float(a.value or 0.0), float(a.threshold or 0.0)
+    kinds = {
+        v.threshold.kind
+        for v in j.values
+        if not v.slice and v.column == c.column and v.metric in MONITORED_ALL and v.threshold
+    }
+    if kinds <= {"warmup"} and c.drifted and c.method is not None:
+        return str(c.method), float(c.value or 0.0), float(c.threshold or 0.0)
+    return None
+
+
 def _diagnose(
     j: _Judge,
     report: DriftReport,
@@ -381,11 +402,11 @@ def _diagnose(
     label, prediction = binning.label, binning.prediction
     findings: list[Finding] = []
     drifted = {
-        c.column: c
+        c.column: moved
         for c in report.columns
-        if c.drifted
-        and c.column not in (label, prediction)
+        if c.column not in (label, prediction)
         and (c.column in binning.numeric or c.column in binning.categorical)
+        and (moved := _moved(j, c)) is not None
     }
     if prediction and prediction in [c.column for c in report.columns]:
         pc = report[prediction]
@@ -426,9 +447,10 @@ def _diagnose(
                     )
     if label and labelled and label in [c.column for c in report.columns]:
         lc = report[label]
-        if lc.drifted:
+        lm = _moved(j, lc)
+        if lm is not None:
             explained = [c for c in drifted if c not in per_class]
-            text = f"label {label!r} shares moved: {lc.method} {lc.value:.4g} > {lc.threshold:g}"
+            text = f"label {label!r} shares moved: {lm[0]} {lm[1]:.4g} > {lm[2]:.4g}"
             if lc.worst and "value" in lc.worst:
                 text += (
                     f" ({lc.worst['value']}: {100 * lc.worst['baseline_share']:.1f}% -> "
@@ -442,9 +464,9 @@ def _diagnose(
                     text,
                     {
                         "column": label,
-                        "metric": lc.method,
-                        "value": lc.value,
-                        "threshold": lc.threshold,
+                        "metric": lm[0],
+                        "value": lm[1],
+                        "threshold": lm[2],
                         "chi2_pvalue": lc.metrics.get("chi2_pvalue"),
                         "explained_by_class_mix": explained,
                     },
@@ -460,15 +482,15 @@ def _diagnose(
                 "covariate shift",
                 "features moved: "
                 + ", ".join(
-                    f"{c} ({drifted[c].method} {drifted[c].value:.4g} > {drifted[c].threshold:g})"
+                    f"{c} ({drifted[c][0]} {drifted[c][1]:.4g} > {drifted[c][2]:.4g})"
                     for c in covariate
                 ),
                 {
                     "columns": {
                         c: {
-                            "metric": drifted[c].method,
-                            "value": drifted[c].value,
-                            "threshold": drifted[c].threshold,
+                            "metric": drifted[c][0],
+                            "value": drifted[c][1],
+                            "threshold": drifted[c][2],
                         }
                         for c in covariate
                     }
