@@ -24,15 +24,34 @@ from typing import Any
 import numpy as np
 
 from datalife.drift import metrics as m
-from datalife.drift.report import DEFAULT_SIGNIFICANCE, ColumnDrift
+from datalife.drift.report import DEFAULT_SIGNIFICANCE, ColumnDrift, iso_seconds
 from datalife.stats.profile import CategoricalColumn, NumericColumn, TimestampColumn
 
-__all__ = ["OTHER", "compare_column", "family_of", "numeric_points_from_profiles"]
+__all__ = [
+    "OTHER",
+    "SKIPPED_ROLES",
+    "compare_column",
+    "family_of",
+    "numeric_points_from_profiles",
+    "role_from_profile",
+]
 
 #: The pooled category of values a cut value table does not list.
 OTHER = "(other values)"
 #: Values shown in a categorical column's comparison histogram (the rest pooled).
 HISTOGRAM_VALUES = 50
+#: Roles whose drift means nothing (every batch has new names and new sentences).
+SKIPPED_ROLES = {
+    "identifier": "an identifier: every batch brings new values, so its distribution is not "
+    "compared",
+    "free_text": "free text: nearly every value is new, so its distribution is not compared",
+}
+#: A column is taken for an identifier or free text when this share of its values is distinct.
+DISTINCT_SHARE = 0.9
+#: Free text: values this long on average (shorter all-distinct strings are identifiers).
+FREE_TEXT_LENGTH = 30
+_US_PER_HOUR = 3_600_000_000
+_US_PER_DAY = 24 * _US_PER_HOUR
 
 
 def family_of(kind: str) -> str:
@@ -82,10 +101,16 @@ def compare_column(
     raw: tuple[m.Points, m.Points] | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
     pvalues: bool = True,
+    *,
+    role: str | None = None,
+    now_us: int | None = None,
 ) -> ColumnDrift:
     """Compare column ``name`` (profiles ``b`` and ``c``); ``raw`` = exact points of both sides.
 
     ``pvalues=False`` computes a p-value only if the noise guard reads it (see ``_pvalues``).
+    ``role``: the column's declared role (``identifier`` and ``free_text`` are skipped); None
+    infers it from the profiles (:func:`role_from_profile`). ``now_us``: the reference time of
+    a timestamp's freshness (default: now).
     """
     col = _base(name, b, c)
     col.thresholds = dict(thresholds)
@@ -101,13 +126,14 @@ def compare_column(
             "not_computable",
             f"type changed: baseline is {b.kind} ({b.dtype}), current is {c.kind} ({c.dtype})",
         )
+    skip = _skipped_role(role, b, c)
+    if skip is not None:
+        return _not(col, "skipped", skip)
     if isinstance(b, TimestampColumn):
-        return _not(
-            col,
-            "not_compared",
-            "timestamps are not compared (they move with time); compare derived features "
-            "such as hour or weekday instead",
-        )
+        _timestamp(col, b, c, now_us)
+        if col.status == "ok":
+            col.decide(significance)
+        return col
     if fb == "other":
         return _not(col, "not_compared", f"values of type {b.dtype} are not compared")
     pending: dict[str, Callable[[], float]] = {}
@@ -266,3 +292,165 @@ def _categorical(
         pending["chi2_pvalue"] = lambda: m.chi2_homogeneity(vb, vc)[2]
     else:
         col.notes["chi2_pvalue"] = "one value on both sides: nothing to test"
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+
+def role_from_profile(p: Any) -> str | None:
+    """``identifier`` or ``free_text`` when a column's profile says so, else None.
+
+    Nearly every value distinct (:data:`DISTINCT_SHARE`): strings averaging
+    :data:`FREE_TEXT_LENGTH` characters or more are free text, shorter ones identifiers;
+    integers are identifiers when they are dense like a sequence (a unique measurement such as
+    an amount is compared as usual).
+    """
+    if p is None or not p.count or p.distinct is None or p.count < 20:
+        return None
+    if p.distinct < DISTINCT_SHARE * p.count:
+        return None
+    if isinstance(p, CategoricalColumn) and p.kind == "string":
+        return "free_text" if (p.length_mean or 0) >= FREE_TEXT_LENGTH else "identifier"
+    if (
+        isinstance(p, NumericColumn)
+        and "INT" in p.dtype.upper()
+        and p.min is not None
+        and p.max is not None
+        and p.max - p.min + 1 <= 4 * p.count
+    ):
+        return "identifier"
+    return None
+
+
+def _skipped_role(role: str | None, b: Any, c: Any) -> str | None:
+    """Why the column is skipped, or None."""
+    if role is not None:
+        reason = SKIPPED_ROLES.get(role)
+        return None if reason is None else f"{reason} (declared role)"
+    found = role_from_profile(b)
+    if found is None or role_from_profile(c) != found:
+        return None
+    return f"{SKIPPED_ROLES[found]} (inferred: {b.distinct} distinct in {b.count} values)"
+
+
+# -- timestamps -------------------------------------------------------------------------------
+
+# part: (the bucket width it needs at most, the span both sides must cover: its cycle)
+_PARTS = {
+    "hour": (_US_PER_HOUR, _US_PER_DAY),
+    "weekday": (_US_PER_DAY, 7 * _US_PER_DAY),
+    "month": (_US_PER_DAY, 365 * _US_PER_DAY),
+}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _part_counts(
+    keys: np.ndarray[Any, Any], counts: np.ndarray[Any, Any], shift: int, part: str
+) -> np.ndarray[Any, Any]:
+    """Counts per calendar part (hour of day, weekday, month) of a time grid's buckets."""
+    mid = (keys.astype(np.int64) << shift) + ((1 << shift) >> 1)
+    if part == "hour":
+        idx = (mid // _US_PER_HOUR) % 24
+        size = 24
+    elif part == "weekday":
+        idx = (mid // _US_PER_DAY + 3) % 7  # 1970-01-01 was a Thursday
+        size = 7
+    else:
+        days = (mid // _US_PER_DAY).astype("datetime64[D]")
+        idx = days.astype("datetime64[M]").astype(np.int64) % 12
+        size = 12
+    return np.bincount(idx.astype(np.int64), weights=counts, minlength=size)
+
+
+def _timestamp(col: ColumnDrift, b: Any, c: Any, now_us: int | None) -> None:
+    """Drift of a timestamp on its calendar parts (and on the time itself), and freshness."""
+    import time
+
+    col.family = "timestamp"
+    col.n_baseline, col.n_current = b.count, c.count
+    for metric in ("psi", "jsd_log2"):
+        col.notes[metric] = "timestamps: linf on calendar parts, ks and W1 on the time"
+    reason = _empty_reason(b.count, c.count, "timestamps")
+    if reason:
+        _not(col, "not_computable", reason)
+        return
+    sb, sc = b.state.grid, c.state.grid
+    shift = max(sb.shift, sc.shift)
+    gb = sb.grid(len(sb.keys) + 1).at(shift)
+    gc = sc.grid(len(sc.keys) + 1).at(shift)
+    width = 1 << shift
+    # the time itself: reported (time moves on, so no threshold by default)
+    pb = m.Points.of((gb.keys.astype(np.float64) + 0.5) * width, gb.counts)
+    pc = m.Points.of((gc.keys.astype(np.float64) + 0.5) * width, gc.counts)
+    col.metrics["ks_stat"] = m.ks_statistic(pb, pc)
+    values = (gb.keys.astype(np.float64) + 0.5) * width
+    mean = float(np.average(values, weights=gb.counts))
+    std = math.sqrt(float(np.average((values - mean) ** 2, weights=gb.counts)))
+    if std > 0:
+        col.metrics["wasserstein_norm"] = m.wasserstein_distance(pb, pc) / std
+    col.notes["time"] = (
+        "ks_stat and wasserstein_norm compare the times themselves; they move with time, so "
+        "they have no default threshold (set one in the schema's drift settings to use them)"
+    )
+    # calendar parts: the largest linf over the parts the buckets are fine enough for
+    best: tuple[float, str, int, np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None
+    parts = {}
+    span = min(
+        b.state.max_us - b.state.min_us if b.state.max_us is not None else 0,
+        c.state.max_us - c.state.min_us if c.state.max_us is not None else 0,
+    )
+    for part, (unit, cycle) in _PARTS.items():
+        if width > unit:
+            col.notes[f"part_{part}"] = (
+                f"{part}: the buckets ({width / 1e6:.3g} s) are wider than a {part} unit"
+            )
+            continue
+        if span < cycle:
+            col.notes[f"part_{part}"] = (
+                f"{part}: not compared, a side covers less than its cycle "
+                f"({cycle / _US_PER_DAY:g} days)"
+            )
+            continue
+        cb = _part_counts(gb.keys, gb.counts, shift, part)
+        cc = _part_counts(gc.keys, gc.counts, shift, part)
+        d, i = m.linf_distance(cb, cc)
+        parts[part] = {
+            "baseline": [round(float(x)) for x in cb],
+            "current": [round(float(x)) for x in cc],
+        }
+        if best is None or d > best[0]:
+            best = (d, part, i, cb, cc)
+    col.histogram = {"parts": parts} if parts else None
+    if best is not None:
+        d, part, i, cb, cc = best
+        col.metrics["linf"] = d
+        label: Any = _WEEKDAYS[i] if part == "weekday" else (i + 1 if part == "month" else i)
+        col.worst = {
+            "part": part,
+            "value": label,
+            "baseline_share": float(cb[i] / cb.sum()),
+            "current_share": float(cc[i] / cc.sum()),
+        }
+        keep_b, keep_c = cb > 0, cc > 0
+        both = keep_b | keep_c
+        if int(both.sum()) >= 2:
+            col.metrics["chi2_pvalue"] = m.chi2_homogeneity(cb[both], cc[both])[2]
+    else:
+        col.notes["linf"] = "no calendar part: the time buckets are wider than a day"
+    # freshness: how far the newest value lags the reference (now) and the baseline's newest
+    now = now_us if now_us is not None else int(time.time() * 1_000_000)
+    newest_b, newest_c = b.state.max_us, c.state.max_us
+    col.freshness = {
+        "reference": iso_seconds(now),
+        "newest_baseline": iso_seconds(newest_b),
+        "newest_current": iso_seconds(newest_c),
+        "lag_s": (now - newest_c) / 1e6 if newest_c is not None else None,
+        "behind_baseline_s": (newest_b - newest_c) / 1e6
+        if newest_b is not None and newest_c is not None
+        else None,
+    }
+    if newest_b is not None and newest_c is not None and newest_c < newest_b:
+        col.notes["freshness"] = (
+            f"stale: the current data's newest value ({iso_seconds(newest_c)}) is older than the "
+            f"baseline's ({iso_seconds(newest_b)})"
+        )

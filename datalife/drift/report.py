@@ -20,6 +20,7 @@ __all__ = [
     "DriftDetected",
     "DriftReport",
     "Side",
+    "iso_seconds",
     "thresholds_for",
 ]
 
@@ -40,6 +41,8 @@ THRESHOLD_METRICS = ("linf", "jsd_log2", "psi", "wasserstein_norm", "ks_stat")
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     "numeric": {"wasserstein_norm": 0.1, "psi": 0.2},
     "categorical": {"linf": 0.1},
+    # on the shares of hours, weekdays and months (the times themselves move on)
+    "timestamp": {"linf": 0.1},
 }
 
 #: A breach counts only when the column's test rejects "same distribution" at this level.
@@ -85,6 +88,21 @@ class Side:
             "dataset": self.dataset,
             "dataset_version": self.dataset_version,
         }
+
+
+def iso_seconds(us: int | None) -> str | None:
+    """An epoch time in microseconds as ISO 8601 (UTC, seconds).
+
+    Examples:
+        >>> iso_seconds(86_400_000_000)
+        '1970-01-02T00:00:00Z'
+    """
+    if us is None:
+        return None
+    from datetime import UTC, datetime, timedelta
+
+    t = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _num(x: float | None) -> float | None:
@@ -140,6 +158,8 @@ class ColumnDrift:
     resolution: float | None = None
     notes: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    #: timestamps: the newest value of each side, the reference time, and the lags (seconds)
+    freshness: dict[str, Any] | None = None
 
     @property
     def drifted(self) -> bool:
@@ -212,6 +232,7 @@ class ColumnDrift:
                 "resolution": self.resolution,
                 "notes": self.notes,
                 "reason": self.reason,
+                "freshness": self.freshness,
             }
         )
         return out

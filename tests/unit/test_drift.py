@@ -302,7 +302,7 @@ def test_bad_inputs_are_reported_not_raised() -> None:
         "nulls": "not_computable",
         "const": "drift",
         "typed": "not_computable",
-        "when": "not_compared",
+        "when": "ok",  # one value: its weekday and month shares are not significant
         "new": "added",
     }
     assert "all missing" in report["nulls"].reason  # type: ignore[operator]
@@ -370,3 +370,61 @@ def test_dataset_versions_and_saved_profiles(
         drift("penguins@ffff", "penguins", workspace=ws)
     with pytest.raises(DriftInputError, match="did you mean"):
         drift("penguin", "penguins", workspace=ws)
+
+
+def _people(n: int, seed: int, start: str) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "user_id": np.arange(seed * n, seed * n + n),
+            "email": [f"user{seed}_{i}@example.org" for i in range(n)],
+            "review": [
+                f"review number {i} says the thing was {'good' if i % 3 else 'bad'} overall"
+                for i in range(seed * n, seed * n + n)
+            ],
+            "score": rng.normal(0, 1, n),
+            "seen_at": pd.date_range(start, periods=n, freq="37min"),
+        }
+    )
+
+
+def test_identifiers_and_free_text_are_skipped_with_the_reason() -> None:
+    report = drift(_people(2000, 0, "2024-01-01"), _people(2000, 1, "2024-03-01"))
+    status = {c.column: c.status for c in report.columns}
+    assert status["user_id"] == status["email"] == status["review"] == "skipped"
+    assert "identifier" in (report["user_id"].reason or "")
+    assert "identifier" in (report["email"].reason or "")
+    assert "free text" in (report["review"].reason or "")
+    assert status["score"] == "ok"
+    assert json_strict(report)["columns_skipped"] == ["user_id", "email", "review"]
+
+
+def test_a_declared_role_skips_the_column() -> None:
+    from datalife.drift.compare import compare_column
+    from datalife.stats import stats as profile_of
+
+    b = profile_of(pd.DataFrame({"code": [1, 2, 3] * 20}))
+    col = compare_column("code", b.columns[0], b.columns[0], {}, role="identifier")
+    assert col.status == "skipped"
+    assert "declared" in (col.reason or "")
+
+
+def test_timestamps_drift_on_calendar_parts_and_report_freshness() -> None:
+    base = _people(2000, 0, "2024-01-01")
+    same = _people(2000, 1, "2024-03-01")
+    report = drift(base, same)
+    seen = report["seen_at"]
+    assert seen.family == "timestamp"
+    assert seen.status == "ok", seen.notes
+    assert seen.metrics["linf"] is not None and seen.metrics["ks_stat"] == 1.0
+    assert seen.freshness is not None
+    assert seen.freshness["newest_current"].startswith("2024-04-21")
+    assert seen.freshness["behind_baseline_s"] < 0  # the current data is newer
+    # the same times, but only on weekends: the weekday shares drift
+    weekend = same[same["seen_at"].dt.dayofweek >= 5]
+    shifted = drift(base, weekend)["seen_at"]
+    assert shifted.status == "drift"
+    assert shifted.worst is not None and shifted.worst["part"] == "weekday"
+    # stale data: the current batch ends before the baseline does
+    stale = drift(same, base)["seen_at"]
+    assert "stale" in stale.notes["freshness"]
