@@ -152,7 +152,8 @@ class WorkspaceConfig(_Model):
     check_modules: list[str] = Field(default_factory=list)
     roots: list[str] = Field(
         default_factory=list,
-        description="folders outside the workspace that lineage verify may read",
+        description="folders outside the workspace that lineage verify may read and "
+        "outputs may be written to",
     )
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     transforms: TransformsConfig = Field(default_factory=TransformsConfig)
@@ -236,8 +237,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
             line=line,
             hint="fix the syntax at that line.",
         ) from None
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML: nested too deeply to read",
+            path=path,
+            hint="datalife's configuration nests a few levels at most; remove the deep nesting.",
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}", path=path) from None
+        raise ConfigError(
+            f"{path}: cannot read: {exc.strerror}",
+            path=path,
+            hint="fix the file's permissions (it must be readable by you).",
+        ) from exc
 
 
 def _toml_error_line(message: str) -> int | None:
@@ -371,7 +382,10 @@ class Workspace:
         from datalife.storage import atomic_write_text
 
         globs = list(globs)
-        entry = DatasetConfig.model_validate({"files": globs, "schema": schema or name})
+        try:
+            entry = DatasetConfig.model_validate({"files": globs, "schema": schema or name})
+        except ValidationError as exc:
+            raise _format_pydantic_error(exc, self.config_path, f"datasets.{name}") from exc
         if name in self.config.datasets and not replace:
             raise ConfigError(
                 f"{self.config_path}: dataset {name!r} already exists",

@@ -32,7 +32,7 @@ nothing runs and nothing is written. A failing run leaves the previous outputs u
 records a FAIL event.
 
 Crash consistency: the outputs are written first (each atomically), then the lineage
-COMPLETE event, then the state file, with a journal (``<output>/.datalife-run.journal``)
+COMPLETE event, then the state file, with a journal (``lineage/.run.journal``)
 saying how far the run got. A run killed at any point is finished or rolled back by the next
 one, which says so (:attr:`PipelineResult.recovered`), and the temporary files it left are
 removed (see :mod:`datalife.lineage.journal`).
@@ -58,8 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["PipelineResult", "StageReport", "run_pipeline"]
 
 STATE_FILE = "pipeline.json"
-LOCK_FILE = ".datalife-run.lock"
-JOURNAL_FILE = ".datalife-run.journal"
+JOURNAL_FILE = ".run.journal"
 OUTPUT_FILES = ("train.parquet", "dev.parquet", "test.parquet", "split_report.json")
 STATE_FORMAT = 1
 STAGES = (
@@ -189,7 +188,17 @@ def _plan(ws: Workspace) -> _Plan:
     registry = TransformRegistry()
     registry.discover(ws.config.transforms.modules, path=[ws.root])
     user_names = {t.name for t in registry}
-    steps = [_resolve_step(registry, user_names, step.transform, step.params) for step in cfg.steps]
+    try:
+        steps = [
+            _resolve_step(registry, user_names, step.transform, step.params) for step in cfg.steps
+        ]
+        _check_split(cfg)
+    except ConfigError as exc:  # say where: the pipeline's table in the config file
+        if exc.path is None:
+            exc.path = str(ws.config_path)
+            exc.message = f"{ws.config_path.name} [pipeline]: {exc.message}"
+            exc.args = (exc.message,)
+        raise
     from datalife._version import __version__
 
     material = {
@@ -217,6 +226,21 @@ def _plan(ws: Workspace) -> _Plan:
         steps=steps,
         fingerprint=fingerprint,
         out_dir=ws.root / cfg.output,
+    )
+
+
+def _check_split(cfg: PipelineConfig) -> None:
+    """Refuse split settings that cannot work before anything runs (or is written)."""
+    from datalife.splits.params import SplitParams
+
+    sc = cfg.split
+    SplitParams.build(
+        ratios=sc.ratios,
+        stratify=sc.stratify or None,
+        group=sc.group,
+        key=sc.key,
+        seed=sc.seed,
+        rebalance=sc.rebalance,
     )
 
 
@@ -311,12 +335,13 @@ def run_pipeline(
         DataError: a transform or the split fails on this data (exit 1).
     """
     from datalife.config import Workspace
-    from datalife.storage import exclusive_lock
+    from datalife.storage import directory_lock
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.find(workspace)
     plan = _plan(ws)
-    # one writer at a time per output folder; the OS drops the lock if a run is killed
-    with exclusive_lock(plan.out_dir / LOCK_FILE):
+    # one run at a time per workspace (a lock on its folder: nothing is created, and the OS
+    # drops it if a run is killed)
+    with directory_lock(ws.root):
         recovered = _recover(plan)
         if not force:
             state = _up_to_date(plan)
@@ -352,11 +377,12 @@ def _recover(plan: _Plan) -> list[str]:
 
     notes: list[str] = []
     store = LineageStore(plan.ws.lineage_dir, plan.ws.root)
-    done = recover(plan.out_dir / JOURNAL_FILE, plan.ws.root, store)
+    done = recover(_journal_path(plan), plan.ws.root, store)
     if done is not None:
         notes.append(str(done))
-    removed = remove_stale_temporaries(
-        plan.out_dir, [*OUTPUT_FILES, STATE_FILE, JOURNAL_FILE], locked=True
+    removed = remove_stale_temporaries(plan.out_dir, [*OUTPUT_FILES, STATE_FILE], locked=True)
+    removed += remove_stale_temporaries(
+        plan.ws.lineage_dir, [_journal_path(plan).name], locked=True
     )
     removed += remove_stale_temporaries(
         plan.out_dir / "transforms", [f"{s.name}.json" for s in plan.steps], locked=True
@@ -367,6 +393,12 @@ def _recover(plan: _Plan) -> list[str]:
     return notes
 
 
+def _journal_path(plan: _Plan) -> Path:
+    """The run journal: hidden in ``lineage/``, so a failed command leaves no trace in the
+    output folder (see :mod:`datalife.lineage.journal`)."""
+    return plan.ws.lineage_dir / JOURNAL_FILE
+
+
 def _run_journaled(plan: _Plan, record: bool, progress: Progress) -> PipelineResult:
     """Run, writing in the order the journal needs (see :mod:`datalife.lineage.journal`):
     outputs, then the COMPLETE event, then the state file."""
@@ -375,7 +407,7 @@ def _run_journaled(plan: _Plan, record: bool, progress: Progress) -> PipelineRes
     from datalife.storage import atomic_write_text
 
     ws = plan.ws
-    journal = plan.out_dir / JOURNAL_FILE
+    journal = _journal_path(plan)
     run = lineage.run(
         "pipeline", workspace=ws, record=record, parameters={"fingerprint": plan.fingerprint}
     )

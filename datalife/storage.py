@@ -49,6 +49,7 @@ __all__ = [
     "atomic_write_text",
     "cache_dir",
     "dataset_version_id",
+    "directory_lock",
     "fault_point",
     "frame_hash",
     "hash_bytes",
@@ -486,6 +487,30 @@ def exclusive_lock(path: str | Path) -> Iterator[None]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lock_fd(fd)
+        try:
+            yield
+        finally:
+            unlock_fd(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on an existing ``directory`` itself for the ``with`` block.
+
+    Nothing is created (a command that fails leaves no lock file behind); the operating
+    system releases the lock if the process dies. Where a directory cannot be locked
+    (Windows), a hidden ``.datalife.lock`` file in it is locked instead.
+    """
+    folder = Path(directory)
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        with exclusive_lock(folder / ".datalife.lock"):
+            yield
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         lock_fd(fd)
         try:

@@ -170,6 +170,24 @@ def bump_cmd(name: str, fmt: str) -> int:
     return 0
 
 
+def _check_base(root: Any, base: str) -> None:
+    """An explicit --base must be a commit git can find (outside git, only the default)."""
+    from datalife.errors import ConfigError
+    from datalife.governance import find_git_root
+
+    if base == "HEAD":
+        return
+    if base.startswith("-") or not base.strip():
+        raise ConfigError(
+            f"--base {base!r} is not a git revision", hint="pass a commit, e.g. --base HEAD."
+        )
+    if find_git_root(root) is None:
+        raise ConfigError(
+            f"--base {base!r}: {root} is not in a git repository",
+            hint="run `datalife check` inside the repository, or leave out --base.",
+        )
+
+
 @click.command("check")
 @click.option(
     "--base",
@@ -198,6 +216,7 @@ def check_cmd(base: str, no_data: bool, no_schemas: bool, fmt: str) -> int:
     sys.dont_write_bytecode = True  # a check never writes into the repository
     single_threaded_blas()
     ws = _workspace()
+    _check_base(ws.root, base)
     report = check_workspace(ws, base=base, data=not no_data, schemas=not no_schemas)
     if not no_schemas:  # released versions recorded by the registry are unchanged too
         from datalife.schemas.immutability import release_problems

@@ -146,6 +146,7 @@ def split_cmd(
         order_by=order_by,
         gap=gap,
     )
+    _check_out_inside(out)
     from datalife.cli._progress import progress, size_of
 
     with progress(f"splitting {size_of(paths)}", fmt=fmt):
@@ -161,6 +162,31 @@ def split_cmd(
     if fail_on_leakage and (report.duplicates.shared_rows or late):
         return 1
     return 0
+
+
+def _check_out_inside(out: str) -> None:
+    """Inside a workspace, --out stays in it (or in a folder its config lists in `roots`)."""
+    import os
+
+    from datalife.config import Workspace
+    from datalife.errors import OutputNotWritable
+
+    found = Workspace.locate()
+    if found is None:
+        return
+    ws = Workspace.load(found)
+    target = os.path.realpath(out)
+    allowed = [ws.root, *(ws.root / r for r in ws.config.roots)]
+    for root in allowed:
+        base = os.path.realpath(root)
+        if os.path.commonpath([target, base]) == base:
+            return
+    raise OutputNotWritable(
+        f"{out}: outside the workspace {ws.root}; datalife writes only inside it",
+        path=out,
+        hint=f"choose an --out folder inside the workspace, or list the folder under `roots` "
+        f"in {ws.config_path.name}.",
+    )
 
 
 def _run(
@@ -197,11 +223,11 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
     from datalife.lineage.journal import recover, remove_journal, write_journal
     from datalife.lineage.store import LineageStore
     from datalife.splits import split
-    from datalife.storage import exclusive_lock, hash_bytes, hash_file, remove_stale_temporaries
+    from datalife.storage import directory_lock, hash_bytes, hash_file, remove_stale_temporaries
 
     key = hash_bytes(ws.relpath(Path(out).resolve()).encode())[:12]
     journal = ws.lineage_dir / f".split-{key}.journal"
-    with exclusive_lock(ws.lineage_dir / f".split-{key}.lock"):
+    with directory_lock(ws.root):  # one recorded writer at a time; creates nothing
         remove_stale_temporaries(ws.lineage_dir)  # of killed processes only
         done = recover(journal, ws.root, LineageStore(ws.lineage_dir, ws.root))
         if done is not None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datalife.errors import SplitDataError
 from datalife.splits._plan import Plan, make_plan
 from datalife.splits._sources import Fetched, FileSource, FrameSource
 from datalife.splits.params import SPLITS, SplitParams
@@ -139,10 +140,24 @@ def split(
         paths: list[PathLike] = [data]
     else:
         paths = list(data)  # type: ignore[arg-type]
-    result = _split_files(paths, params, out_dir, check_duplicates, provenance)
+    try:
+        result = _split_files(paths, params, out_dir, check_duplicates, provenance)
+    except SplitDataError as exc:
+        _naming_inputs(exc, paths)
+        raise
     if drift:
         result = _with_drift(result)
     return result
+
+
+def _naming_inputs(exc: SplitDataError, paths: Sequence[PathLike]) -> None:
+    """Name the input files in the data error when it does not name one already."""
+    if exc.path is not None or any(os.fspath(p) in exc.message for p in paths):
+        return
+    names = ", ".join(os.fspath(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
+    exc.path = os.fspath(paths[0])
+    exc.message = f"{names}: {exc.message}"
+    exc.args = (exc.message,)
 
 
 def _with_drift(result: SplitResult) -> SplitResult:
