@@ -195,9 +195,17 @@ def stats_cmd(
         datasets = {r.dataset for r in resolved}
         dataset = datasets.pop() if len(datasets) == 1 else None
         from datalife.cli._progress import progress, size_of
+        from datalife.errors import InputError
 
-        with progress(f"profiling {size_of(paths)}", fmt=fmt):
-            profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
+        try:
+            with progress(f"profiling {size_of(paths)}", fmt=fmt):
+                profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
+        except InputError as exc:
+            if save and ws is not None and not no_record:
+                from datalife.cli.validate import record_unreadable
+
+                record_unreadable(ws, "profile", paths, exc)
+            raise
     if out:
         profile.save(out)
     if save:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -59,7 +60,7 @@ def validate_cmd(
             report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
     except InputError as exc:
         if record and ws is not None:
-            _record_unreadable(ws, paths, exc)
+            record_unreadable(ws, "validate", paths, exc)
         raise
     if record and ws is not None:
         _release(ws, report.schema)
@@ -70,16 +71,16 @@ def validate_cmd(
     return 0 if report.valid else 1
 
 
-def _record_unreadable(ws: Workspace, paths: tuple[str, ...], exc: Exception) -> None:
-    """An input that cannot be read still gets its run in the lineage log: a FAIL event with
-    the error, naming (and hashing) each of the files that exist."""
+def record_unreadable(ws: Workspace, job: str, paths: Sequence[Any], exc: Exception) -> None:
+    """An input that cannot be read still gets its run in the lineage log: a FAIL event of
+    ``job`` with the error, naming (and hashing) each of the files that exist."""
     import contextlib
     from pathlib import Path
 
     from datalife import lineage
     from datalife.errors import DatalifeError
 
-    with contextlib.suppress(DatalifeError), lineage.run("validate", workspace=ws) as run:
+    with contextlib.suppress(DatalifeError), lineage.run(job, workspace=ws) as run:
         for p in paths:
             if Path(p).is_file():
                 run.input(p)

@@ -78,3 +78,17 @@ def test_a_missing_input_gets_a_fail_event_too(cli: Cli, workspace: Path) -> Non
     fail = _events(workspace)[-1]
     assert fail["eventType"] == "FAIL" and fail["inputs"] == []
     assert "incoming/none.csv" in fail["run"]["facets"]["errorMessage"]["message"]
+
+
+def test_a_profile_of_an_unreadable_input_gets_a_fail_event(cli: Cli, workspace: Path) -> None:
+    (workspace / "incoming").mkdir()
+    (workspace / "incoming" / "corrupt.parquet").write_text("PAR1 not parquet", encoding="utf-8")
+    res = cli("stats", "incoming/corrupt.parquet", "--save")
+    assert res.code == 2, res
+    fail = _events(workspace)[-1]
+    check_event(fail)
+    assert fail["eventType"] == "FAIL" and fail["job"]["name"] == "profile"
+    assert [i["name"] for i in fail["inputs"]] == ["incoming/corrupt.parquet"]
+    # without --save nothing is recorded (stats alone writes nothing)
+    assert cli("stats", "incoming/corrupt.parquet").code == 2
+    assert _events(workspace)[-1] == fail
