@@ -604,10 +604,15 @@ def _dtype_reason(f: _Facts, missing: int) -> str:
 
 def _identifier(f: _Facts, missing: int) -> str | None:
     """Why ``f`` is an identifier, or None."""
-    if f.kind not in ("int", "string") or f.distinct is None or f.nonnull < 2:
+    if f.kind not in ("int", "string") or f.nonnull < 2:
+        return None
+    named = bool(KEY_NAME.search(f.name))
+    about = f.distinct if f.distinct is not None else f.approx_distinct
+    if named and f.kind == "int" and 0.2 * f.nonnull <= about < 0.95 * f.nonnull and about >= 20:
+        return f"a key-like name with about {about} distinct values in {f.nonnull} (a reference)"
+    if f.distinct is None:
         return None
     unique = f.distinct == f.nonnull and missing == 0
-    named = bool(KEY_NAME.search(f.name))
     if named and f.distinct >= 0.95 * f.nonnull:
         return "a key-like name" + (" with no repeated values" if unique else ", nearly unique")
     if not unique or f.nonnull < 10:
@@ -786,10 +791,7 @@ def _column(
             unique = True
             reasons.append("unique: an identifier; no range and no drift")
         else:
-            reasons.append(
-                f"not unique: {f.nonnull - (f.distinct or 0)} repeated values in this data; "
-                "no range and no drift"
-            )
+            reasons.append("not unique: values repeat in this data; no range and no drift")
         range_rule = "identifier: no range (its values are names, not quantities)"
     elif (
         f.kind == "string"
@@ -920,7 +922,9 @@ def _search_keys(
         if f.nonnull == rows
         and f.kind in ("int", "string", "bool", "timestamp")
         and metas[f.name].role not in (Role.FREE_TEXT, Role.IDENTIFIER, Role.MEASUREMENT)
-        and 1 < card(f) < rows
+        # a nearly unique column (fine timestamps, codes) makes any combination look like a
+        # key by chance: keys are built from columns whose values repeat
+        and 1 < card(f) < 0.9 * rows
     ]
     # integers count as discrete only when they repeat a lot (codes, years, counts)
     pool += [
