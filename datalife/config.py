@@ -122,6 +122,16 @@ class PipelineConfig(_Model):
         return value
 
 
+class InferConfig(_Model):
+    """``[infer]``: defaults of ``datalife schema infer`` (see docs/inference.md)."""
+
+    #: tolerant: hard bounds only where the data supports them, the observed range as a
+    #: warning; strict: the observed range fails; off: no range checks
+    ranges: Literal["strict", "tolerant", "off"] = "tolerant"
+    #: a string column with at most this many distinct values gets a category set
+    max_categories: int = Field(default=20, ge=1)
+
+
 class MonitorConfig(_Model):
     """``[monitor]``: where the monitoring history lives and how thresholds are learned."""
 
@@ -159,6 +169,7 @@ class WorkspaceConfig(_Model):
     transforms: TransformsConfig = Field(default_factory=TransformsConfig)
     pipeline: PipelineConfig | None = None
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    infer: InferConfig = Field(default_factory=InferConfig)
 
     @model_validator(mode="after")
     def _pipeline_dataset_exists(self) -> WorkspaceConfig:
@@ -220,6 +231,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
             model = StepConfig
     elif parts and parts[0] == "transforms":
         model = TransformsConfig
+    elif parts and parts[0] == "infer":
+        model = InferConfig
     elif parts and parts[0] == "monitor":
         model = MonitorConfig
     return sorted((f.alias or name) for name, f in model.model_fields.items())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import click
 
@@ -77,9 +76,9 @@ def schema_show(ref: str, fmt: str) -> int:
 @click.option(
     "--max-categories",
     type=click.IntRange(0),
-    default=20,
-    show_default=True,
-    help="A string column with at most this many distinct values becomes a category.",
+    default=None,
+    help="A string column with at most this many distinct values gets a category set. "
+    "Default: [infer] max_categories in datalife.toml, else 20.",
 )
 @click.option(
     "--ranges",
@@ -109,7 +108,7 @@ def schema_infer(
     paths: tuple[str, ...],
     name: str,
     dry_run: bool,
-    max_categories: int,
+    max_categories: int | None,
     ranges: str | None,
     labels: tuple[str, ...],
     predictions: tuple[str, ...],
@@ -146,7 +145,10 @@ def schema_infer(
             "or pick another name.",
         )
     roles = _declared_roles(labels, predictions, role_args)
-    policy = ranges or _configured_ranges(ws)
+    configured = ws.config.infer if ws is not None else None
+    policy = ranges or (configured.ranges if configured else "tolerant")
+    if max_categories is None:
+        max_categories = configured.max_categories if configured else 20
     with _progress_reporter(fmt) as progress:
         inference = infer_schema(
             list(paths),
@@ -207,11 +209,6 @@ def _declared_roles(
     roles.update(dict.fromkeys(labels, "label"))
     roles.update(dict.fromkeys(predictions, "prediction"))
     return roles
-
-
-def _configured_ranges(ws: Any) -> str:
-    infer = getattr(ws.config, "infer", None) if ws is not None else None
-    return str(getattr(infer, "ranges", "tolerant"))
 
 
 @contextlib.contextmanager
