@@ -118,7 +118,12 @@ def record_release(
 
 
 def check_release(
-    schemas_dir: str | Path, ref: str, path: str | Path, text: str | bytes | None = None
+    schemas_dir: str | Path,
+    ref: str,
+    path: str | Path,
+    text: str | bytes | None = None,
+    *,
+    shown: str | None = None,
 ) -> None:
     """Raise :class:`SchemaReleaseChanged` when ``ref`` was released with other content.
 
@@ -127,6 +132,7 @@ def check_release(
         ref: ``name@version``.
         path: the version's file (read when ``text`` is None).
         text: the file's content, if already read.
+        shown: how to name the file in the error (default: ``path``).
     """
     releases = recorded_releases(schemas_dir)
     recorded = releases.get(ref)
@@ -142,7 +148,7 @@ def check_release(
                 hint="fix its permissions.",
             ) from exc
     if content_hash(text) != recorded:
-        raise SchemaReleaseChanged.from_ref(path, ref, ref.split("@", 1)[0])
+        raise SchemaReleaseChanged.from_ref(shown or path, ref, ref.split("@", 1)[0])
 
 
 def edited_releases(

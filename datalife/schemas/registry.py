@@ -128,7 +128,8 @@ class SchemaRegistry:
                 path=path,
                 hint=f"set `name: {name}` and `version: {version}` in the file, or move it.",
             )
-        check_release(self.directory, f"{name}@{version}", path)  # released: unchanged
+        shown = self.workspace.relpath(path) if self.workspace else str(path)
+        check_release(self.directory, f"{name}@{version}", path, shown=shown)  # unchanged
         self._cache[(name, version)] = (mtime, sv)
         return sv
 
