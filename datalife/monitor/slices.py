@@ -1,4 +1,4 @@
-"""Slices and the one grouped scan that summarises a batch per slice.
+"""Slices, and the counts that summarise a batch per slice.
 
 A slice definition is one or more columns (a slice per combination of their values, named
 ``species=Adelie``) or a boolean SQL expression (one slice: the rows where it is true). They
@@ -6,8 +6,9 @@ come from the schema (``slices:``), from the command line (``--slice COL``), and
 column, by default: every class of the label is a slice, so rare classes are audited on their
 own.
 
-:func:`summarise` reads the data **once**: a ``GROUP BY GROUPING SETS`` over the whole batch and
-every slice definition, with DuckDB's ``histogram`` aggregate per column. Numbers are counted in
+:func:`summarise` counts each binned column once over the batch, keyed by every slice column
+(and each ``where`` flag) and the column's bin, into a small table; the slices are then
+``GROUPING SETS`` over that table, so adding slices costs almost nothing. Numbers are counted in
 the reference's quantile bins, categories over the reference's most frequent values (the rest
 pooled), and label/prediction pairs into a confusion table (classification) or error sums
 (regression). The summary is plain JSON, so the reference's is kept in the history store.
@@ -158,33 +159,35 @@ def check_columns(slices: Sequence[SliceDef], available: Sequence[str], where: s
 
 
 def summarise(scan: Scan, slices: Sequence[SliceDef], binning: Binning) -> dict[str, Any]:
-    """One scan of ``src``: per slice value, rows and each column's counts on ``binning``.
+    """Per slice value: rows, and each column's counts on ``binning`` (one pass per column).
+
+    Two stages. Each binned column is counted by one ``GROUP BY`` over the batch, keyed by
+    every column the slices use (and each ``where`` flag) plus the column's bin: a table of at
+    most a few thousand rows. The slices are then ``GROUPING SETS`` over those small tables, so
+    their number costs almost nothing.
 
     Returns ``{"all": group, "slices": {slice_name: {value: group}}}`` where a group is
-    ``{"rows": n, "cols": {col: {"n", "mean", "hist"}}, "confusion": {...}, "errors": [...]}``.
+    ``{"rows": n, "cols": {col: {"n", "hist"}}, "confusion": {...}}`` or ``"errors": [n, sae,
+    sse]`` for a regression label.
     """
     import duckdb
 
-    from datalife.io import sql_ident
+    from datalife.io import sql_ident, sql_str
 
     check_columns(slices, [c for c, _ in scan.columns], _label_of(scan))
     present = {c for c, _ in scan.columns}
-    keys = [f"{s.key_sql()} AS _s{i}" for i, s in enumerate(slices)]
-    aggs = ["count(*) AS rows"]
-    cols: list[tuple[str, str]] = []
+    key_cols = list(dict.fromkeys(c for s in slices for c in s.columns))
+    wheres = [(i, s) for i, s in enumerate(slices) if s.where is not None]
+    keys = [f"{sql_ident(c)} AS __k{j}" for j, c in enumerate(key_cols)]
+    keys += [f"coalesce(({s.where}), false) AS __w{i}" for i, s in wheres]
+    key_names = [f"__k{j}" for j in range(len(key_cols))] + [f"__w{i}" for i, _ in wheres]
+    parts: list[tuple[str, str, str]] = [("__rows__", "''", "count(*), NULL, NULL")]
     for name, edges in binning.numeric.items():
         if name in present:
-            c = sql_ident(name)
-            aggs += [
-                f"count({c})",
-                f"avg({c}::DOUBLE) FILTER (isfinite({c}::DOUBLE))",
-                f"histogram({_bin_sql(name, edges)})",
-            ]
-            cols.append((name, "numeric"))
+            parts.append((name, f"({_bin_sql(name, edges)})::VARCHAR", "count(*), NULL, NULL"))
     for name, values in binning.categorical.items():
         if name in present:
-            aggs += [f"count({sql_ident(name)})", "NULL", f"histogram({_cat_sql(name, values)})"]
-            cols.append((name, "categorical"))
+            parts.append((name, _cat_sql(name, values), "count(*), NULL, NULL"))
     y, p = binning.label, binning.prediction
     model = y is not None and p is not None and y in present and p in present
     if model:
@@ -194,80 +197,135 @@ def summarise(scan: Scan, slices: Sequence[SliceDef], binning: Binning) -> dict[
         both = f"{yi} IS NOT NULL AND {pi} IS NOT NULL"
         if binning.task == "regression":
             e = f"({yi}::DOUBLE - {pi}::DOUBLE)"
-            aggs += [
-                f"count(*) FILTER ({both})",
-                f"sum(abs({e})) FILTER ({both})",
-                f"sum({e} * {e}) FILTER ({both})",
-            ]
-        else:
-            aggs.append(
-                f"histogram(CASE WHEN {both} THEN {yi}::VARCHAR || chr(31) || {pi}::VARCHAR END)"
+            parts.append(
+                (
+                    "__errors__",
+                    "''",
+                    f"count(*) FILTER ({both}), sum(abs({e})) FILTER ({both}), "
+                    f"sum({e} * {e}) FILTER ({both})",
+                )
             )
-    groupings = [f"grouping(_s{i})" for i in range(len(slices))]
-    sets = ", ".join(["()", *(f"(_s{i})" for i in range(len(slices)))])
-    select_keys = [f"_s{i}" for i in range(len(slices))]
-    sql = (
-        f"SELECT {', '.join([*groupings, *select_keys, *aggs])} "
-        f"FROM (SELECT *{''.join(', ' + k for k in keys)} FROM src) "
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
+        else:
+            parts.append(
+                (
+                    "__confusion__",
+                    f"CASE WHEN {both} THEN {yi}::VARCHAR || chr(31) || {pi}::VARCHAR END",
+                    "count(*), NULL, NULL",
+                )
+            )
+    select_keys = "".join(", " + k for k in keys)
     try:
-        rows = scan.execute(sql, convert_errors=False)
+        scan.execute(
+            "CREATE OR REPLACE TEMP TABLE _slice_counts (col VARCHAR, b VARCHAR, n BIGINT, "
+            f"s1 DOUBLE, s2 DOUBLE{''.join(', ' + k + ' ' + t for k, t in _key_types(scan, key_cols, wheres))})",
+            convert_errors=False,
+        )
+        for col, bin_sql, aggs in parts:
+            scan.execute(
+                f"INSERT INTO _slice_counts SELECT {sql_str(col)}, __b, {aggs}"
+                f"{''.join(', ' + k for k in key_names)} "
+                f"FROM (SELECT *, {bin_sql} AS __b{select_keys} FROM src) "
+                f"GROUP BY __b{''.join(', ' + k for k in key_names)}",
+                convert_errors=False,
+            )
     except duckdb.Error as exc:
-        bad = [s for s in slices if s.where is not None]
-        detail = str(exc).splitlines()[0]
-        if bad and isinstance(exc, duckdb.ParserException | duckdb.BinderException):
-            raise MonitorInputError(
-                f"a slice expression cannot be evaluated on {_label_of(scan)}: {detail}",
-                details=[f"slice {s.name!r}: where {s.where}" for s in bad],
-                hint="write `where:` as a boolean SQL expression over the data's columns.",
-            ) from None
-        from datalife.io import input_error_from_duckdb
-
-        if scan.sources:
-            raise input_error_from_duckdb(exc, scan.sources) from None
-        raise
-    out: dict[str, Any] = {"all": None, "slices": {s.name: {} for s in slices}}
+        _raise_slice_error(exc, scan, slices)
+    sets = ["(col, b)"]
+    exprs = []
+    for i, s in enumerate(slices):
+        if s.where is not None:
+            exprs.append(f"CASE WHEN _w{i} THEN {sql_str(s.name)} END AS _s{i}")
+        else:
+            exprs.append(f"{_key_sql(s, key_cols)} AS _s{i}")
+        sets.append(f"(col, b, _s{i})")
+    groupings = [f"grouping(_s{i})" for i in range(len(slices))]
+    rows = scan.execute(
+        f"SELECT col, b, {', '.join([*groupings, *(f'_s{i}' for i in range(len(slices)))] or ['0'])}, "
+        f"sum(n), sum(s1), sum(s2) FROM (SELECT *{''.join(', ' + e for e in exprs)} "
+        f"FROM _slice_counts) GROUP BY GROUPING SETS ({', '.join(sets)})",
+        convert_errors=False,
+    )
+    scan.execute("DROP TABLE _slice_counts", convert_errors=False)
     n = len(slices)
+    out: dict[str, Any] = {"all": _empty(), "slices": {s.name: {} for s in slices}}
     for row in rows:
-        flags, keys_, agg = row[:n], row[n : 2 * n], row[2 * n :]
-        group = _group(agg, cols, model, binning.task)
+        col, b = row[0], row[1]
+        flags = row[2 : 2 + n] if n else ()
+        slice_keys = row[2 + n : 2 + 2 * n] if n else ()
+        cnt, s1, s2 = row[-3], row[-2], row[-1]
         which = [i for i, g in enumerate(flags) if g == 0]
         if not which:
-            out["all"] = group
+            group = out["all"]
         else:
             i = which[0]
-            if keys_[i] is None:  # rows outside a `where` slice
+            if slice_keys[i] is None:  # rows outside a `where` slice
                 continue
-            out["slices"][slices[i].name][str(keys_[i])] = group
-    if out["all"] is None:
-        out["all"] = {"rows": 0, "cols": {}}
+            group = out["slices"][slices[i].name].setdefault(str(slice_keys[i]), _empty())
+        _add(group, col, b, int(cnt or 0), s1, s2)
     return out
+
+
+def _key_types(
+    scan: Scan, key_cols: list[str], wheres: list[tuple[int, SliceDef]]
+) -> list[tuple[str, str]]:
+    types = dict(scan.columns)
+    out = [(f"_k{j}", types.get(c, "VARCHAR")) for j, c in enumerate(key_cols)]
+    out += [(f"_w{i}", "BOOLEAN") for i, _ in wheres]
+    return out
+
+
+def _key_sql(s: SliceDef, key_cols: list[str]) -> str:
+    from datalife.io import sql_str
+
+    parts = [
+        f"{sql_str(c + '=')} || coalesce(_k{key_cols.index(c)}::VARCHAR, '(missing)')"
+        for c in s.columns
+    ]
+    return parts[0] if len(parts) == 1 else f"concat_ws(', ', {', '.join(parts)})"
+
+
+def _raise_slice_error(exc: Exception, scan: Scan, slices: Sequence[SliceDef]) -> None:
+    import duckdb
+
+    bad = [s for s in slices if s.where is not None]
+    detail = str(exc).splitlines()[0]
+    if bad and isinstance(exc, duckdb.ParserException | duckdb.BinderException):
+        raise MonitorInputError(
+            f"a slice expression cannot be evaluated on {_label_of(scan)}: {detail}",
+            details=[f"slice {s.name!r}: where {s.where}" for s in bad],
+            hint="write `where:` as a boolean SQL expression over the data's columns.",
+        ) from None
+    from datalife.io import input_error_from_duckdb
+
+    if scan.sources:
+        raise input_error_from_duckdb(exc, scan.sources) from None
+    raise exc
+
+
+def _empty() -> dict[str, Any]:
+    return {"rows": 0, "cols": {}}
+
+
+def _add(group: dict[str, Any], col: str, b: str | None, n: int, s1: Any, s2: Any) -> None:
+    if col == "__rows__":
+        group["rows"] += n
+    elif col == "__confusion__":
+        if b is not None:
+            conf = group.setdefault("confusion", {})
+            conf[b] = conf.get(b, 0) + n
+    elif col == "__errors__":
+        errors = group.setdefault("errors", [0, 0.0, 0.0])
+        errors[0] += n
+        errors[1] += float(s1 or 0.0)
+        errors[2] += float(s2 or 0.0)
+    else:
+        c = group["cols"].setdefault(col, {"n": 0, "hist": {}})
+        if b is not None:
+            c["n"] += n
+            c["hist"][b] = c["hist"].get(b, 0) + n
 
 
 def _label_of(scan: Scan) -> str:
     if scan.source.files:
         return ", ".join(f.path for f in scan.source.files)
     return "the data"
-
-
-def _group(
-    agg: Sequence[Any], cols: list[tuple[str, str]], model: bool, task: str | None
-) -> dict[str, Any]:
-    group: dict[str, Any] = {"rows": int(agg[0]), "cols": {}}
-    i = 1
-    for name, _ in cols:
-        count, mean, hist = agg[i : i + 3]
-        i += 3
-        group["cols"][name] = {
-            "n": int(count),
-            "mean": float(mean) if mean is not None and math.isfinite(mean) else None,
-            "hist": {str(k): int(v) for k, v in (hist or {}).items()},
-        }
-    if model:
-        if task == "regression":
-            cnt, sae, sse = agg[i : i + 3]
-            group["errors"] = [int(cnt), float(sae or 0.0), float(sse or 0.0)]
-        else:
-            group["confusion"] = {str(k): int(v) for k, v in (agg[i] or {}).items()}
-    return group
