@@ -2,9 +2,9 @@
 record it in the history store (one transaction per batch).
 
 Per batch: one profile (:func:`datalife.stats` machinery) compared with the reference's by
-:func:`datalife.drift` (from the two profiles: no second read of the data), and one grouped scan
-for every slice at once (:func:`datalife.monitor.slices.summarise`). The reference is read once
-and its profile and slice summary are kept in the store.
+:func:`datalife.drift` (from the two profiles: no second read of the data), and one count per
+monitored column for every slice at once (:func:`datalife.monitor.slices.summarise`). The
+reference is read once and its profile and slice summary are kept in the store.
 """
 
 from __future__ import annotations
