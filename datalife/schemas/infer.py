@@ -978,7 +978,7 @@ def _search_keys(
             (row,) = data.execute(f"SELECT {', '.join(aggs)} FROM src")
             for c, n in zip(todo, row, strict=True):
                 if int(n) == rows:
-                    found.append([f.name for f in c])
+                    found.append([f.name for f in sorted(c, key=facts.index)])
         if progress is not None:
             progress("keys", min(start + batch, len(survivors)), len(survivors))
     if gave_up or dropped:
