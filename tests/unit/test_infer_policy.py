@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ def _csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _checks(inference: infer_mod.Inference, column: str) -> dict[str, dict[str, object]]:
+def _checks(inference: infer_mod.Inference, column: str) -> dict[str, dict[str, Any]]:
     out = {}
     for c in inference.schema.columns[column].checks:
         key = c.name + (" (warning)" if c.raise_warning else "")
