@@ -194,14 +194,14 @@ def decide_range(
     if lo >= 0 and hi > 0 and not signed:
         # non-negative data: levels and skewed sizes grow by factors, not by steps
         ratio = MIN_RATIO
-        why = f"at least x{MIN_RATIO:g} for non-negative values"
+        why = "the least factor for non-negative values"
         if q25 is not None and q75 is not None and q25 > 0:
             skew = min((q75 / q25) ** 2, MAX_RATIO)
             if skew > ratio:
-                ratio, why = skew, "(q75/q25)^2 (skewed positive values)"
+                ratio, why = skew, "(q75/q25)^2 of skewed positive values"
         if hi * ratio > upper:
             upper = hi * ratio
-            parts.append(f"max x {ratio:.3g}, {why}")
+            parts.append(f"max x {ratio:.3g} ({why})")
     else:
         pad = max(pad, max(abs(lo), abs(hi)) / 2)
     if not parts:
