@@ -299,7 +299,7 @@ def _up_to_date(plan: _Plan) -> dict[str, Any] | None:
     state_path = plan.out_dir / STATE_FILE
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # unreadable or damaged: run again
         return None
     if not isinstance(state, dict) or state.get("fingerprint") != plan.fingerprint:
         return None

@@ -106,9 +106,16 @@ def load_profile(ref: str | Path, workspace: Workspace | str | Path | None = Non
     from datalife.stats.profile import Profile
 
     p = Path(ref)
-    if p.suffix == ".json" or p.exists():
+    if not (p.suffix == ".json" or p.exists()):
+        p = find_profile(workspace, str(ref))
+    try:
         return Profile.load(p)
-    return Profile.load(find_profile(workspace, str(ref)))
+    except RecursionError as exc:  # a hand-made file nested thousands of levels deep
+        raise ProfileError(
+            f"{p}: not a profile: its JSON is nested too deeply to read",
+            path=p,
+            hint="profile the data again with `datalife stats ... --save`.",
+        ) from exc
 
 
 def is_profile_file(path: Path) -> bool:

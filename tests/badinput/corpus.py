@@ -482,5 +482,56 @@ OPTION_CASES = [
 ]
 
 
+# damaged files datalife wrote itself: a profile, the pipeline's state, the release record
+STATE_CASES = [
+    Case(
+        "profile-deep",
+        ("stats", "bad/profile.json"),
+        2,
+        "profile.json",
+        _write(
+            "bad/profile.json", '{"format_version": 1, "columns": ' + "[" * 5000 + "]" * 5000 + "}"
+        ),
+    ),
+    Case(
+        "profile-not-json",
+        ("stats", "bad/profile.json"),
+        2,
+        "profile.json",
+        _write("bad/profile.json", '{"format_version": 1, "datalife_profile": '),
+    ),
+    Case("state-damaged", ("run",), 0, None, _write("out/pipeline.json", '{"fingerprint": ')),
+    Case("state-deep", ("run",), 0, None, _write("out/pipeline.json", "[" * 5000 + "]" * 5000)),
+    Case(
+        "releases-damaged",
+        ("validate", "data/a.csv"),
+        2,
+        ".releases.json",
+        _write("schemas/.releases.json", "{not json"),
+    ),
+    Case(
+        "releases-deep",
+        ("validate", "data/a.csv"),
+        2,
+        ".releases.json",
+        _write("schemas/.releases.json", "[" * 5000 + "]" * 5000),
+    ),
+    Case(
+        "journal-damaged",
+        ("run",),
+        0,
+        "rolled back",
+        _write("lineage/.run.journal", '{"run_id": "x", "pha'),
+    ),
+]
+
+
 def corpus() -> list[Case]:
-    return [*_data_cases(), *_config_cases(), *_schema_cases(), *_log_cases(), *OPTION_CASES]
+    return [
+        *_data_cases(),
+        *_config_cases(),
+        *_schema_cases(),
+        *_log_cases(),
+        *OPTION_CASES,
+        *STATE_CASES,
+    ]
