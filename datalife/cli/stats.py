@@ -166,8 +166,20 @@ def _render_profile(profile: Any, label: str) -> None:
     "--top-k", type=click.IntRange(1), default=10, show_default=True, help="Top values shown."
 )
 @click.option("--no-record", is_flag=True, help="With --save: do not record it in the lineage log.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="Show the class balance of COLUMN (repeatable); a dataset's schema declares its own.",
+)
 def stats_cmd(
-    inputs: tuple[str, ...], fmt: str, save: bool, out: str | None, top_k: int, no_record: bool
+    inputs: tuple[str, ...],
+    fmt: str,
+    save: bool,
+    out: str | None,
+    top_k: int,
+    no_record: bool,
+    labels: tuple[str, ...],
 ) -> int:
     """Profile data files, a dataset (DATASET, or DATASET@VERSION for a saved version), or
     show a saved profile: counts, missing, distinct, min/max/mean/std, quantiles, histograms
@@ -222,12 +234,46 @@ def stats_cmd(
             path = save_profile(profile, ws)
             run.output(path, name=ws.relpath(path))
         echo(f"saved profile: {ws.relpath(path)}", err=True)
+    balances = _class_balances(profile, labels, resolved, ws)
     if fmt == "json":
-        emit_json(profile.to_dict())
+        data = profile.to_dict()
+        if balances:
+            data["class_balance"] = [b.to_dict() for b in balances]
+        emit_json(data)
     else:
         label = " ".join(inputs)
         _render_profile(profile, label)
+        for b in balances:
+            echo(b.to_text())
     return 0
+
+
+def _class_balances(profile: Any, labels: tuple[str, ...], resolved: Any, ws: Any) -> list[Any]:
+    """The class balance of the label columns: given with --label, or declared by the schema
+    of the dataset profiled."""
+    from datalife.errors import DatalifeError
+    from datalife.stats.balance import class_balance
+
+    names = list(dict.fromkeys(labels))
+    datasets = {getattr(r, "dataset", None) for r in resolved} - {None}
+    if ws is not None and len(datasets) == 1:
+        from datalife.schemas.model import Role
+        from datalife.schemas.registry import SchemaRegistry
+
+        dataset = next(iter(datasets))
+        schema = ws.config.schema_for(dataset) if dataset in ws.config.datasets else None
+        reg = SchemaRegistry(ws)
+        if schema is not None and reg.versions(schema):
+            meta = reg.load(schema).meta
+            names += [c for c, m in meta.columns.items() if m.role == Role.LABEL and c not in names]
+    by_name = {c.name: c for c in profile.columns}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise DatalifeError(
+            f"no column {', '.join(map(repr, missing))} in the data",
+            hint=f"the columns are {', '.join(by_name)}.",
+        )
+    return [class_balance(by_name[n]) for n in names]
 
 
 def _worst(c: dict[str, Any]) -> str:
