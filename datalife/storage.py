@@ -395,6 +395,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _remove_dead_temporaries(target: Path) -> None:
+    """Remove the temporary files of ``target`` that killed processes left (best effort)."""
+    prefix = f".{target.name}{TEMP_MARK}"
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix):
+                owner = _temp_owner(entry.name)
+                if owner is not None and not _alive(owner):
+                    with contextlib.suppress(OSError):
+                        Path(entry.path).unlink()
+
+
 def new_file_mode() -> int:
     """The mode a new file gets under the process's umask (``0o666 & ~umask``)."""
     mask = os.umask(0)
@@ -438,6 +450,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         tmp = None
         _fsync_dir(target.parent)
         fault_point(f"renamed:{target.name}", target)
+        _remove_dead_temporaries(target)
     except OSError as exc:
         if tmp is not None:
             with contextlib.suppress(OSError):

@@ -124,3 +124,17 @@ def test_fault_hook_counts_and_logs_write_points(
     with pytest.raises(WriteFailed, match="Input/output error"):
         atomic_write_text(tmp_path / "b.txt", "b")
     assert not (tmp_path / "b.txt").exists()
+
+
+def test_a_write_removes_its_targets_dead_temporaries(tmp_path: Path) -> None:
+    """Any command that writes a file cleans what a killed writer of that file left."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    stale = tmp_path / f".profile.json.datalife-{pid}-00000000.tmp"
+    other = tmp_path / f".other.json.datalife-{pid}-00000000.tmp"
+    stale.write_text("partial")
+    other.write_text("partial")
+    atomic_write_text(tmp_path / "profile.json", "{}")
+    assert not stale.exists() and other.exists()
