@@ -182,8 +182,8 @@ class _DataStats:
         return self._inferred
 
     def typed(self, column: str, dtype: str | None) -> str:
-        from datalife.reading import sql_type, varchar_cast
         from datalife.io import sql_ident
+        from datalife.reading import sql_type, varchar_cast
 
         q = sql_ident(column)
         want = sql_type(dtype)
