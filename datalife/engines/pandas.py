@@ -1,163 +1,329 @@
-"""In-memory validation of pandas DataFrames with pandera's pandas backend.
+"""The pandas engine: the check plan rendered as pandera checks on an in-memory frame.
 
-pandera does the checking; this module only turns its failure cases into datalife's
-:class:`~datalife.engines.report.Failure` records, so every engine reports alike.
+Files are read into memory through :mod:`datalife.reading` (the same conversion to the
+schema's types as every engine, with the rows whose values do not convert); a pandas frame
+whose columns already have the schema's types is used as it is, one that needs converting
+goes through the same reading. Structure and stored-type mismatches come from
+:mod:`datalife.engines.structure`, as for every engine; this module evaluates the value checks
+— pandera's own ``Check`` objects on each column's non-missing values — nullability,
+uniqueness and the row minimum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from datalife.engines.report import MAX_EXAMPLES, CheckResult, Example, Failure, _plain
-from datalife.plan.compile import describe_failure, plan_checks, rename_candidates
+from datalife.engines.report import MAX_EXAMPLES, Example, Failure, ValidationReport
+from datalife.engines.structure import dtype_mismatches, merge_structural, structure_failures
+from datalife.errors import DatalifeError, UnsupportedCheck
+from datalife.plan.compile import STRUCTURAL, CheckPlan, PlannedCheck, describe_failure
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pandera.api.pandas.container as pac
 
-__all__ = ["run_pandas_validation"]
+    from datalife.engines.base import Data
+    from datalife.reading import Source
 
-_NAME_MAP = {
-    "field_uniqueness": "unique",
-    "multiple_fields_uniqueness": "unique",
-    "dataframe_column_labels_unique": "unique",
+__all__ = ["PandasEngine"]
+
+
+class PandasEngine:
+    """pandera on a pandas frame in memory."""
+
+    name = "pandas"
+    reads: frozenset[str] = frozenset({"files", "pandas", "polars", "arrow"})
+
+    def validate(self, data: Data, plan: CheckPlan, *, ref: str) -> ValidationReport:
+        import functools
+
+        from datalife.engines.duckdb.validate import check_results, min_rows_failure
+
+        frame, sources, names = _typed(data, plan)
+        failures = merge_structural(
+            structure_failures(plan.spec, [s.columns for s in sources], names), len(sources)
+        )
+        mismatched = dtype_mismatches(plan, [s.stored_types() for s in sources], names)
+        failures += mismatched
+        failures += _evaluate(frame, plan, sources, names, {str(f.column) for f in mismatched})
+        rows = len(frame)
+        info: list[dict[str, Any]] = []
+        if data.kind == "files":
+            counts: dict[int, int] = (
+                {int(str(k)): int(v) for k, v in frame["__file"].value_counts().items()}
+                if rows
+                else {}
+            )
+            for i, (src, display) in enumerate(zip(sources, names, strict=True)):
+                n = counts.get(i, 0)
+                if n == 0:
+                    from datalife.reading import has_data_lines, zero_rows_error
+
+                    if has_data_lines(src):
+                        raise zero_rows_error(src, display)
+                info.append({"path": display, "format": src.format, "bytes": src.size, "rows": n})
+        if plan.spec.min_rows and rows < plan.spec.min_rows:
+            failures.append(min_rows_failure(plan.spec.min_rows, rows))
+        order = plan.columns
+        failures.sort(
+            key=lambda f: (order.index(f.column) if f.column in order else len(order), f.check)
+        )
+        notes = []
+        if any(s.format == "csv" for s in sources):
+            notes.append(
+                "CSV values "
+                + ", ".join(repr(t) for t in ("", "NA", "N/A", "n/a", "NaN", "null"))
+                + " (and the other pandas defaults) are read as missing"
+            )
+        report = ValidationReport(
+            ref, rows, self.name, failures, check_results(plan, failures), info, notes
+        )
+        if data.kind != "files":
+            from datalife.storage import frame_hash
+
+            original = data.frame
+            report._version_fn = functools.partial(frame_hash, original)
+        return report
+
+
+def _typed(data: Data, plan: CheckPlan) -> tuple[pd.DataFrame, Sequence[Source], Sequence[str]]:
+    """The rows as a pandas frame of the schema's types, with ``__file``/``__row`` and, for
+    converted columns, ``__bad:<col>`` / ``__raw:<col>``; the sources and their names."""
+    from datalife.engines.duckdb.engine import FrameSource, to_arrow
+    from datalife.io import connect, input_error_from_duckdb
+    from datalife.reading import cast_columns, typed_columns, typed_union_sql
+
+    typing = typed_columns(plan.spec)
+    con = connect()
+    try:
+        if data.kind == "files":
+            sources: Sequence[Source] = list(data.sources)
+            names: Sequence[str] = list(data.names)
+        else:
+            frame = data.frame
+            if data.kind == "pandas" and _already_typed(frame, typing):
+                out = frame.reset_index(drop=True).copy(deep=False)
+                out["__file"] = 0
+                out["__row"] = range(len(out))
+                src: Any = _PandasSource(frame)
+                return out, [src], ["<frame>"]
+            table = to_arrow(frame)
+            con.register("__frame", table)
+            sources = [FrameSource(table, con)]
+            names = ["<frame>"]
+        present = [c for c in plan.columns if any(c in s.columns for s in sources)]
+        sql = typed_union_sql(sources, present, typing, casts=cast_columns(sources, typing))
+        import duckdb
+
+        try:
+            result: pd.DataFrame = con.execute(f"SELECT * FROM ({sql})").df()
+        except duckdb.Error as exc:
+            raise input_error_from_duckdb(exc, sources) from None
+        return result, sources, names
+    finally:
+        con.close()
+
+
+def _already_typed(frame: pd.DataFrame, typing: dict[str, Any]) -> bool:
+    """Whether every schema column of ``frame`` already has the schema's type family (then
+    the frame is checked as it is, with no conversion)."""
+    from pandas.api import types as t
+
+    from datalife.reading import FLOAT_TYPES, INT_TYPES, type_family
+
+    for c, (target, _, _) in typing.items():
+        if c not in frame.columns:
+            continue
+        dtype = frame[c].dtype
+        fam = type_family(target)
+        ok = (
+            (fam in INT_TYPES and t.is_integer_dtype(dtype) and str(dtype).lower() == _INT[fam])
+            or (fam in FLOAT_TYPES and t.is_float_dtype(dtype))
+            or (fam == "BOOLEAN" and t.is_bool_dtype(dtype))
+            or (fam == "VARCHAR" and _is_text(frame[c], dtype))
+        )
+        if not ok:
+            return False
+    return True
+
+
+_INT = {
+    "TINYINT": "int8",
+    "SMALLINT": "int16",
+    "INTEGER": "int32",
+    "BIGINT": "int64",
+    "UTINYINT": "uint8",
+    "USMALLINT": "uint16",
+    "UINTEGER": "uint32",
+    "UBIGINT": "uint64",
 }
 
 
-def _check_name(raw: str) -> str:
-    name = raw.split("(", 1)[0]
-    return _NAME_MAP.get(name, name)
+def _is_text(series: Any, dtype: Any) -> bool:
+    """Text, or categories of text (not categories of numbers)."""
+    import pandas as pd
+    from pandas.api import types as t
+
+    if isinstance(dtype, pd.CategoricalDtype):
+        return bool(t.is_string_dtype(dtype.categories.dtype))
+    return bool(t.is_string_dtype(dtype)) and t.infer_dtype(series, skipna=True) in (
+        "string",
+        "empty",
+    )
 
 
-def run_pandas_validation(
-    schema: pac.DataFrameSchema, df: pd.DataFrame
-) -> tuple[int, list[Failure], list[CheckResult]]:
-    """Validate ``df``; return ``(rows, failures, checks)``."""
-    import pandera.errors as pe
+class _PandasSource:
+    """A pandas frame seen as a source (for structure and stored types)."""
 
-    plan = plan_checks(schema)
-    try:
-        schema.validate(df, lazy=True, inplace=False)
-        cases = None
-    except pe.SchemaErrors as exc:
-        cases = exc.failure_cases
-    except pe.SchemaError as exc:  # raised for some dataframe-level problems even when lazy
-        cases = exc.failure_cases
-    failures: list[Failure] = []
-    failed: set[tuple[str | None, str]] = set()
-    if cases is not None and len(cases):
-        failures = _normalise(cases, schema, list(df.columns), plan)
-        failures = _after_coercion(failures, schema, df, plan)
-        failed = {(f.column if f.check != "column_in_schema" else None, f.check) for f in failures}
-    checks = []
-    seen = set()
-    for p in plan:
-        key = (p.column, p.check, p.detail)
-        if key in seen:
-            continue
-        seen.add(key)
-        checks.append(CheckResult(p.column, p.check, p.detail, (p.column, p.check) not in failed))
-    return len(df), failures, checks
+    format = "frame"
+    size = 0
+    on_disk = False
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.columns = [str(c) for c in frame.columns]
+        self._frame = frame
+
+    def stored_types(self) -> dict[str, str]:
+        return {}  # checked by _already_typed: every typed column has the schema's family
 
 
-def _after_coercion(
-    failures: list[Failure], schema: pac.DataFrameSchema, df: pd.DataFrame, plan: Any
+def _evaluate(
+    frame: pd.DataFrame,
+    plan: CheckPlan,
+    sources: Sequence[Any],
+    names: Sequence[str],
+    mismatched: set[str],
 ) -> list[Failure]:
-    """Report a column that failed to coerce as the out-of-core engine does.
 
-    When values cannot be coerced, pandera also reports the column's dtype and lets checks
-    fail with a ``TypeError``. Those are consequences of the same bad values: keep the
-    ``coerce_dtype`` failure, and run the value checks on the values that did parse.
-    """
+    failures: list[Failure] = []
+
+    def examples(mask: Any, values: pd.Series[Any]) -> tuple[Example, ...]:
+        picked = frame.loc[mask].head(MAX_EXAMPLES)
+        out = []
+        for idx in picked.index:
+            f_idx, r = int(frame.at[idx, "__file"]), int(frame.at[idx, "__row"])  # type: ignore[arg-type]
+            fmt = getattr(sources[f_idx], "format", "")
+            line = r + 2 if fmt == "csv" else (r + 1 if fmt == "jsonl" else None)
+            name = names[f_idx] if names[f_idx] != "<frame>" else None
+            value = values.at[idx]
+            out.append(Example(None if _is_na(value) else value, r, name, line))
+        return tuple(out)
+
+    for p in plan.checks:
+        if p.check in STRUCTURAL or p.check == "min_rows":
+            continue
+        if p.check == "unique":
+            keys = [c for c in str(p.column).split(",") if p.column]
+            if not keys or not all(c in frame.columns for c in keys):
+                continue
+            sub = frame[keys]
+            dup = sub.notna().all(axis=1) & sub.duplicated(keep=False)
+            if dup.any():
+                shown = sub[keys[0]] if len(keys) == 1 else sub.apply(tuple, axis=1)
+                n_keys = int(sub[dup].drop_duplicates().shape[0])
+                failures.append(
+                    Failure(
+                        p.column,
+                        "unique",
+                        p.detail,
+                        int(dup.sum()),
+                        examples(dup, shown),
+                        f"duplicate values where values must be unique ({n_keys} values repeated)",
+                    )
+                )
+            continue
+        if p.column is None:
+            raise UnsupportedCheck(
+                f"dataframe-level check {p.detail} is not supported",
+                hint="move the check to a column.",
+            )
+        if p.column not in frame.columns:
+            continue
+        series = frame[p.column]
+        bad_col = f"__bad:{p.column}"
+        bad = frame[bad_col].fillna(False).astype(bool) if bad_col in frame.columns else None
+        if p.check in ("dtype", "coerce_dtype"):
+            if bad is None or p.column in mismatched or not bad.any():
+                continue
+            raw = frame[f"__raw:{p.column}"]
+            failures.append(
+                Failure(
+                    p.column,
+                    p.check,
+                    p.detail,
+                    int(bad.sum()),
+                    examples(bad, raw),
+                    describe_failure(p.check, p.detail, p.column, p.obj),
+                )
+            )
+            continue
+        missing = series.isna()
+        if bad is not None:
+            missing &= ~bad
+        if p.check == "not_nullable":
+            if missing.any():
+                failures.append(
+                    Failure(
+                        p.column,
+                        p.check,
+                        p.detail,
+                        int(missing.sum()),
+                        examples(missing, series),
+                        describe_failure(p.check, p.detail, p.column, p.obj),
+                    )
+                )
+            continue
+        fails = _value_check(p, series)
+        if fails is not None and fails.any():
+            failures.append(
+                Failure(
+                    p.column,
+                    p.check,
+                    p.detail,
+                    int(fails.sum()),
+                    examples(fails, series),
+                    describe_failure(p.check, p.detail, p.column, p.obj),
+                )
+            )
+    return failures
+
+
+def _value_check(p: PlannedCheck, series: pd.Series[Any]) -> pd.Series[Any] | None:
+    """Where ``series``'s non-missing values fail the check (pandera evaluates it)."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    check = p.obj.fn if p.obj is not None else None
+    if check is None or not isinstance(check, pa.Check):
+        factory = getattr(pa.Check, p.check, None)
+        if factory is None or p.obj is None:
+            raise UnsupportedCheck(
+                f"check {p.detail} on column {p.column!r} is not known to pandera here",
+                column=p.column,
+                hint="register it with @datalife.register_check before validating.",
+            )
+        check = factory(**dict(p.obj.statistics))
+    present = series[series.notna()]
+    if not len(present):
+        return None
+    try:
+        result = check(present)
+    except Exception as exc:  # noqa: BLE001 - user check code may raise anything
+        raise DatalifeError(
+            f"check {p.detail} on column {p.column!r} raised {type(exc).__name__}: {exc}",
+            column=p.column,
+            hint="fix the check function, or the column's type in the schema.",
+        ) from None
+    passed = pd.Series(result.check_output, index=present.index).fillna(False).astype(bool)
+    out = pd.Series(False, index=series.index)
+    out.loc[present.index] = ~passed
+    return out
+
+
+def _is_na(value: Any) -> bool:
     import pandas as pd
 
-    broken = {f.column for f in failures if f.check == "coerce_dtype" and f.column is not None}
-    if not broken:
-        return failures
-    out: list[Failure] = []
-    objs = {(p.column, p.check): p for p in plan}
-    for f in failures:
-        if f.column not in broken or f.check == "coerce_dtype":
-            out.append(f)
-            continue
-        if f.check == "dtype":
-            continue
-        errored = any(str(e.value).startswith(("TypeError(", "ValueError(")) for e in f.examples)
-        planned = objs.get((f.column, f.check))
-        numeric = str(schema.columns[f.column].dtype).lower().startswith(("int", "uint", "float"))
-        fn = planned.obj.fn if planned is not None and planned.obj is not None else None
-        if not errored or not numeric or fn is None:
-            out.append(f)
-            continue
-        series = pd.to_numeric(df[f.column], errors="coerce")
-        result = fn(series.dropna())
-        passed = result.check_output
-        bad = series.dropna()[~passed.astype(bool).to_numpy()]
-        if len(bad):
-            exs = tuple(
-                Example(value=_plain(v), row=_row(i)) for i, v in bad.head(MAX_EXAMPLES).items()
-            )
-            out.append(Failure(f.column, f.check, f.detail, len(bad), exs, f.message))
-    return out
-
-
-def _normalise(
-    cases: pd.DataFrame, schema: pac.DataFrameSchema, have: list[Any], plan: Any
-) -> list[Failure]:
-    details = {(p.column, p.check): (p.detail, p.obj) for p in plan}
-    missing = [str(c) for c in cases.loc[cases["check"] == "column_in_dataframe", "failure_case"]]
-    extra = [str(c) for c in cases.loc[cases["check"] == "column_in_schema", "failure_case"]]
-    renames = rename_candidates(missing, extra)
-    out: list[Failure] = []
-    cases = cases.assign(_name=cases["check"].astype(str).map(_check_name))
-    structural = cases["_name"].isin(["column_in_dataframe", "column_in_schema", "column_ordered"])
-    for _, row in cases[structural].iterrows():
-        name = row["_name"]
-        column = str(row["failure_case"])
-        if name == "column_in_dataframe":
-            msg = "required column is missing"
-            if column in renames:
-                msg += f"; column {renames[column]!r} looks like it was renamed from it"
-        elif name == "column_in_schema":
-            msg = "column is not in the schema (the schema is strict)"
-            back = [m for m, e in renames.items() if e == column]
-            if back:
-                msg += f"; it looks like a rename of {back[0]!r}"
-        else:
-            msg, column = "columns are not in the schema's order", ""
-        out.append(Failure(column or None, name, name, 1, (Example(column),), msg))
-    rest = cases[~structural]
-    if len(rest):
-        cols = rest["column"].where(rest["column"].notna(), None)
-        for (gcol, name), group in rest.assign(column=cols).groupby(
-            ["column", "_name"], sort=False, dropna=False
-        ):
-            col = None if gcol is None or gcol != gcol else str(gcol)
-            if name == "unique" and col is None:
-                unique = schema.unique
-                col = unique if isinstance(unique, str) else ",".join(unique or [])
-            detail, obj = details.get((col, name), (str(group["check"].iloc[0]), None))
-            if name == "dtype":
-                exs: tuple[Example, ...] = (Example(str(group["failure_case"].iloc[0])),)
-                msg = f"stored as {group['failure_case'].iloc[0]}, the schema says {detail.split(chr(39))[1] if chr(39) in detail else detail}"
-                out.append(Failure(col, name, detail, 1, exs, msg))
-                continue
-            head = group.head(MAX_EXAMPLES)
-            exs = tuple(
-                Example(value=_plain(v), row=_row(i))
-                for v, i in zip(head["failure_case"], head["index"], strict=True)
-            )
-            n = int(group["index"].nunique()) if name == "unique" else len(group)
-            out.append(Failure(col, name, detail, n, exs, describe_failure(name, detail, col, obj)))
-    order = list(schema.columns)
-    out.sort(key=lambda f: (order.index(f.column) if f.column in order else len(order), f.check))
-    return out
-
-
-def _row(index: Any) -> int | None:
     try:
-        if index is None or index != index:
-            return None
-        return int(index)
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
-        return None
+        return False

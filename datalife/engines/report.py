@@ -133,6 +133,8 @@ class ValidationReport:
         failures: every failed check.
         checks: every check evaluated, passed or not.
         notes: things worth knowing that are not failures (e.g. tokens read as missing).
+        warnings: failures of warning-level checks (reported; they do not make the data
+            invalid).
     """
 
     schema: str
@@ -144,6 +146,7 @@ class ValidationReport:
     notes: list[str] = field(default_factory=list)
     _version: str | None = None
     _version_fn: Callable[[], str] | None = field(default=None, repr=False)
+    warnings: list[Failure] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -204,6 +207,7 @@ class ValidationReport:
             "failures": [f.to_dict() for f in self.failures],
             "checks": [c.to_dict() for c in self.checks],
             "notes": self.notes,
+            "warnings": [f.to_dict() for f in self.warnings],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -212,6 +216,7 @@ class ValidationReport:
     def to_text(self) -> str:
         lines = [("valid: " if self.valid else "INVALID: ") + self.summary()]
         lines.extend(f"  {f.describe()}" for f in self.failures)
+        lines.extend(f"  warning: {f.describe()}" for f in self.warnings)
         lines.extend(f"  note: {n}" for n in self.notes)
         hint = self.hint()
         if hint:

@@ -1,4 +1,10 @@
-"""What a schema checks, independent of the engine that evaluates it.
+"""The check compiler: what a schema checks, independent of the engine that evaluates it.
+
+:func:`compile_plan` turns a schema version (its :class:`~datalife.plan.spec.SchemaSpec`) into
+a :class:`CheckPlan` once; every engine renders that plan (pandera calls for frames, SQL for
+DuckDB) and reports failures under the plan's names. What no engine may decide on its own —
+which checks exist, in which order, and which failures are only warnings
+(:meth:`CheckPlan.is_warning`) — is decided here, once, for all of them.
 
 Every engine reports failures under the same names, taken from pandera: ``column_in_dataframe``
 (a required column is missing), ``column_in_schema`` (an unexpected column in a strict
@@ -18,7 +24,15 @@ from datalife.plan.spec import CheckSpec, SchemaSpec
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
 
-__all__ = ["PlannedCheck", "as_spec", "describe_failure", "plan_checks", "rename_candidates"]
+__all__ = [
+    "CheckPlan",
+    "PlannedCheck",
+    "as_spec",
+    "compile_plan",
+    "describe_failure",
+    "plan_checks",
+    "rename_candidates",
+]
 
 
 @dataclass(frozen=True)
@@ -58,7 +72,49 @@ def plan_checks(schema: SchemaSpec | pac.DataFrameSchema) -> list[PlannedCheck]:
         out.append(PlannedCheck(",".join(spec.unique), "unique", "multiple_fields_uniqueness"))
     for check in spec.checks:
         out.append(PlannedCheck(None, check.name, check.detail, check))
+    if spec.min_rows > 0:
+        out.append(PlannedCheck(None, "min_rows", f"min_rows({spec.min_rows})"))
     return out
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """A schema compiled for the engines: the spec and every check it makes, in order."""
+
+    spec: SchemaSpec
+    checks: tuple[PlannedCheck, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.spec.columns)
+
+    @property
+    def value_checks(self) -> list[PlannedCheck]:
+        """The checks on column values (what an engine renders in its own terms)."""
+        return [p for p in self.checks if p.check not in STRUCTURAL]
+
+    def is_warning(self, column: str | None, check: str) -> bool:
+        """Whether failures of ``check`` on ``column`` are warnings, not failures."""
+        return any(
+            p.column == column and p.check == check and p.obj is not None and p.obj.warning
+            for p in self.checks
+        )
+
+
+STRUCTURAL = frozenset({"column_in_dataframe", "column_in_schema", "column_ordered"})
+
+
+def compile_plan(schema: SchemaSpec | pac.DataFrameSchema) -> CheckPlan:
+    """Compile ``schema`` into the plan every engine renders.
+
+    Examples:
+        >>> from datalife.plan.spec import ColumnSpec, SchemaSpec
+        >>> plan = compile_plan(SchemaSpec({"x": ColumnSpec("x", dtype="int64")}, min_rows=1))
+        >>> [p.check for p in plan.checks]
+        ['column_in_dataframe', 'dtype', 'not_nullable', 'min_rows']
+    """
+    spec = as_spec(schema)
+    return CheckPlan(spec, tuple(plan_checks(spec)))
 
 
 def rename_candidates(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
@@ -86,6 +142,8 @@ def describe_failure(check: str, detail: str, column: str | None, obj: Any = Non
         return "missing values in a column that does not allow them"
     if check == "unique":
         return "duplicate values where values must be unique"
+    if check == "min_rows":
+        return f"fewer rows than the schema's minimum ({detail[9:-1]}); an empty dataset fails"
     if check in ("dtype", "coerce_dtype"):
         want = detail.split("'")[1] if "'" in detail else detail
         return (

@@ -39,6 +39,8 @@ class CheckSpec:
     statistics: Mapping[str, Any]
     detail: str
     fn: Any = field(default=None, compare=False, repr=False)  # the pandera Check, when known
+    #: a warning-level check (pandera's ``raise_warning``): reported, never a failure
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def _from_check(check: Any) -> CheckSpec:
         statistics=dict(check.statistics or {}),
         detail=str(check.error or check.name),
         fn=check,
+        warning=bool(getattr(check, "raise_warning", False)),
     )
 
 

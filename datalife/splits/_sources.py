@@ -11,18 +11,18 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from datalife._threads import Background
 from datalife.errors import InputError
-from datalife.splits._assign import assign_key, int_key_hash
-from datalife.splits._parquet import Encoder, ParquetSink
+from datalife.splits._arrow import chunked_numpy, float64_arrow, hash_values, int64_arrow, to_arrow
+from datalife.splits._assign import assign_key
+from datalife.splits._outputs import SplitFiles
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -32,27 +32,18 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from datalife.io import Source
+    from datalife.reading import Source
 
-__all__ = [
-    "Fetched",
-    "FileSource",
-    "FrameSource",
-    "SplitFiles",
-    "chunked_numpy",
-    "hash_values",
-    "int64_arrow",
-    "to_arrow",
-]
+__all__ = ["Fetched", "FileSource", "FrameSource"]
+
+_T = TypeVar("_T")
 
 ROWHASH = "__datalife_rowhash"
-#: rows per batch read from DuckDB, and per row group written (fixed: byte-identical outputs)
+#: rows per batch read from DuckDB (the row groups written are fixed apart from it)
 _BATCH_ROWS = 1 << 17
-ROW_GROUP_ROWS = 1 << 19
-PROVENANCE_META_KEY = "datalife"
-#: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
 #: DuckDB text types, dictionary-encoded batch by batch when collected for the strata
 _TEXT = re.compile(r"^VARCHAR$")
+#: DuckDB types decoded cheaply (no strings, no nesting): the first stage of the duplicate check
 _FIXED_WIDTH = re.compile(
     r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
     r"UHUGEINT|FLOAT|DOUBLE|DECIMAL\(.*\)|DATE|TIME|TIMESTAMP.*|INTERVAL|UUID)$"
@@ -90,106 +81,6 @@ _NUMPY_TYPES: dict[str, type[np.generic]] = {
     "float": np.float32,
     "double": np.float64,
 }
-
-
-def _chunk_numpy(chunk: Any) -> npt.NDArray[Any]:
-    kind = str(chunk.type)
-    n = len(chunk)
-    if kind == "bool":
-        data = chunk.buffers()[1]
-        if data is None or n == 0:
-            return np.zeros(n, dtype=bool)
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
-        return bits[chunk.offset : chunk.offset + n].astype(bool)
-    dtype = _NUMPY_TYPES.get(kind)
-    if dtype is None:
-        return np.asarray(chunk.to_numpy(zero_copy_only=False))
-    data = chunk.buffers()[1]
-    if data is None or n == 0:
-        return np.zeros(n, dtype=dtype)
-    size = np.dtype(dtype).itemsize
-    return np.frombuffer(data, dtype=dtype, count=n, offset=chunk.offset * size)
-
-
-def int64_arrow(values: npt.NDArray[Any]) -> pa.Array:
-    """A numpy integer array as an Arrow int64 array (zero copy, without importing pandas)."""
-    import pyarrow as pa
-
-    data = np.ascontiguousarray(values, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
-
-
-def float64_arrow(values: npt.NDArray[Any]) -> pa.Array:
-    """A numpy float array as an Arrow float64 array (zero copy, without importing pandas)."""
-    import pyarrow as pa
-
-    data = np.ascontiguousarray(values, dtype=np.float64)
-    return pa.Array.from_buffers(pa.float64(), len(data), [None, pa.py_buffer(data)])
-
-
-def chunked_numpy(values: Any) -> npt.NDArray[Any]:
-    """A (chunked) Arrow array of numbers or booleans as one numpy array (values under nulls
-    are unspecified: fill or mask them first).
-
-    Read straight from the Arrow buffers: pyarrow's own ``to_numpy`` imports pandas, which
-    costs the CLI a few tenths of a second of start-up.
-    """
-    chunks = values.chunks if hasattr(values, "chunks") else [values]
-    if not chunks:
-        return np.zeros(0, dtype=np.int64)
-    parts = [_chunk_numpy(c) for c in chunks]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def to_arrow(series: pd.Series[Any]) -> pa.ChunkedArray:
-    """A pandas column as a (chunked) Arrow array; mixed-type object columns become text."""
-    import pandas as pd
-    import pyarrow as pa
-
-    try:
-        arr = pa.Array.from_pandas(series)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        arr = pa.array([None if pd.isna(v) else str(v) for v in series], type=pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        return arr
-    return pa.chunked_array([arr])
-
-
-def hash_values(values: pa.ChunkedArray, seed: int) -> npt.NDArray[np.uint64]:
-    """Key mode's hash of each value (see :mod:`datalife.splits._assign`); nulls hash to 0.
-
-    Integers: ``mix64(key ^ mix64(seed))``. Anything else: the first 8 bytes, read as a
-    little-endian integer, of ``md5(f"{seed}:{text}")`` where ``text`` is DuckDB's
-    ``CAST(value AS VARCHAR)``.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_dictionary(values.type):
-        values = pc.cast(values, values.type.value_type)
-    if pa.types.is_integer(values.type):
-        filled = pc.fill_null(values, 0) if values.null_count else values
-        dtype = np.int64 if pa.types.is_signed_integer(values.type) else np.uint64
-        chunks = filled.chunks if hasattr(filled, "chunks") else [filled]
-        out = np.empty(len(filled), dtype=np.uint64)
-        at = 0
-        for chunk in chunks:  # chunk by chunk: no copy of the whole column
-            ints = np.asarray(_chunk_numpy(chunk), dtype=dtype)
-            out[at : at + len(ints)] = int_key_hash(ints, seed)
-            at += len(ints)
-        return out
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("__datalife_keys", pa.table({"k": values}))
-        out = con.sql(
-            f"SELECT coalesce(md5_number_upper('{int(seed)}:' || CAST(k AS VARCHAR)), 0) AS h "
-            "FROM __datalife_keys"
-        ).fetchnumpy()["h"]
-    finally:
-        con.close()
-    return np.asarray(out, dtype=np.uint64)
 
 
 class FrameSource:
@@ -256,7 +147,7 @@ class FileSource:
     """
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]]) -> None:
-        from datalife.io import resolve_sources
+        from datalife.reading import resolve_sources
 
         self.sources: list[Source] = resolve_sources([Path(p) for p in paths])
         formats = sorted({s.format for s in self.sources})
@@ -306,11 +197,11 @@ class FileSource:
         files = "[" + ", ".join(_sql_str(str(s.path)) for s in self.sources) + "]"
         union = ", union_by_name=true" if len(self.sources) > 1 else ""
         if self.format == "parquet":
-            from datalife.io import PARQUET_SCAN_OPTIONS
+            from datalife.reading import PARQUET_SCAN_OPTIONS
 
             return f"read_parquet({files}{union}, {PARQUET_SCAN_OPTIONS})"
         if self.format == "csv":
-            from datalife.io import NA_TOKENS
+            from datalife.reading import NA_TOKENS
 
             nulls = ", ".join(_sql_str(t) for t in NA_TOKENS)
             return (
@@ -319,11 +210,12 @@ class FileSource:
             )
         return f"read_json({files}, format='newline_delimited'{union})"
 
-    def _run(self, fn: Any, *args: Any) -> Any:
+    def _run(self, fn: Callable[[], _T]) -> _T:
+        """``fn()``, a DuckDB error in it reported as an input error naming the files."""
         import duckdb
 
         try:
-            return fn(*args)
+            return fn()
         except duckdb.Error as exc:
             from datalife.io import input_error_from_duckdb
 
@@ -381,13 +273,13 @@ class FileSource:
         table = self._run(lambda: self.con.sql(sql).to_arrow_table())
         return np.asarray(chunked_numpy(table.column(0)), dtype=np.uint64)
 
-    def _reader(self, extra: Sequence[str] = ()) -> Any:
+    def _reader(self, extra: Sequence[str] = ()) -> pa.RecordBatchReader:
         """DuckDB's ordered scan of every column (and the ``extra`` expressions after them),
         as an Arrow batch reader. A scan of one table keeps the file order."""
         query = f"SELECT {', '.join(['*', *extra])} FROM {self.scan_sql()}"
         return self._run(lambda: self.con.sql(query).to_arrow_reader(_BATCH_ROWS))
 
-    def _batches(self, reader: Any) -> Iterator[pa.RecordBatch]:
+    def _batches(self, reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
         batches = iter(reader)
         while True:
             batch = self._run(lambda: next(batches, None))
@@ -619,88 +511,3 @@ def _route(
         if j == 0 and weights is not None and weight_column is not None:
             sub = sub.append_column(weight_column, float64_arrow(weights[offset : offset + n]))
         emit(j, sub, None if len(rows) == n and (j != 0 or reps is None) else rows)
-
-
-class SplitFiles:
-    """The three split files (train, dev, test) being written, sharing one :class:`Encoder`.
-
-    Every file is cut into row groups of exactly :data:`ROW_GROUP_ROWS` rows, encoded in
-    parallel and assembled in order: the same rows give byte-identical files whatever the
-    thread count. Leaving the ``with`` block without :meth:`finish` abandons the files
-    (incomplete: the caller removes them).
-    """
-
-    def __init__(
-        self, targets: dict[int, Path], schema: pa.Schema, *, weight_column: str | None = None
-    ) -> None:
-        import pyarrow as pa
-
-        self.encoder = Encoder()
-        self._files: list[Any] = []
-        self.sinks: dict[int, ParquetSink] = {}
-        try:
-            for j, path in targets.items():
-                s = schema
-                if j == 0 and weight_column is not None:
-                    s = s.append(pa.field(weight_column, pa.float64()))
-                fh = path.open("wb")
-                self._files.append(fh)
-                self.sinks[j] = ParquetSink(
-                    fh, s, self.encoder, row_group_rows=ROW_GROUP_ROWS, sync=True
-                )
-        except BaseException:
-            self.close()
-            raise
-
-    def __enter__(self) -> SplitFiles:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def put(self, split: int, batch: pa.RecordBatch, rows: npt.NDArray[np.int64] | None) -> None:
-        self.sinks[split].put(batch, rows)
-
-    def close_rows(self) -> None:
-        """No more rows: the last row groups go to the encoder."""
-        for sink in self.sinks.values():
-            sink.close_rows()
-
-    def complete(self) -> None:
-        """No more rows: encode and write every row group (all but the footers)."""
-        self.close_rows()
-        for sink in self.sinks.values():
-            sink.join()
-        self.encoder.drop_buffers()
-
-    def finish(self, metadata: dict[int, str]) -> None:
-        """Write every row group, then each file's footer with its ``datalife`` metadata
-        (re-raises the first failed write)."""
-        self.complete()
-        for j, sink in self.sinks.items():
-            sink.write_footer({PROVENANCE_META_KEY: metadata[j]})
-        for fh in self._files:
-            fh.flush()
-
-    def close(self) -> None:
-        self.encoder.close()  # drops the row groups not started
-        for sink in self.sinks.values():
-            sink.join()
-        for fh in self._files:
-            fh.close()
-
-
-@contextlib.contextmanager
-def temp_paths(directory: Path, names: Sequence[str]) -> Iterator[dict[str, Path]]:
-    """Temporary file paths in ``directory`` (removed on exit if still there)."""
-    made: dict[str, Path] = {}
-    try:
-        for name in names:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            os.close(fd)
-            made[name] = Path(tmp)
-        yield made
-    finally:
-        for p in made.values():
-            with contextlib.suppress(OSError):
-                p.unlink()

@@ -23,15 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from datalife.errors import InputError
-from datalife.io import (
-    NA_TOKENS,
-    PARQUET_SCAN_OPTIONS,
-    Source,
-    input_error_from_duckdb,
-    resolve_sources,
-    sql_ident,
-    sql_str,
-)
+from datalife.io import input_error_from_duckdb, sql_ident, sql_str
+from datalife.reading import NA_TOKENS, PARQUET_SCAN_OPTIONS, Source, resolve_sources
 from datalife.stats.build import (
     categorical_column,
     exact_moments,

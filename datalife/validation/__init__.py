@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from datalife.engines.report import CheckResult, Example, Failure, ValidationReport
 from datalife.errors import DatalifeError
-from datalife.io import Source
+from datalife.plan.compile import compile_plan
 
 if TYPE_CHECKING:
     import pandera.api.pandas.container as pac
@@ -109,8 +109,10 @@ def validate(
         schema: ``"name"``, ``"name@3"``, a :class:`SchemaVersion` or a pandera schema. For
             paths it may be omitted: the workspace dataset whose globs match the paths gives it.
         workspace: the workspace to resolve references in (default: the current one).
-        engine: ``auto`` (pandas frames: pandera pandas; polars frames and files: DuckDB),
-            ``pandas`` (read files into memory and use pandera), or ``duckdb``.
+        engine: a registered engine name (:func:`datalife.engines.engine_names`): ``auto``
+            (pandas frames: pandera; polars frames, Arrow tables and files: DuckDB),
+            ``pandas`` (in memory, pandera), ``duckdb`` (out of core), or an installed one.
+            An unknown name raises :class:`~datalife.errors.UnknownEngine`.
         record: True: append the validation to the workspace's lineage log (into the open
             ``lineage.run`` if there is one, else as a run of its own); None (default): only
             into an open run; False: never.
@@ -118,8 +120,6 @@ def validate(
     The report never raises for invalid data; call ``report.raise_for_errors()`` for that.
     Unreadable input raises :class:`~datalife.errors.InputError`.
     """
-    from datalife.storage import frame_hash
-
     if _is_paths(data):
         paths = [data] if isinstance(data, str | Path) else list(data)
         return validate_files(paths, schema, workspace=workspace, engine=engine, record=record)
@@ -128,65 +128,22 @@ def validate(
             "no schema given",
             hint="pass a schema reference such as 'penguins@2' or a pandera schema.",
         )
-    module = type(data).__module__.split(".")[0]
-    if module == "pandas" and engine in ("auto", "pandas"):
-        from datalife.engines.pandas import run_pandas_validation
+    from datalife.engines.base import Data, check_engine_name, engine_for, finish
 
-        pa_schema, ref, _ = resolve_schema(schema, workspace)
-        rows, failures, checks = run_pandas_validation(pa_schema, data)
-        report = ValidationReport(ref, rows, "pandas", failures, checks)
-        report._version_fn = functools.partial(frame_hash, data)
-    elif module in ("polars", "pandas", "pyarrow"):
-        spec, ref, _ = _resolve_spec(schema, workspace)
-        report = _validate_arrow(data, spec, ref, module)
-    else:
+    module = type(data).__module__.split(".")[0]
+    if module not in ("pandas", "polars", "pyarrow"):
         raise DatalifeError(
             f"cannot validate a {type(data).__name__}",
-            hint="pass a pandas or polars DataFrame, a polars LazyFrame, or file paths.",
+            hint="pass a pandas or polars DataFrame, a polars LazyFrame, an Arrow table, "
+            "or file paths.",
         )
+    check_engine_name(engine)
+    spec, ref, _ = _resolve_spec(schema, workspace)
+    plan = compile_plan(spec)
+    frame = Data.of_frame(data)
+    report = finish(plan, engine_for(frame, engine).validate(frame, plan, ref=ref))
     _record(report, workspace, data, record)
     return report
-
-
-def _validate_arrow(
-    data: Any, schema: SchemaSpec | pac.DataFrameSchema, ref: str, module: str
-) -> ValidationReport:
-    import pyarrow as pa
-
-    from datalife.engines.duckdb.validate import run_sql_validation
-    from datalife.io import connect
-    from datalife.storage import table_hash
-
-    if module == "polars":
-        if hasattr(data, "collect") and not hasattr(data, "to_arrow"):
-            data = data.collect()
-        table = data.to_arrow()
-    elif module == "pandas":
-        table = pa.Table.from_pandas(data, preserve_index=False)
-    else:
-        table = data
-    con = connect()
-    con.register("__frame", table)
-    src = _FrameSource(table)
-    rows, failures, checks, _info, notes = run_sql_validation(
-        schema, [src], con, display_paths=["<frame>"]
-    )
-    report = ValidationReport(ref, rows, "duckdb", failures, checks, [], notes)
-    report._version_fn = functools.partial(table_hash, table)
-    return report
-
-
-class _FrameSource(Source):
-    """An in-memory Arrow table (registered as ``__frame``) seen as a source by the SQL engine."""
-
-    on_disk = False
-
-    def __init__(self, table: Any) -> None:
-        # typed columns like Parquet; row numbers come from the scan order
-        super().__init__(Path("<frame>"), "parquet", int(table.nbytes), list(table.column_names))
-
-    def scan_sql(self, *, varchar: bool = True) -> str:
-        return "(SELECT *, (row_number() OVER () - 1) AS file_row_number FROM __frame)"
 
 
 def validate_files(
@@ -196,56 +153,47 @@ def validate_files(
     workspace: Workspace | str | Path | None = None,
     engine: str = "auto",
     record: bool | None = None,
+    delimiter: str | None = None,
 ) -> ValidationReport:
-    """Validate files that form one dataset (see :func:`validate`)."""
+    """Validate files that form one dataset (see :func:`validate`); ``delimiter`` names the
+    CSV delimiter where sniffing cannot tell."""
     from datalife._threads import Background
-    from datalife.engines.duckdb.validate import run_sql_validation, sorts_keys
-    from datalife.io import connect, resolve_sources
-    from datalife.plan.compile import as_spec
+    from datalife.engines.base import Data, check_engine_name, engine_for, finish
+    from datalife.engines.duckdb.keys import sorts_keys
+    from datalife.io import connect
+    from datalife.reading import resolve_sources
     from datalife.storage import dataset_version_id
 
+    check_engine_name(engine)
     ws = _workspace_or_none(workspace)
     # the engine's connection also reads the Parquet footers that describe the sources; it
     # parses each footer once, not once per query (it only reads, and lives for this call)
-    con = connect() if engine != "pandas" else None
-    if con is not None:
-        con.execute("SET parquet_metadata_cache = true")
-    sources = resolve_sources(paths, con)
+    con = connect()
+    con.execute("SET parquet_metadata_cache = true")
+    sources = resolve_sources(paths, con, delimiter=delimiter)
     if schema is None:
         schema = _schema_for_paths(ws, [s.path for s in sources])
-    spec, ref, sv = _resolve_spec(schema, ws if ws is not None else workspace)
+    spec, ref, _ = _resolve_spec(schema, ws if ws is not None else workspace)
+    plan = compile_plan(spec)
     display = [ws.relpath(s.path) if ws else str(s.path) for s in sources]
+    data = Data(sources, display, extra={"connection": con})
+    chosen = engine_for(data, engine)
     # the content hashes (the dataset version) are computed while the engine works: BLAKE3
     # and DuckDB both release the GIL, and the engine has single-threaded stretches
     # (numpy too, when a large integer key will be sorted: its import then costs nothing)
-    warm = engine != "pandas" and sorts_keys(as_spec(spec), sources)
+    warm = chosen.name == "duckdb" and sorts_keys(plan.spec, sources)
     hashing = Background(lambda: _hash_all([s.path for s in sources], warm_numpy=warm))
-    if engine == "pandas":
-        from datalife.engines.pandas import run_pandas_validation
-        from datalife.io import read_pandas
-
-        df = read_pandas([s.path for s in sources])
-        pa_schema = sv.schema if sv is not None else resolve_schema(schema, workspace)[0]
-        rows, failures, checks = run_pandas_validation(pa_schema, df)
-        info: list[dict[str, Any]] = [
+    report = finish(plan, chosen.validate(data, plan, ref=ref))
+    hashes = hashing.result()
+    if len(report.sources) != len(sources):
+        report.sources = [
             {"path": d, "format": s.format, "bytes": s.size}
             for d, s in zip(display, sources, strict=True)
         ]
-        notes: list[str] = []
-        eng = "pandas"
-    else:
-        assert con is not None
-        rows, failures, checks, info, notes = run_sql_validation(
-            spec, sources, con, display_paths=display
-        )
-        eng = "duckdb"
-    hashes = hashing.result()
-    for item, h in zip(info, hashes, strict=True):
+    for item, h in zip(report.sources, hashes, strict=True):
         item["content_hash"] = h
-    report = ValidationReport(
-        ref, rows, eng, failures, checks, info, notes, dataset_version_id(hashes)
-    )
-    if rows == 0:
+    report._version = dataset_version_id(hashes)
+    if report.rows == 0:
         report.notes.append("no data rows: only the header was checked")
     _record(report, ws if ws is not None else workspace, None, record)
     return report

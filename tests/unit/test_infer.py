@@ -37,7 +37,7 @@ def test_penguins_categories_and_nullable_numbers() -> None:
     assert "missing" in " ".join(inference.explanations["sex"])
     # the inferred schema accepts the data it came from, in both engines
     assert datalife.validate(BATCHES, inference.schema).valid
-    assert datalife.validate(datalife.io.read_pandas(BATCHES), inference.schema).valid
+    assert datalife.validate(datalife.reading.read_pandas(BATCHES), inference.schema).valid
 
 
 def test_key_like_columns_are_unique_and_free_text_is_not_category(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import datalife
 from datalife.errors import InputError, ProfileError
-from datalife.io import read_pandas
+from datalife.reading import read_pandas
 from datalife.stats import (
     CategoricalColumn,
     NumericColumn,

@@ -13,7 +13,7 @@ import pytest
 
 import datalife
 from datalife.errors import InputError, ValidationFailed
-from datalife.io import read_pandas
+from datalife.reading import read_pandas
 from datalife.validation import ValidationReport
 
 SCHEMA = pa.DataFrameSchema(
@@ -149,8 +149,9 @@ def test_parquet_footer_null_counts_equal_a_scan(tmp_path: Path, statistics: boo
             write_statistics=statistics,
         )
         paths.append(path)
-    from datalife.engines.duckdb.validate import _footer_facts
-    from datalife.io import connect, resolve_sources
+    from datalife.engines.duckdb.footers import footer_facts as _footer_facts
+    from datalife.io import connect
+    from datalife.reading import resolve_sources
 
     footer, _, rows, keys = _footer_facts(connect(), resolve_sources(paths), ["k", "s"], {}, ["k"])
     assert rows == n  # row counts are in the footer with or without statistics
@@ -209,8 +210,9 @@ def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
     )
     path = tmp_path / "r.parquet"
     pq.write_table(table, path, row_group_size=1000, write_statistics=statistics)
-    from datalife.engines.duckdb.validate import _footer_facts
-    from datalife.io import connect, resolve_sources
+    from datalife.engines.duckdb.footers import footer_facts as _footer_facts
+    from datalife.io import connect
+    from datalife.reading import resolve_sources
     from datalife.plan.compile import plan_checks
 
     plan = plan_checks(schema)
@@ -237,7 +239,7 @@ def test_duplicate_keys_by_sort_and_by_hash_agree(
     """Large integer keys are checked by sorting in numpy, others by DuckDB's GROUP BY."""
     import datalife.engines.duckdb.validate as engine
 
-    monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    monkeypatch.setattr(engine.dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
     schema = pa.DataFrameSchema({"k": pa.Column("Int64", unique=True, nullable=True)}, name="k")
     # 7 and 3 repeat across the two files; nulls are not duplicates of each other
     a = write(tmp_path, "a.csv", "k\n7\n1\nNA\n3\n7\n")
@@ -441,7 +443,7 @@ def test_corrupt_data_pages_behind_a_sound_footer(
 
     import datalife.engines.duckdb.validate as engine
 
-    monkeypatch.setattr(engine, "_SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    monkeypatch.setattr(engine.dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
     n = 20_000
     table = pa_arrow.table(
         {"k": np.arange(n, dtype=np.int64), "x": np.random.default_rng(0).random(n)}

@@ -123,7 +123,7 @@ def test_duplicate_keys_as_32_bit_offsets_equal_the_64_bit_keys(keys: list[int],
     """Keys within 2**32 of the smallest are sorted as unsigned 32-bit offsets from it."""
     import numpy as np
 
-    from datalife.engines.duckdb.validate import _duplicates_of
+    from datalife.engines.duckdb.keys import duplicates_of as _duplicates_of
 
     low = min(keys, default=0)
     narrow = [low + (k - low) % (span + 1) for k in keys]  # within [low, low + span]
@@ -142,7 +142,7 @@ def test_duplicate_keys_as_32_bit_offsets_equal_the_64_bit_keys(keys: list[int],
 def test_key_outside_the_footer_range_falls_back_to_64_bits() -> None:
     import duckdb
 
-    from datalife.engines.duckdb.validate import _fetch_keys
+    from datalife.engines.duckdb.keys import fetch_keys as _fetch_keys
 
     con = duckdb.connect()
     union = "SELECT * FROM (VALUES (5), (2**33), (5), (NULL)) t(k)"
