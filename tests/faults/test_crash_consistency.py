@@ -124,6 +124,7 @@ def _kill_each(
     pipeline: bool,
     split: bool,
     name: str,
+    reference: Path | None = None,
 ) -> int:
     points = write_points(base[start], command, base["tmp"])
     chosen = _sample(points, sample or len(points), name)
@@ -134,7 +135,7 @@ def _kill_each(
         try:
             assert status == expect, f"exit {status}, expected {expect}"
             assert in_child(rerun(root)) == 0, "the re-run failed"
-            check_after(root, base["reference"], pipeline=pipeline, split=split)
+            check_after(root, reference or base["reference"], pipeline=pipeline, split=split)
         except AssertionError as exc:
             failures.append(f"point {k} ({points[k - 1]}): {exc}")
         else:
@@ -170,6 +171,30 @@ def test_split_killed_at_every_write_point(base: dict[str, Path]) -> None:
     assert n >= 10
 
 
+@pytest.mark.parametrize("mode", [("--key", "id"), ("--group", "y")], ids=["key", "group"])
+def test_split_modes_killed_at_every_write_point(
+    base: dict[str, Path], mode: tuple[str, str]
+) -> None:
+    """The stable (hash) and group-aware splits stream their outputs differently."""
+
+    def command(root: Path) -> Callable[[], int]:
+        return cli_in_child(root, *SPLIT_ARGS, *mode)
+
+    reference = fresh(base, "ran", f"reference-{mode[0][2:]}")
+    assert in_child(command(reference)) == 0
+    n = _kill_each(
+        base,
+        "ran",
+        command,
+        command,
+        pipeline=True,
+        split=True,
+        name=f"split-{mode[0][2:]}",
+        reference=reference,
+    )
+    assert n >= 10
+
+
 def test_first_split_killed_at_every_write_point(base: dict[str, Path]) -> None:
     n = _kill_each(
         base, "template", split_cmd, split_cmd, pipeline=False, split=True, name="split-first"
@@ -199,7 +224,7 @@ def test_full_disk_at_write_points(base: dict[str, Path]) -> None:
     """ENOSPC at a write point: a datalife error (exit 2) naming the file; the next run
     recovers and nothing is lost."""
     points = write_points(base["ran"], forced_run, base["tmp"])
-    chosen = _sample(points, 14, "enospc")
+    chosen = _sample(points, 10, "enospc")
     for k in chosen:
         root = fresh(base, "ran", f"enospc-{k}")
         status = in_child(forced_run(root), {"DATALIFE_FAULT": f"{k}=enospc"})
@@ -237,7 +262,7 @@ def test_permission_denied_at_write_points(
         check_after(root, base["reference"], pipeline=True, split=True)
 
 
-@pytest.mark.parametrize("limit", [3_000, 12_000, 40_000])
+@pytest.mark.parametrize("limit", [3_000, 30_000])
 def test_file_size_limit(
     base: dict[str, Path], limit: int, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -273,15 +298,14 @@ def test_killed_by_signal_at_random_moments(base: dict[str, Path]) -> None:
         timings[name] = time.monotonic() - started
         shutil.rmtree(root)
     rng = random.Random(SEED)
-    cases = [("run", forced_run)] * 12 + [("split", split_cmd)] * 30
+    cases = [("run", forced_run, run_cmd)] * 10 + [("split", split_cmd, split_cmd)] * 40
     failures = []
-    for i, (name, command) in enumerate(cases):
+    for i, (name, command, rerun) in enumerate(cases):
         delay = rng.uniform(0, timings[name] * 1.1)
         root = fresh(base, "ran", f"signal-{i}")
         in_child(command(root), kill_after=delay)
         try:
-            assert in_child(run_cmd(root)) == 0
-            assert in_child(split_cmd(root)) == 0
+            assert in_child(rerun(root)) == 0
             check_after(root, base["reference"], pipeline=True, split=True)
         except AssertionError as exc:
             failures.append(f"case {i} ({name}, SIGKILL after {delay:.3f}s): {exc}")
