@@ -112,6 +112,8 @@ class _Facts:
     max_len: int | None = None
     #: numbers written with a decimal point
     dotted: int = 0
+    #: the values were text (CSV), typed as numbers when read
+    text: bool = False
     distinct: int | None = None
     values: list[Any] | None = None
     #: values seen exactly once (Good-Turing: their share estimates the chance of a new value)
@@ -198,6 +200,18 @@ def _is_paths(data: Any) -> bool:
     )
 
 
+def _scan_sql(source: Any) -> str:
+    """How inference reads a source: CSV with numbers typed by DuckDB (so that numeric text is
+    not cast again by every pass), never booleans or dates (inference decides those itself, as
+    the engines read them); JSON lines as text; Parquet as stored."""
+    if source.format != "csv":
+        return str(source.scan_sql())
+    return (
+        f"read_csv({sql_str(str(source.path))}, {source.csv_options()}, auto_detect=true, "
+        "sample_size=-1, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])"
+    )
+
+
 class _Data:
     """The data as relation ``src`` on a DuckDB connection of its own (closed by :meth:`close`)."""
 
@@ -233,7 +247,7 @@ class _Data:
             self._need_columns()
             cols = ", ".join(sql_ident(c) for c in self.columns)
             union = " UNION ALL BY NAME ".join(
-                f"SELECT {', '.join(sql_ident(c) for c in s.columns)} FROM {s.scan_sql()}"
+                f"SELECT {', '.join(sql_ident(c) for c in s.columns)} FROM {_scan_sql(s)}"
                 for s in self.sources
             )
             self.text = any(s.format != "parquet" for s in self.sources)
@@ -339,6 +353,8 @@ def _stage1(i: int, f: _Facts, text: bool) -> Plan:
             f.lo, f.hi = row[2], row[3]
             if row[4] is not None:
                 f.q25, f.q75 = float(row[4][0]), float(row[4][1])
+            f.as_int = int(row[5])
+            f.text = text
 
         finite = f"isfinite({d})"
         return (
@@ -349,6 +365,11 @@ def _stage1(i: int, f: _Facts, text: bool) -> Plan:
                 f"min({d}) FILTER ({finite})",
                 f"max({d}) FILTER ({finite})",
                 f"approx_quantile({d}, [0.25, 0.75]) FILTER ({finite})",
+                # text numbers: a float column whose values are all whole may be integers a
+                # writer turned into floats to hold missing values ("181.0")
+                f"count(*) FILTER ({finite} AND {d} = trunc({d}))"
+                if text and stored in _FLOAT_STORED
+                else "0",
             ],
             read_number,
         )
@@ -556,8 +577,15 @@ def _decide_dtype(f: _Facts, missing: int) -> None:
     if stored != "VARCHAR":
         if stored.startswith("TIMESTAMP") or stored == "DATE":
             f.dtype, f.kind = "datetime64[ns]", "timestamp"
+        elif f.text and stored in _FLOAT_STORED and missing and f.as_int == f.nonnull:
+            # "181.0" with missing values: an integer column a writer turned into floats
+            f.dtype, f.kind = "Int64", "int"
+        elif f.text and stored in _FLOAT_STORED:
+            f.dtype, f.kind = "float64", "float"
         elif stored.startswith("DECIMAL") or stored in _FLOAT_STORED:
             f.dtype, f.kind = _FLOAT_STORED.get(stored, "float64"), "float"
+        elif stored in _INT_STORED and f.text:
+            f.dtype, f.kind = ("Int64" if missing else "int64"), "int"
         elif stored in _INT_STORED:
             dtype = _INT_STORED[stored]
             if missing:
@@ -588,6 +616,10 @@ def _decide_dtype(f: _Facts, missing: int) -> None:
 
 
 def _dtype_reason(f: _Facts, missing: int) -> str:
+    if f.text and f.kind in ("int", "float") and f.stored.upper() != "VARCHAR":
+        number = "integers" if f.kind == "int" else "numbers"
+        extra = " (nullable integer: the column has missing values)" if f.dtype == "Int64" else ""
+        return f"dtype {f.dtype}: all {f.nonnull} non-missing values parse as {number}{extra}"
     if f.stored.upper() != "VARCHAR":
         return f"dtype {f.dtype}: stored as {f.stored}"
     if f.nonnull == 0:
