@@ -138,18 +138,20 @@ def _cpu_seconds() -> float:
 def _child_imports() -> dict[str, Any]:
     import numpy  # noqa: F401
 
-    t0 = time.perf_counter()
+    c0, t0 = _cpu_seconds(), time.perf_counter()
     import scipy.special
 
-    t1 = time.perf_counter()
+    c1, t1 = _cpu_seconds(), time.perf_counter()
     import scipy.stats  # noqa: F401
 
-    t2 = time.perf_counter()
+    c2, t2 = _cpu_seconds(), time.perf_counter()
     return {
         "work_s": t2 - t0,
-        "cpu_s": _cpu_seconds(),
+        "cpu_s": c2,
         "scipy_special_s": t1 - t0,
         "scipy_stats_s": t2 - t1,
+        "scipy_special_cpu_s": c1 - c0,
+        "scipy_stats_cpu_s": c2 - c1,
     }
 
 
@@ -285,13 +287,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         title=f"drift of {args.rows:,} rows, and SciPy (median of {args.repeat} fresh processes)",
     )
     imports = groups["scipy-imports"]
-    paid: list[list[Any]] = [
-        ["import scipy.special (after numpy)", fmt_seconds(imports.median_of("scipy_special_s"))],
-        [
-            "import scipy.stats (after scipy.special)",
-            fmt_seconds(imports.median_of("scipy_stats_s")),
-        ],
-    ]
+    paid: list[list[Any]] = []
+    for what, key in (("wall", "_s"), ("CPU", "_cpu_s")):
+        paid += [
+            [
+                f"import scipy.special (after numpy), {what}",
+                fmt_seconds(imports.median_of(f"scipy_special{key}")),
+            ],
+            [
+                f"import scipy.stats (after scipy.special), {what}",
+                fmt_seconds(imports.median_of(f"scipy_stats{key}")),
+            ],
+        ]
     for task, base_task in BASELINE.items():
         for what, with_p, without in (
             ("wall", groups[task].wall, groups[base_task].wall),
@@ -329,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "scipy_special_s": imports.median_of("scipy_special_s"),
         "scipy_stats_s": imports.median_of("scipy_stats_s"),
+        "scipy_special_cpu_s": imports.median_of("scipy_special_cpu_s"),
+        "scipy_stats_cpu_s": imports.median_of("scipy_stats_cpu_s"),
     }
     written = write_results("drift", payload, tag=f"{args.rows}")
     print(f"\nresults: {written}")
