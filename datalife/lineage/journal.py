@@ -174,3 +174,99 @@ def recover(journal: Path, root: Path, store: LineageStore | None) -> Recovery |
         f"rolled back run {short}, interrupted before its outputs were complete: {tail}"
         "its outputs will be written again",
     )
+
+
+# -- runs in progress --------------------------------------------------------------------------
+
+RUNNING_DIR = ".running"
+"""``lineage/.running/<run id>``: one marker per recorded run in progress (pid, host, job)."""
+
+
+def open_marker(store: LineageStore, run_id: str, job: str, namespace: str) -> Path | None:
+    """Mark ``run_id`` as in progress in this process (best effort: None if it cannot).
+
+    Written before the START event and removed after the run's last event, so a marker whose
+    process is gone is a run that was killed (see :func:`sweep_dead_runs`). Not fsynced: a
+    marker lost in a power cut only leaves a START without an end, as before markers.
+    """
+    import os
+    import socket
+
+    folder = store.directory / RUNNING_DIR
+    body = {"pid": os.getpid(), "host": socket.gethostname(), "job": job, "namespace": namespace}
+    path = folder / run_id
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, json.dumps(body).encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        return None
+    return path
+
+
+def close_marker(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def sweep_dead_runs(store: LineageStore) -> list[Recovery]:
+    """Close the runs of processes on this host that died mid-run: an ABORT event each.
+
+    A run that a journal describes is left to that journal's command (it may finish it).
+    """
+    import os
+    import socket
+
+    folder = store.directory / RUNNING_DIR
+    try:
+        markers = list(os.scandir(folder))
+    except OSError:
+        return []
+    if not markers:
+        return []
+    from datalife.storage import _alive
+
+    journaled = set()
+    for journal in store.directory.glob(".*.journal"):
+        body = _read(journal)
+        if body:
+            journaled.add(str(body.get("run_id")))
+    host = socket.gethostname()
+    done: list[Recovery] = []
+    for entry in markers:
+        run_id = entry.name
+        try:
+            info = json.loads(Path(entry.path).read_bytes())
+        except (OSError, ValueError, RecursionError):
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        pid = info.get("pid")
+        if info and (info.get("host") != host or not isinstance(pid, int) or _alive(pid)):
+            continue  # alive, or on another machine: not ours to judge
+        if run_id in journaled:
+            continue
+        logged = logged_event_types(store, run_id)
+        if "START" in logged and not logged & TERMINAL:
+            store.append(
+                run_event(
+                    "ABORT",
+                    run_id=run_id,
+                    job_namespace=str(info.get("namespace") or ""),
+                    job_name=str(info.get("job") or "run"),
+                    error=("interrupted: the process was killed or lost power mid-run", None),
+                )
+            )
+            done.append(
+                Recovery(
+                    run_id,
+                    "rolled back",
+                    f"recorded run {run_id[:8]} ({info.get('job', '?')}), killed mid-run, as ABORT",
+                )
+            )
+        close_marker(Path(entry.path))
+    return done

@@ -179,6 +179,8 @@ class Run:
         self._started = False
         self._finished = False
         self._complete: dict[str, Any] | None = None
+        self._marker: Path | None = None
+        self.recovered: list[Any] = []  # runs killed earlier that entering this one closed
 
     def __repr__(self) -> str:
         return f"Run({self.job!r}, id={self.id!r})"
@@ -202,6 +204,10 @@ class Run:
         outer = _CURRENT.get()
         if outer is not None:
             self._parent = (outer.id, outer._namespace, outer.job)
+        from datalife.lineage.journal import open_marker, sweep_dead_runs
+
+        self.recovered = sweep_dead_runs(self._store)  # runs killed earlier get their ABORT
+        self._marker = open_marker(self._store, self.id, self.job, self._namespace)
         self._store.append(self._event("START"))
         self._started = True
         self._token = _CURRENT.set(self)
@@ -219,8 +225,11 @@ class Run:
         if self._finished or self._store is None:
             return
         self._finished = True
+        from datalife.lineage.journal import close_marker
+
         if exc is None:
             self._store.append(self._complete or self._event("COMPLETE"))
+            close_marker(self._marker)
             return
         message = f"{type(exc).__name__}: {exc}"
         stack = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
@@ -228,6 +237,8 @@ class Run:
             self._store.append(self._event("FAIL", error=(message, stack)))
         except Exception as write_error:  # noqa: BLE001  (never hide the user's exception behind ours)
             warnings.warn(f"could not record the FAIL event: {write_error}", stacklevel=2)
+        else:
+            close_marker(self._marker)
 
     def complete_event(self) -> dict[str, Any]:
         """The COMPLETE event this run will append when its block ends (built now, once).

@@ -219,3 +219,21 @@ def test_broken_pipe_exits_zero_quietly(ws: Path, args: tuple[str, ...]) -> None
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert err == ""
+
+
+def test_any_killed_recorded_command_is_closed_by_the_next(ws: Path, dl: Main) -> None:
+    """A recorded command killed after its START left a run without an end for good."""
+    status = in_child(
+        lambda: __import__("datalife.cli", fromlist=["main"]).main(["validate", "data/a.csv"]),
+        {"DATALIFE_FAULT": "appended:*=exit"},  # right after the START event
+    )
+    assert status == 137
+    assert [e["eventType"] for e in events(ws)] == ["START"]
+    assert list((ws / "lineage" / ".running").iterdir())  # the killed run's marker
+    assert dl("validate", "data/b.csv")[0] == 0
+    kinds = [(e["run"]["runId"], e["eventType"]) for e in events(ws)]
+    first = kinds[0][0]
+    assert (first, "ABORT") in kinds and [k for _, k in kinds].count("COMPLETE") == 1
+    assert not list((ws / "lineage" / ".running").iterdir())
+    code, text = dl("lineage", "verify")
+    assert code == 0, text
