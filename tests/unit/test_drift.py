@@ -48,10 +48,10 @@ def json_strict(report: DriftReport) -> dict[str, Any]:
     return out
 
 
-def test_datalife_drift_is_callable() -> None:
+def test_datalife_detect_drift_is_drift() -> None:
     base, cur = frames()
-    fn: Any = datalife.drift
-    assert isinstance(fn(base, cur), DriftReport)
+    assert datalife.detect_drift is drift
+    assert isinstance(datalife.detect_drift(base, cur), DriftReport)
 
 
 def test_numeric_metrics_from_raw_data_equal_scipy() -> None:
