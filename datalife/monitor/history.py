@@ -94,12 +94,9 @@ def history(
         last: only the most recent N batches (default: all).
         thresholded_only: leave out values recorded without a threshold (rows, support).
     """
-    from datalife.config import Workspace
-    from datalife.monitor.run import store_path
     from datalife.monitor.store import open_store
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace.find(workspace)
-    path = store_path(ws, store)
+    path, root = _store_location(workspace, store)
     st = open_store(path, read_only=True)
     try:
         con = st.con
@@ -158,4 +155,45 @@ def history(
             if i is not None:
                 s.values[i], s.thresholds[i], s.alarms[i] = v, t, bool(a)
         series.append(s)
-    return History(dataset, ws.relpath(path), total, batches, series)
+    try:
+        shown = path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return History(dataset, shown, total, batches, series)
+
+
+def _store_location(workspace: Any, store: str | Path | None) -> tuple[Path, Path]:
+    """The store's path and the workspace root, reading ``datalife.toml`` with ``tomllib``
+    alone: reading the history should not pay for the whole config model's imports (a tenth
+    of a second); anything unusual goes through :class:`~datalife.config.Workspace`, which
+    reports config errors properly."""
+    import tomllib
+
+    from datalife.globs import PYPROJECT, find_config
+    from datalife.monitor.store import DEFAULT_STORE
+
+    if workspace is not None and not isinstance(workspace, str | Path):  # a Workspace
+        from datalife.monitor.run import store_path
+
+        return store_path(workspace, store), Path(workspace.root)
+    start = Path(workspace or Path.cwd()).resolve()
+    config = find_config(start.parent if start.is_file() else start)
+    value: Any = None
+    if config is not None:
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8"))
+            if config.name == PYPROJECT:
+                data = data.get("tool", {}).get("datalife", {})
+            section = data.get("monitor", {})
+            value = store if store is not None else section.get("store", DEFAULT_STORE)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+            value = None
+    if config is None or not isinstance(value, str | Path):
+        from datalife.config import Workspace
+        from datalife.monitor.run import store_path
+
+        ws = Workspace.find(workspace)  # raises WorkspaceNotFound or ConfigError
+        return store_path(ws, store), ws.root
+    root = config.parent.resolve()
+    p = Path(value)
+    return (p if p.is_absolute() else root / p), root

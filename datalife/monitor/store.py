@@ -35,9 +35,11 @@ from datalife.monitor.errors import MonitorStoreError
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FORMAT_VERSION", "MetricRow", "Store", "open_store"]
+__all__ = ["DEFAULT_STORE", "FORMAT_VERSION", "MetricRow", "Store", "open_store"]
 
 FORMAT_VERSION = 1
+#: the default of ``[monitor] store`` (``datalife.config.MonitorConfig.store``)
+DEFAULT_STORE = "lineage/monitor.duckdb"
 
 #: (slice, column, metric, value, threshold, kind, rule, alarm)
 MetricRow = tuple[str, str, str, float | None, float | None, str, str, bool]
