@@ -207,3 +207,37 @@ def test_locked_store(tmp_path: Path) -> None:
 def test_missing_store_for_reading(tmp_path: Path) -> None:
     with pytest.raises(MonitorStoreError, match="no monitoring history yet"):
         open_store(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_default_store_is_the_config_default() -> None:
+    from datalife.config import MonitorConfig
+    from datalife.monitor.store import DEFAULT_STORE
+
+    assert MonitorConfig().store == DEFAULT_STORE
+
+
+def test_history_reads_the_store_named_in_the_config(tmp_path: Path) -> None:
+    from datalife.monitor import history
+
+    (tmp_path / "datalife.toml").write_text(
+        'format_version = 1\n[datasets.d]\nfiles = ["*.csv"]\n[monitor]\nstore = "h/m.duckdb"\n',
+        encoding="utf-8",
+    )
+    st = open_store(tmp_path / "h" / "m.duckdb")
+    st.add_batch(
+        "d",
+        1,
+        "b1",
+        name="b1.csv",
+        rows=5,
+        reference_id="r",
+        schema_ref=None,
+        alarms=1,
+        report={},
+        metrics=[("", "x", "psi", 0.5, 0.2, "learned", "rule", True)],
+    )
+    st.close()
+    (tmp_path / "sub").mkdir()
+    h = history("d", workspace=tmp_path / "sub")
+    assert h.store == "h/m.duckdb" and h.total == 1
+    assert h["x.psi"].values == [0.5] and h["x.psi"].alarms == [True]
