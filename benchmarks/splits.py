@@ -17,15 +17,13 @@ split into three Parquet files, each engine in a fresh process, round-robin:
   Target: >= 3x faster than sklearn.
 * ``datalife-memory``: ``datalife.splits.split(df, stratify="label")`` on a frame read before
   the clock starts, then ``write_splits``: in-memory time and peak RSS (reported, no target).
-* ``datalife-key-arrow`` / ``datalife-exact-arrow``: the two file modes with the split files
-  written by pyarrow's ``ParquetWriter``, one thread per file (``datalife.splits._outputs``),
-  instead of the row groups encoded in parallel and joined under a re-encoded footer
-  (``datalife.splits._parquet``): the same bytes, so only the time differs.
-* ``write-*``: the writers alone. The table is read into memory and every row given its split
-  (``hash(id) % 1000``) before the clock starts; timed is writing the three files:
-  ``write-thrift`` (the parallel row groups of ``_parquet``), ``write-arrow`` (pyarrow, one
-  thread per file), ``write-arrow-parts`` (pyarrow writing train as several files at once)
-  and ``write-duckdb`` (DuckDB's parallel ``COPY ... (FORMAT parquet)``, one per split).
+* ``write-*``: the writers alone (reported, no target). The table is read into memory and
+  every row given its split (a hash of ``id``) before the clock starts; timed is writing the
+  three files: ``write-datalife`` (the split files' writer, ``datalife.splits._outputs``:
+  pyarrow's ``ParquetWriter``, a thread per file), ``write-arrow-parts`` (pyarrow writing
+  train as two files at once) and ``write-duckdb`` (DuckDB's parallel
+  ``COPY ... (FORMAT parquet)``, one per split). docs/performance.md has the run that
+  retired datalife's own parallel row-group encoder for pyarrow's writer.
 
 Peak RSS target for the file modes: <= 1.5 GB. "wall" is the whole process (interpreter,
 imports, work); "work" is what the child timed after its imports. Needs scikit-learn for the
@@ -74,10 +72,7 @@ TASKS = (
     "sklearn",
     "datalife-exact",
     "datalife-memory",
-    "datalife-key-arrow",
-    "datalife-exact-arrow",
-    "write-thrift",
-    "write-arrow",
+    "write-datalife",
     "write-arrow-parts",
     "write-duckdb",
 )
@@ -88,17 +83,13 @@ LABELS = {
     "sklearn": "sklearn train_test_split x2 + to_parquet",
     "datalife-exact": "datalife split --stratify label (exact)",
     "datalife-memory": "datalife split(df) + write_splits (in memory)",
-    "datalife-key-arrow": "datalife split --key id, pyarrow writer",
-    "datalife-exact-arrow": "datalife split --stratify label, pyarrow writer",
-    "write-thrift": "write 3 files: parallel row groups + Thrift footer",
-    "write-arrow": "write 3 files: pyarrow, a thread per file",
+    "write-datalife": "write 3 files: datalife (pyarrow, a thread per file)",
     "write-arrow-parts": "write 3 splits: pyarrow, train as 2 files",
     "write-duckdb": "write 3 files: DuckDB COPY (FORMAT parquet)",
 }
 KEY_TARGET = 1.2  # datalife key wall / floor wall
 EXACT_TARGET = 3.0  # sklearn wall / datalife exact wall
 RSS_TARGET = 1.5e9
-WRITER_TARGET = 1.3  # the hand-made parallel writer stays only if it is this much faster
 VERDICT: dict[Any, str] = {True: "PASS", False: "FAIL", None: "-"}
 OUT_ROOT = DATA_DIR / "split_out"
 
@@ -191,14 +182,6 @@ def _child_memory(path: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def _use_arrow_writer() -> None:
-    """The split files written by pyarrow's writer (the same bytes as ``_parquet``'s)."""
-    import datalife.splits._sources as sources
-    from datalife.splits._outputs import SplitFiles
-
-    sources.SplitFiles = SplitFiles  # type: ignore[misc,assignment]
-
-
 def _child_write(path: Path, out: Path, how: str) -> dict[str, Any]:
     """Write the three splits of a table already in memory; only the writing is timed."""
     from concurrent.futures import ThreadPoolExecutor
@@ -219,16 +202,11 @@ def _child_write(path: Path, out: Path, how: str) -> dict[str, Any]:
     counts = {name: int((part == j).sum()) for j, name in enumerate(names)}
     batches = table.to_batches(max_chunksize=1 << 17)
     t0 = time.perf_counter()
-    if how in ("thrift", "arrow"):
-        from datalife.splits import _sources
+    if how == "datalife":
+        from datalife.splits._outputs import SplitFiles
 
-        files_type: Any = _sources.SplitFiles
-        if how == "arrow":
-            from datalife.splits._outputs import SplitFiles
-
-            files_type = SplitFiles
         offset = 0
-        with files_type(targets, table.schema) as files:
+        with SplitFiles(targets, table.schema) as files:
             for batch in batches:
                 p = part[offset : offset + batch.num_rows]
                 offset += batch.num_rows
@@ -289,12 +267,6 @@ def _child(task: str, path: Path, out: Path) -> int:
         result = _child_sklearn(path, out)
     elif task == "datalife-memory":
         result = _child_memory(path, out)
-    elif task == "datalife-key-arrow":
-        _use_arrow_writer()
-        result = _child_cli(path, out, ["--key", "id", "--stratify", "label"])
-    elif task == "datalife-exact-arrow":
-        _use_arrow_writer()
-        result = _child_cli(path, out, ["--stratify", "label"])
     elif task.startswith("write-"):
         result = _child_write(path, out, task.removeprefix("write-"))
     else:
@@ -420,27 +392,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         r = _ratio(key.work, floor.work)
         targets.append(["stable (key) work / floor work", fmt_ratio(r), "(info)", None])
-    for thrift, arrow in (
-        ("datalife-key", "datalife-key-arrow"),
-        ("datalife-exact", "datalife-exact-arrow"),
-        ("write-thrift", "write-arrow"),
-        ("write-thrift", "write-arrow-parts"),
-        ("write-thrift", "write-duckdb"),
-    ):
-        a, b = groups.get(thrift), groups.get(arrow)
-        if a and b:
-            r = _ratio(
-                b.wall if thrift.startswith("datalife") else b.work,
-                a.wall if thrift.startswith("datalife") else a.work,
-            )
-            targets.append(
-                [
-                    f"{arrow} / {thrift} (keep _parquet at >= {WRITER_TARGET}x)",
-                    fmt_ratio(r),
-                    "(info)",
-                    None,
-                ]
-            )
+    writer = groups.get("write-datalife")
+    for other in ("write-arrow-parts", "write-duckdb"):
+        compared = groups.get(other)
+        if writer and compared:
+            r = _ratio(compared.work, writer.work)
+            targets.append([f"{other} work / write-datalife work", fmt_ratio(r), "(info)", None])
     nodup = groups.get("datalife-key-nodup")
     if nodup and floor:
         r = _ratio(nodup.wall, floor.wall)

@@ -3,10 +3,6 @@ its ``datalife`` provenance in the footer's key-value metadata."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -17,7 +13,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pyarrow as pa
 
-__all__ = ["PROVENANCE_META_KEY", "ROW_GROUP_ROWS", "SplitFiles", "temp_paths"]
+__all__ = ["PROVENANCE_META_KEY", "ROW_GROUP_ROWS", "SplitFiles"]
 
 #: rows per row group written (fixed: byte-identical outputs)
 ROW_GROUP_ROWS = 1 << 19
@@ -81,7 +77,7 @@ class SplitFiles:
 
     def close(self) -> None:
         for sink in self.sinks.values():
-            sink.join()
+            sink.close()
         for fh in self._files:
             fh.close()
         if self._open:
@@ -90,19 +86,3 @@ class SplitFiles:
             if pool is not None:
                 pool.release_unused()
             SmallPages.exit()
-
-
-@contextlib.contextmanager
-def temp_paths(directory: Path, names: Sequence[str]) -> Iterator[dict[str, Path]]:
-    """Temporary file paths in ``directory`` (removed on exit if still there)."""
-    made: dict[str, Path] = {}
-    try:
-        for name in names:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            os.close(fd)
-            made[name] = Path(tmp)
-        yield made
-    finally:
-        for p in made.values():
-            with contextlib.suppress(OSError):
-                p.unlink()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from datalife.errors import SplitDataError
+from datalife.splits._arrow import chunked_numpy, hash_values, int64_arrow
 from datalife.splits._assign import (
     GAP,
     allocate,
@@ -21,7 +22,6 @@ from datalife.splits._assign import (
     assign_ordered,
     row_keys,
 )
-from datalife.splits._sources import chunked_numpy, hash_values, int64_arrow
 from datalife.splits.params import SPLITS, WEIGHT_COLUMN, SplitParams
 from datalife.splits.report import (
     MAX_EXAMPLES,

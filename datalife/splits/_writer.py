@@ -289,6 +289,15 @@ class ParquetSink:
         self._writer.add_key_value_metadata(dict(metadata))
         self._writer.close()
 
+    def close(self) -> None:
+        """Close pyarrow's writer if the footer was not written: an abandoned file (the
+        caller removes it) gets pyarrow's footer now, while its file is still open, rather
+        than from the writer's finaliser once the file is closed."""
+        self.join()
+        if self._writer.is_open:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+
     def finish(self, metadata: Mapping[str, str]) -> None:
         """Write every row group, then the footer."""
         self.close_rows()

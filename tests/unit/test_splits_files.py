@@ -224,11 +224,12 @@ def test_duplicate_check_compares_every_column(tmp_path: Path, as_file: bool) ->
 def test_streamed_writes_use_fixed_row_groups(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import datalife.splits._outputs as outputs
     import datalife.splits._sources as sources
 
     # small batches and row groups: many batches per row group, row groups cut across batches
     monkeypatch.setattr(sources, "_BATCH_ROWS", 700)
-    monkeypatch.setattr(sources, "ROW_GROUP_ROWS", 1000)
+    monkeypatch.setattr(outputs, "ROW_GROUP_ROWS", 1000)
     df = data(5000)
     path = tmp_path / "d.parquet"
     df.to_parquet(path, index=False)
@@ -262,18 +263,17 @@ def test_bytes_do_not_depend_on_threads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, str]
 ) -> None:
     import datalife.io
-    import datalife.splits._parquet as parquet
+    import datalife.splits._outputs as outputs
     import datalife.splits._sources as sources
 
     # several batches and row groups per split, row groups cut across batches
     monkeypatch.setattr(sources, "_BATCH_ROWS", 500)
-    monkeypatch.setattr(sources, "ROW_GROUP_ROWS", 700)
+    monkeypatch.setattr(outputs, "ROW_GROUP_ROWS", 700)
     df = data(6000).assign(name_id=lambda d: "u" + d["id"].astype(str))
     path = tmp_path / "d.parquet"
     df.to_parquet(path, index=False, row_group_size=900)
     real_connect = datalife.io.connect
-    real_encoder = parquet.Encoder.__init__
-    outputs = []
+    written = []
     for threads in (1, 2, 4):
 
         def connect(memory_limit: str | None = None, n: int = threads) -> Any:
@@ -281,17 +281,13 @@ def test_bytes_do_not_depend_on_threads(
             con.execute(f"SET threads = {n}")
             return con
 
-        def encoder(self: Any, workers: int | None = None, n: int = threads) -> None:
-            real_encoder(self, n)
-
         monkeypatch.setattr(datalife.io, "connect", connect)
-        monkeypatch.setattr(parquet.Encoder, "__init__", encoder)
         result = split(path, out=tmp_path / f"t{threads}", **kwargs)  # type: ignore[arg-type]
-        outputs.append({name: result.files[name].read_bytes() for name in (*SPLITS, "report")})
-    assert outputs[0] == outputs[1] == outputs[2]
+        written.append({name: result.files[name].read_bytes() for name in (*SPLITS, "report")})
+    assert written[0] == written[1] == written[2]
     expected = split(df, **kwargs)  # type: ignore[arg-type]
     for name in SPLITS:
-        got = pq.read_table(io.BytesIO(outputs[0][name])).to_pandas()
+        got = pq.read_table(io.BytesIO(written[0][name])).to_pandas()
         pd.testing.assert_frame_equal(got, expected[name].reset_index(drop=True), check_dtype=False)
 
 

@@ -1,5 +1,5 @@
-"""The parallel Parquet writer of the split files: same bytes as pyarrow's own writer,
-whatever the thread count, the batch sizes or the order the row groups finish in."""
+"""The Parquet writer of the split files: pyarrow's own writer fed fixed row groups, so the
+bytes depend only on the rows, never on the batch sizes or which rows came as a selection."""
 
 from __future__ import annotations
 
@@ -14,15 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import datalife.splits._parquet as parquet
-from datalife.splits._parquet import (
-    WRITE_OPTIONS,
-    Encoder,
-    ParquetSink,
-    decode_struct,
-    encode_struct,
-    split_file,
-)
+from datalife.splits._writer import WRITE_OPTIONS, ParquetSink, SmallPages
 
 
 def table(n: int, seed: int = 0) -> pa.Table:
@@ -44,7 +36,7 @@ def table(n: int, seed: int = 0) -> pa.Table:
 
 
 def pyarrow_bytes(t: pa.Table, rows: int, metadata: dict[str, str]) -> bytes:
-    """What pyarrow's one-thread writer gives for the same row groups and metadata."""
+    """What pyarrow's writer gives for the same row groups and metadata, written by hand."""
     out = io.BytesIO()
     writer = pq.ParquetWriter(out, t.schema, **WRITE_OPTIONS)
     for start in range(0, max(t.num_rows, 1), rows):
@@ -54,40 +46,45 @@ def pyarrow_bytes(t: pa.Table, rows: int, metadata: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def sink_bytes(
-    t: pa.Table, rows: int, metadata: dict[str, str], *, workers: int, batch: int
-) -> bytes:
+def sink_bytes(t: pa.Table, rows: int, metadata: dict[str, str], *, batch: int) -> bytes:
     out = io.BytesIO()
-    with Encoder(workers) as encoder:
-        sink = ParquetSink(out, t.schema, encoder, row_group_rows=rows)
-        for b in t.to_batches(max_chunksize=batch):
-            # half the batches as (batch, selected rows), the rest whole
-            if b.num_rows % 2:
-                sink.put(b, np.arange(b.num_rows, dtype=np.int64))
-            else:
-                sink.put(b)
-        sink.finish(metadata)
+    sink = ParquetSink(out, t.schema, row_group_rows=rows)
+    for b in t.to_batches(max_chunksize=batch):
+        # half the batches as (batch, selected rows), the rest whole
+        if b.num_rows % 2:
+            sink.put(b, np.arange(b.num_rows, dtype=np.int64))
+        else:
+            sink.put(b)
+    sink.finish(metadata)
     return out.getvalue()
 
 
-@given(
-    n=st.integers(0, 3000),
-    rows=st.integers(1, 1500),
-    batch=st.integers(1, 700),
-    workers=st.integers(1, 4),
-)
-def test_same_bytes_as_pyarrow_whatever_the_threads_and_batches(
-    n: int, rows: int, batch: int, workers: int
-) -> None:
+@given(n=st.integers(0, 3000), rows=st.integers(1, 1500), batch=st.integers(1, 700))
+def test_same_bytes_as_pyarrow_whatever_the_batches(n: int, rows: int, batch: int) -> None:
     t = table(n, seed=n)
     meta = {"datalife": '{"split": "train"}'}
-    got = sink_bytes(t, rows, meta, workers=workers, batch=batch)
-    assert got == sink_bytes(t, rows, meta, workers=1, batch=max(1, n))
-    back = pq.read_table(io.BytesIO(got))
-    assert back.equals(t)
+    got = sink_bytes(t, rows, meta, batch=batch)
+    assert got == sink_bytes(t, rows, meta, batch=max(1, n))
+    assert got == pyarrow_bytes(t, rows, meta)
+    assert pq.read_table(io.BytesIO(got)).equals(t)
     assert pq.read_metadata(io.BytesIO(got)).metadata[b"datalife"] == meta["datalife"].encode()
-    if n:  # an empty table: pyarrow writes no row group, the sink one empty piece
-        assert got == pyarrow_bytes(t, rows, meta)
+
+
+def test_selected_rows_keep_their_order_across_row_groups() -> None:
+    t = table(1000)
+    out = io.BytesIO()
+    sink = ParquetSink(out, t.schema, row_group_rows=128)
+    picked = []
+    for b in t.to_batches(max_chunksize=100):
+        rows = np.arange(b.num_rows, dtype=np.int64)[::3]
+        picked += b.column(0).take(pa.array(rows)).to_pylist()
+        sink.put(b, rows)
+    sink.finish({})
+    back = pq.read_table(io.BytesIO(out.getvalue()))
+    assert back["id"].to_pylist() == picked
+    meta = pq.read_metadata(io.BytesIO(out.getvalue()))
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [128] * (len(picked) // 128) + [len(picked) % 128]
 
 
 def test_row_groups_are_readable_one_by_one(tmp_path: Path) -> None:
@@ -95,7 +92,7 @@ def test_row_groups_are_readable_one_by_one(tmp_path: Path) -> None:
 
     t = table(2500)
     path = tmp_path / "t.parquet"
-    path.write_bytes(sink_bytes(t, 1000, {"k": "v"}, workers=3, batch=333))
+    path.write_bytes(sink_bytes(t, 1000, {"k": "v"}, batch=333))
     pf = pq.ParquetFile(path)
     assert [pf.metadata.row_group(i).num_rows for i in range(3)] == [1000, 1000, 500]
     for i in range(3):
@@ -105,23 +102,7 @@ def test_row_groups_are_readable_one_by_one(tmp_path: Path) -> None:
     assert total == [(2500, sum(range(2500)), pa.compute.count(t["x"]).as_py())]
 
 
-def test_thrift_round_trip_of_real_footers() -> None:
-    data = pyarrow_bytes(table(500), 100, {"datalife": "{}"})
-    _, footer = split_file(data)  # checks encode(decode(raw)) == raw
-    raw = encode_struct(footer)
-    assert decode_struct(raw) == footer
-    with pytest.raises(ValueError, match="not a Parquet file"):
-        split_file(b"PAR1 not really")
-
-
-def test_a_row_group_larger_than_the_guess_still_fits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parquet, "_guess_size", lambda t: 64)
-    t = table(1200)
-    meta = {"datalife": "{}"}
-    assert sink_bytes(t, 500, meta, workers=2, batch=256) == pyarrow_bytes(t, 500, meta)
-
-
-def test_an_encoding_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     real = pq.ParquetWriter.write_table
     calls = {"n": 0}
 
@@ -133,10 +114,10 @@ def test_an_encoding_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
     with pytest.raises(OSError, match="No space left"):
-        sink_bytes(table(3000), 500, {}, workers=2, batch=100)
+        sink_bytes(table(3000), 500, {}, batch=100)
 
 
-def test_numpy_huge_pages_are_off_while_encoders_are_open() -> None:
+def test_numpy_huge_pages_are_off_while_writers_are_open() -> None:
     toggle = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
 
     def current() -> bool:
@@ -147,13 +128,12 @@ def test_numpy_huge_pages_are_off_while_encoders_are_open() -> None:
     before = current()
     toggle(True)
     try:
-        outer = Encoder(1)
-        inner = Encoder(1)
+        SmallPages.enter()
+        SmallPages.enter()
         assert current() is False
-        outer.close()
-        assert current() is False  # the inner encoder is still open
-        inner.close()
-        inner.close()  # closing twice restores once
+        SmallPages.exit()
+        assert current() is False  # the other writer is still open
+        SmallPages.exit()
         assert current() is True
     finally:
         toggle(before)
