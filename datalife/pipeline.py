@@ -489,8 +489,10 @@ def _execute(
         st.details = {"rows": report.rows, "valid": report.valid, "files": len(plan.files)}
         if not report.valid:
             raise ValidationFailed(report)
-        pa_schema, _, _ = resolve_schema(plan.schema_ref, ws)
-        frame = read_pandas(plan.files)
+        pa_schema, _, sv = resolve_schema(plan.schema_ref, ws)
+        # read through the one reading, converted to the schema's types exactly as validation
+        # did (yes/no stays text unless the schema says bool and lists those spellings)
+        frame = read_pandas(plan.files, sv.spec if sv is not None else None)
         frame = pa_schema.validate(frame, lazy=True)  # applies the schema's coercions
 
     # 2. stateless transforms before the split (the leading ones)

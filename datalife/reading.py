@@ -311,9 +311,10 @@ def _first_record(path: Path) -> str:
     """The first CSV record's text (all of it, however long; quoted newlines included)."""
     limit = MAX_LINE_BYTES()
     data = b""
+    head: bytes = b""
     with _open_binary(path) as fh:
         while True:
-            chunk = fh.read(1 << 16)
+            chunk: bytes = fh.read(1 << 16)
             data += chunk
             end = _record_end(data)
             if end is not None or not chunk:

@@ -10,6 +10,24 @@ import click
 from datalife._env import no_pydantic_plugins, single_threaded_blas
 from datalife.cli._render import echo, emit_json, format_option, table
 
+
+class EngineName(click.ParamType):
+    """An engine name, checked against the registry (built-in names import nothing)."""
+
+    name = "engine"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        from datalife.engines.base import check_engine_name
+        from datalife.errors import UnknownEngine
+
+        try:
+            return check_engine_name(str(value))
+        except UnknownEngine as exc:
+            self.fail(exc.message + (f"; {exc.hint}" if exc.hint else ""), param, ctx)
+
+
 if TYPE_CHECKING:
     from datalife.config import Workspace
 
@@ -24,15 +42,26 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "duckdb", "pandas"]),
+    type=EngineName(),
     default="auto",
     show_default=True,
-    help="duckdb: out of core; pandas: read into memory and use pandera.",
+    help="duckdb: out of core; pandas: read into memory and use pandera; or an installed engine.",
+)
+@click.option(
+    "--delimiter",
+    default=None,
+    metavar="CHAR",
+    help="The CSV delimiter, where it cannot be told from the file.",
 )
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
 def validate_cmd(
-    paths: tuple[str, ...], schema: str | None, engine: str, no_record: bool, fmt: str
+    paths: tuple[str, ...],
+    schema: str | None,
+    engine: str,
+    delimiter: str | None,
+    no_record: bool,
+    fmt: str,
 ) -> int:
     """Validate data files that form one dataset against a schema version.
 
@@ -57,7 +86,9 @@ def validate_cmd(
 
     try:
         with progress(f"validating {size_of(paths)}", fmt=fmt):
-            report = validate_files(list(paths), schema, workspace=ws, engine=engine, record=record)
+            report = validate_files(
+                list(paths), schema, workspace=ws, engine=engine, record=record, delimiter=delimiter
+            )
     except InputError as exc:
         if record and ws is not None:
             record_unreadable(ws, "validate", paths, exc)

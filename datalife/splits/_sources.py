@@ -201,12 +201,11 @@ class FileSource:
 
             return f"read_parquet({files}{union}, {PARQUET_SCAN_OPTIONS})"
         if self.format == "csv":
-            from datalife.reading import NA_TOKENS
+            # the one reading's dialect, typed without guessing booleans (yes/no stays text)
+            from datalife.reading import auto_types_sql
 
-            nulls = ", ".join(_sql_str(t) for t in NA_TOKENS)
             return (
-                f"read_csv({files}, header=true, delim={_sql_str(self.sources[0].delimiter)}, "
-                f"nullstr=[{nulls}]{union})"
+                f"read_csv({files}, {self.sources[0].csv_options()}, {auto_types_sql()}{union})"
             )
         return f"read_json({files}, format='newline_delimited'{union})"
 
