@@ -65,7 +65,7 @@ def save_profile(profile: Profile, workspace: Workspace | str | Path | None = No
     if not version:
         raise ProfileError(
             "this profile has no dataset version id, so it cannot be saved per version",
-            hint="profile files or a frame with datalife.stats(), or save it with Profile.save(path).",
+            hint="profile files or a frame with datalife.profile(), or save it with Profile.save(path).",
         )
     return profile.save(profile_path(workspace, version))
 
