@@ -69,20 +69,6 @@ class Fetched:
     key_hash: npt.NDArray[np.uint64] | None = None
 
 
-_NUMPY_TYPES: dict[str, type[np.generic]] = {
-    "int8": np.int8,
-    "int16": np.int16,
-    "int32": np.int32,
-    "int64": np.int64,
-    "uint8": np.uint8,
-    "uint16": np.uint16,
-    "uint32": np.uint32,
-    "uint64": np.uint64,
-    "float": np.float32,
-    "double": np.float64,
-}
-
-
 class FrameSource:
     """A pandas DataFrame being split in memory."""
 
@@ -204,9 +190,7 @@ class FileSource:
             # the one reading's dialect, typed without guessing booleans (yes/no stays text)
             from datalife.reading import auto_types_sql
 
-            return (
-                f"read_csv({files}, {self.sources[0].csv_options()}, {auto_types_sql()}{union})"
-            )
+            return f"read_csv({files}, {self.sources[0].csv_options()}, {auto_types_sql()}{union})"
         return f"read_json({files}, format='newline_delimited'{union})"
 
     def _run(self, fn: Callable[[], _T]) -> _T:
