@@ -41,6 +41,8 @@ OTHER = "(other values)"
 MAX_VALUES = 20
 #: A categorical column with more distinct values than this is not summarised (an identifier).
 MAX_DISTINCT = 1000
+#: Two columns share a pass over the batch when (key combinations) x (bins)^2 stays below this.
+PAIR_LIMIT = 2_000_000
 #: Separates label and prediction in the confusion keys.
 SEP = "\x1f"
 
@@ -161,10 +163,11 @@ def check_columns(slices: Sequence[SliceDef], available: Sequence[str], where: s
 def summarise(scan: Scan, slices: Sequence[SliceDef], binning: Binning) -> dict[str, Any]:
     """Per slice value: rows, and each column's counts on ``binning`` (one pass per column).
 
-    Two stages. Each binned column is counted by one ``GROUP BY`` over the batch, keyed by
-    every column the slices use (and each ``where`` flag) plus the column's bin: a table of at
-    most a few thousand rows. The slices are then ``GROUPING SETS`` over those small tables, so
-    their number costs almost nothing.
+    Two stages. The binned columns are counted by ``GROUP BY`` passes over the batch, keyed by
+    every column the slices use (and each ``where`` flag) plus the columns' bins (two columns
+    per pass when the key combinations are few): tables of at most a few thousand rows. The
+    slices are then ``GROUPING SETS`` over those small tables, so their number costs almost
+    nothing.
 
     Returns ``{"all": group, "slices": {slice_name: {value: group}}}`` where a group is
     ``{"rows": n, "cols": {col: {"n", "hist"}}, "confusion": {...}}`` or ``"errors": [n, sae,
@@ -220,14 +223,38 @@ def summarise(scan: Scan, slices: Sequence[SliceDef], binning: Binning) -> dict[
             f"s1 DOUBLE, s2 DOUBLE{''.join(', ' + k + ' ' + t for k, t in _key_types(scan, key_cols, wheres))})",
             convert_errors=False,
         )
-        for col, bin_sql, aggs in parts:
+        keys_sql = "".join(", " + k for k in key_names)
+        plain = [part for part in parts if part[2] == "count(*), NULL, NULL"]
+        other = [part for part in parts if part[2] != "count(*), NULL, NULL"]
+        # the rows pass first: how many key combinations there are decides whether two
+        # columns can share a pass (their joint bins times the keys stay a small table)
+        rows_part, plain = plain[0], plain[1:]
+        for col, bin_sql, aggs in [rows_part, *other]:
             scan.execute(
-                f"INSERT INTO _slice_counts SELECT {sql_str(col)}, __b, {aggs}"
-                f"{''.join(', ' + k for k in key_names)} "
+                f"INSERT INTO _slice_counts SELECT {sql_str(col)}, __b, {aggs}{keys_sql} "
                 f"FROM (SELECT *, {bin_sql} AS __b{select_keys} FROM src) "
-                f"GROUP BY __b{''.join(', ' + k for k in key_names)}",
+                f"GROUP BY __b{keys_sql}",
                 convert_errors=False,
             )
+        combos = int(scan.execute("SELECT count(*) FROM _slice_counts")[0][0])
+        step = 2 if combos * (MAX_VALUES + 1) ** 2 <= PAIR_LIMIT else 1
+        for start in range(0, len(plain), step):
+            group = plain[start : start + step]
+            bins = ", ".join(f"{b} AS __b{j}" for j, (_, b, _) in enumerate(group))
+            names = ", ".join(f"__b{j}" for j in range(len(group)))
+            scan.execute(
+                f"CREATE OR REPLACE TEMP TABLE _slice_pass AS SELECT {names}{keys_sql}, "
+                f"count(*) AS n FROM (SELECT *, {bins}{select_keys} FROM src) "
+                f"GROUP BY {names}{keys_sql}",
+                convert_errors=False,
+            )
+            for j, (col, _, _) in enumerate(group):
+                scan.execute(
+                    f"INSERT INTO _slice_counts SELECT {sql_str(col)}, __b{j}, sum(n), NULL, "
+                    f"NULL{keys_sql} FROM _slice_pass GROUP BY __b{j}{keys_sql}",
+                    convert_errors=False,
+                )
+        scan.execute("DROP TABLE IF EXISTS _slice_pass", convert_errors=False)
     except duckdb.Error as exc:
         _raise_slice_error(exc, scan, slices)
     sets = ["(col, b)"]
