@@ -178,11 +178,11 @@ def outputs(root: Path, folder: str) -> dict[str, bytes]:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Temporary files and journals anywhere in the workspace."""
+    """Temporary files, journals and markers of runs in progress anywhere in the workspace."""
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and TEMP_NAMES.search(p.name)
+        if p.is_file() and (TEMP_NAMES.search(p.name) or p.parent.name == ".running")
     )
 
 
