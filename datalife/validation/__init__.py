@@ -72,8 +72,11 @@ def _resolve_spec(
 ) -> tuple[SchemaSpec | pac.DataFrameSchema, str, SchemaVersion | None]:
     """Like :func:`resolve_schema`, but a schema file is not read into pandera when its
     :attr:`~datalife.schemas.model.SchemaVersion.spec` is enough (validating files)."""
+    from datalife.plan.spec import SchemaSpec
     from datalife.schemas.model import SchemaVersion
 
+    if isinstance(schema, SchemaSpec):
+        return schema, "<inline schema>", None
     if isinstance(schema, str):
         from datalife.schemas.registry import load_schema
 
