@@ -18,11 +18,8 @@ each slice value              ``support``; per column ``psi`` (and ``linf`` for 
 A learned threshold on a distribution metric alarms only when the shift is also significant
 (KS or chi-square p < 0.05), so a small slice's sampling noise does not raise alarms.
 
-The diagnosis compares three things: the label's own drift (**prior shift**), each feature's
-drift over the whole batch (**covariate shift**), and each feature's drift *within* each class
-against the same class of the reference. A feature that shifts within a class while the batch
-as a whole does not — or a model metric that falls while the features hold still — means the
-relation between features and label changed: a **concept-drift proxy**.
+The diagnosis (covariate shift, prior shift, concept-drift proxy) is
+:mod:`datalife.monitor.diagnosis`.
 """
 
 from __future__ import annotations
@@ -33,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datalife.monitor import measures
-from datalife.monitor.report import Alarm, BatchResult, Finding, SliceRow, Value
-from datalife.monitor.slices import Binning, SliceDef, check_columns, summarise
+from datalife.monitor.diagnosis import diagnose
+from datalife.monitor.report import Alarm, BatchResult, SliceRow, Value
+from datalife.monitor.slices import Binning, SliceDef, check_columns, compare_groups, summarise
 from datalife.monitor.thresholds import LearnRule, Threshold, higher_is_worse, learn
 
 if TYPE_CHECKING:
@@ -44,14 +42,11 @@ if TYPE_CHECKING:
     from datalife.schemas.model import SchemaVersion
     from datalife.stats.profile import Profile
 
-__all__ = ["CLASS_SHIFT", "MONITORED", "judge"]
+__all__ = ["MONITORED", "judge"]
 
 #: the whole-batch drift metrics monitored per column family (beyond the schema's own)
 MONITORED = {"numeric": ("psi", "wasserstein_norm"), "categorical": ("linf",)}
-#: every drift metric a whole-batch alarm can come from
-MONITORED_ALL = ("linf", "jsd_log2", "psi", "wasserstein_norm", "ks_stat")
-#: within a class, a feature has shifted past these (and significantly, p < 0.05)
-CLASS_SHIFT = {"numeric": ("psi", 0.2), "categorical": ("linf", 0.1)}
+#: a learned threshold crossed with a test p-value at or above this is sampling noise
 SIGNIFICANCE = 0.05
 NO_THRESHOLD = Threshold("none", None, True, "recorded, not thresholded")
 
@@ -169,11 +164,9 @@ def judge(
         label = binning.label
         labelled = label is not None and label in available
         if label is not None and labelled:
-            nonnull = int(
-                scan.execute(f'SELECT count("{label.replace(chr(34), 2 * chr(34))}") FROM src')[0][
-                    0
-                ]
-            )
+            from datalife.io import sql_ident
+
+            nonnull = int(scan.execute(f"SELECT count({sql_ident(label)}) FROM src")[0][0])
             labelled = nonnull > 0
         if label is not None and not labelled:
             notes.append(
@@ -195,7 +188,9 @@ def judge(
         _unseen(j, label, groups, ref_summary, ref_profile, defs)
     _model(j, "", groups["all"], binning)
     slices = _slices(j, used, groups, ref_summary, binning, rows, min_support, rare_share)
-    findings = _diagnose(j, report, used, groups, ref_summary, binning, labelled, min_support)
+    findings = diagnose(
+        j.values, j.alarms, report, used, groups, ref_summary, binning, labelled, min_support
+    )
     result = BatchResult(
         name=name,
         batch_id=batch_id,
@@ -287,26 +282,6 @@ def _model(j: _Judge, slice_: str, group: dict[str, Any], binning: Binning) -> N
             j.add(slice_, binning.label or "", m, v)
 
 
-def _compare(
-    ref: dict[str, Any], cur: dict[str, Any], binning: Binning, exclude: Sequence[str]
-) -> dict[str, dict[str, float | None]]:
-    """Per column: psi (linf for categories), chi2 p-value, missing share of ``cur``."""
-    out: dict[str, dict[str, float | None]] = {}
-    for name, cc in cur["cols"].items():
-        rc = ref["cols"].get(name)
-        if rc is None or name in exclude:
-            continue
-        numbers: dict[str, float | None] = {
-            "psi": measures.psi(rc["hist"], cc["hist"]),
-            "p": measures.chi2_pvalue(rc["hist"], cc["hist"]),
-            "missing_share": 1 - cc["n"] / cur["rows"] if cur["rows"] else None,
-        }
-        if name in binning.categorical:
-            numbers["linf"] = measures.linf(rc["hist"], cc["hist"])
-        out[name] = numbers
-    return out
-
-
 def _slices(
     j: _Judge,
     defs: Sequence[SliceDef],
@@ -343,7 +318,7 @@ def _slices(
             before = len(j.alarms)
             if rg is not None and rg["rows"] >= min_support:
                 worst: tuple[float, dict[str, Any]] | None = None
-                for col, nums in _compare(rg, g, binning, d.columns).items():
+                for col, nums in compare_groups(rg, g, binning, d.columns).items():
                     for m in ("psi", "linf"):
                         if m not in nums:
                             continue
@@ -368,166 +343,3 @@ def _slices(
             if len(j.alarms) > before:
                 row.status = "alarm"
     return out
-
-
-def _moved(j: _Judge, c: Any) -> tuple[str, float, float] | None:
-    """Whether column ``c`` of the drift report moved, by the thresholds monitoring uses.
-
-    A whole-batch drift alarm on the column says so (learned or fixed threshold); while its
-    thresholds are still warming up, ``datalife drift``'s own verdict does.
-    """
-    for a in j.alarms:
-        if not a.slice and a.column == c.column and a.metric in MONITORED_ALL:
-            return a.metric, float(a.value or 0.0), float(a.threshold or 0.0)
-    kinds = {
-        v.threshold.kind
-        for v in j.values
-        if not v.slice and v.column == c.column and v.metric in MONITORED_ALL and v.threshold
-    }
-    if kinds <= {"warmup"} and c.drifted and c.method is not None:
-        return str(c.method), float(c.value or 0.0), float(c.threshold or 0.0)
-    return None
-
-
-def _diagnose(
-    j: _Judge,
-    report: DriftReport,
-    defs: Sequence[SliceDef],
-    groups: dict[str, Any],
-    ref_summary: dict[str, Any] | None,
-    binning: Binning,
-    labelled: bool,
-    min_support: int,
-) -> list[Finding]:
-    label, prediction = binning.label, binning.prediction
-    findings: list[Finding] = []
-    drifted = {
-        c.column: moved
-        for c in report.columns
-        if c.column not in (label, prediction)
-        and (c.column in binning.numeric or c.column in binning.categorical)
-        and (moved := _moved(j, c)) is not None
-    }
-    if prediction and prediction in [c.column for c in report.columns]:
-        pc = report[prediction]
-        if pc.drifted:
-            findings.append(
-                Finding(
-                    "prediction drift",
-                    f"predictions {prediction!r} moved: {pc.method} {pc.value:.4g} > "
-                    f"{pc.threshold:g}",
-                    {
-                        "column": prediction,
-                        "metric": pc.method,
-                        "value": pc.value,
-                        "threshold": pc.threshold,
-                    },
-                )
-            )
-    per_class: dict[str, list[dict[str, Any]]] = {}
-    d = next((d for d in defs if d.origin == "label classes"), None)
-    if labelled and d is not None and ref_summary is not None:
-        ref = ref_summary["groups"]["slices"].get(d.name, {})
-        for key, g in groups["slices"].get(d.name, {}).items():
-            rg = ref.get(key)
-            if rg is None or g["rows"] < min_support or rg["rows"] < min_support:
-                continue
-            for col, nums in _compare(rg, g, binning, (label or "", prediction or "")).items():
-                family = "categorical" if col in binning.categorical else "numeric"
-                metric, limit = CLASS_SHIFT[family]
-                value, p = nums.get(metric), nums["p"]
-                if value is not None and value > limit and p is not None and p < SIGNIFICANCE:
-                    per_class.setdefault(col, []).append(
-                        {
-                            "class": key.split("=", 1)[1],
-                            "metric": metric,
-                            "value": value,
-                            "p_value": p,
-                        }
-                    )
-    if label and labelled and label in [c.column for c in report.columns]:
-        lc = report[label]
-        lm = _moved(j, lc)
-        if lm is not None:
-            explained = [c for c in drifted if c not in per_class]
-            text = f"label {label!r} shares moved: {lm[0]} {lm[1]:.4g} > {lm[2]:.4g}"
-            if lc.worst and "value" in lc.worst:
-                text += (
-                    f" ({lc.worst['value']}: {100 * lc.worst['baseline_share']:.1f}% -> "
-                    f"{100 * lc.worst['current_share']:.1f}%)"
-                )
-            if explained and ref_summary is not None:
-                text += f"; the drift of {', '.join(explained)} is explained by the class mix (no drift within classes)"
-            findings.append(
-                Finding(
-                    "prior shift",
-                    text,
-                    {
-                        "column": label,
-                        "metric": lm[0],
-                        "value": lm[1],
-                        "threshold": lm[2],
-                        "chi2_pvalue": lc.metrics.get("chi2_pvalue"),
-                        "explained_by_class_mix": explained,
-                    },
-                )
-            )
-    prior = any(f.kind == "prior shift" for f in findings)
-    covariate = [
-        c for c in drifted if c in per_class or not prior or ref_summary is None or not labelled
-    ]
-    if covariate:
-        findings.append(
-            Finding(
-                "covariate shift",
-                "features moved: "
-                + ", ".join(
-                    f"{c} ({drifted[c][0]} {drifted[c][1]:.4g} > {drifted[c][2]:.4g})"
-                    for c in covariate
-                ),
-                {
-                    "columns": {
-                        c: {
-                            "metric": drifted[c][0],
-                            "value": drifted[c][1],
-                            "threshold": drifted[c][2],
-                        }
-                        for c in covariate
-                    }
-                },
-            )
-        )
-    concept = {c: v for c, v in per_class.items() if c not in drifted}
-    if concept:
-        parts = [
-            f"{c} within class {x['class']} ({x['metric']} {x['value']:.3g}, p={x['p_value']:.2g})"
-            for c, xs in concept.items()
-            for x in xs
-        ]
-        findings.append(
-            Finding(
-                "concept-drift proxy",
-                "features moved within classes while the batch as a whole did not: "
-                + "; ".join(parts),
-                {"within_class": concept},
-            )
-        )
-    quality = [
-        a for a in j.alarms if not a.slice and a.metric in ("accuracy", "macro_f1", "mae", "rmse")
-    ]
-    if quality and not covariate:
-        findings.append(
-            Finding(
-                "concept-drift proxy",
-                "model quality fell with no covariate shift: "
-                + ", ".join(
-                    f"{a.metric} {a.value:.4g} (threshold {a.threshold:.4g})" for a in quality
-                ),
-                {
-                    "metrics": {
-                        a.metric: {"value": a.value, "threshold": a.threshold} for a in quality
-                    }
-                },
-            )
-        )
-    return findings

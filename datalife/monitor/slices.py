@@ -32,6 +32,7 @@ __all__ = [
     "Binning",
     "SliceDef",
     "binning_from_profile",
+    "compare_groups",
     "summarise",
 ]
 
@@ -356,3 +357,26 @@ def _label_of(scan: Scan) -> str:
     if scan.source.files:
         return ", ".join(f.path for f in scan.source.files)
     return "the data"
+
+
+def compare_groups(
+    ref: dict[str, Any], cur: dict[str, Any], binning: Binning, exclude: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """Per column of two groups of a summary (a slice of the reference, the same slice of the
+    batch): ``psi`` (and ``linf`` for categories), the chi-square ``p``, ``missing_share``."""
+    from datalife.monitor.measures import chi2_pvalue, linf, psi
+
+    out: dict[str, dict[str, float | None]] = {}
+    for name, cc in cur["cols"].items():
+        rc = ref["cols"].get(name)
+        if rc is None or name in exclude:
+            continue
+        numbers: dict[str, float | None] = {
+            "psi": psi(rc["hist"], cc["hist"]),
+            "p": chi2_pvalue(rc["hist"], cc["hist"]),
+            "missing_share": 1 - cc["n"] / cur["rows"] if cur["rows"] else None,
+        }
+        if name in binning.categorical:
+            numbers["linf"] = linf(rc["hist"], cc["hist"])
+        out[name] = numbers
+    return out
