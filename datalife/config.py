@@ -249,7 +249,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             path=path,
             line=line,
             hint="fix the syntax at that line.",
-        ) from None
+        ) from exc
     except RecursionError as exc:
         raise ConfigError(
             f"{path}: not valid TOML: nested too deeply to read",
@@ -311,7 +311,7 @@ class Workspace:
         try:
             config = WorkspaceConfig.model_validate(data)
         except ValidationError as exc:
-            raise _format_pydantic_error(exc, path, prefix) from None
+            raise _format_pydantic_error(exc, path, prefix) from exc
         return cls(path.parent, config, path)
 
     # -- paths -------------------------------------------------------------------------
@@ -382,7 +382,7 @@ class Workspace:
                     f"{self.config_path}: check_modules names {module!r}, which cannot be imported: {exc}",
                     path=self.config_path,
                     hint="fix the module name, or install the package that provides it.",
-                ) from None
+                ) from exc
 
     # -- editing -----------------------------------------------------------------------
 

@@ -279,12 +279,12 @@ def _resolve_step(registry: Any, user_names: set[str], ref: str, params: dict[st
             raise ConfigError(
                 f"pipeline step {ref!r}: {exc.message}",
                 hint=f'a built-in used twice needs a distinct name: params = {{ name = "{name}_2", ... }}.',
-            ) from None
+            ) from exc
         except TypeError as exc:
             raise ConfigError(
                 f"pipeline step {ref!r}: {exc}",
                 hint="see docs/transforms.md for the built-in's parameters.",
-            ) from None
+            ) from exc
     return registry.get(ref)  # raises with the closest names
 
 

@@ -17,11 +17,11 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
     parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
     try:
         return tuple(float(p) for p in parts)
-    except ValueError:
+    except ValueError as exc:
         raise SplitConfigError(
             f"--ratios must be three numbers separated by commas, got {text!r}",
             hint="for example --ratios 0.8,0.1,0.1",
-        ) from None
+        ) from exc
 
 
 @click.command("split")

@@ -556,18 +556,24 @@ def _stat_and_hash(path: Path, digest: str | None) -> tuple[int, str]:
     try:
         size = path.stat().st_size
         return size, digest or hash_file(path)
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
         raise InputError(
             f"cannot record {path} in lineage: no such file",
             path=path,
             hint="record an output after writing it, and an input that exists.",
-        ) from None
-    except IsADirectoryError:
+        ) from exc
+    except IsADirectoryError as exc:
         raise InputError(
             f"cannot record {path} in lineage: it is a directory",
             path=path,
             hint="record the data files in it (a list of paths is one dataset).",
-        ) from None
+        ) from exc
+    except OSError as exc:
+        raise InputError(
+            f"cannot record {path} in lineage: {exc.strerror}",
+            path=path,
+            hint="fix the file's permissions.",
+        ) from exc
 
 
 def _fields(fields: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]] | None:

@@ -282,7 +282,7 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
         raise LineageLogError(
             f"cannot record lineage event: {exc}",
             hint="run parameters and facets must be JSON values (no NaN, no objects).",
-        ) from None
+        ) from exc
     return text.encode("utf-8") + b"\n"
 
 

@@ -225,7 +225,7 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
         os.close(fd)
         Path(probe).unlink()
     except OSError as exc:
-        raise OutputNotWritable.from_path(path, exc.strerror or str(exc)) from None
+        raise OutputNotWritable.from_path(path, exc.strerror or str(exc)) from exc
     return path
 
 
@@ -297,7 +297,7 @@ def write_splits(
     except WriteFailed:
         raise  # names the file and the reason already
     except OSError as exc:
-        raise OutputNotWritable.from_path(out, exc.strerror or str(exc)) from None
+        raise OutputNotWritable.from_path(out, exc.strerror or str(exc)) from exc
     return replace(result, files=files, dataset_versions=versions)
 
 

@@ -204,7 +204,7 @@ def resolve_input(spec: str, workspace: Workspace | None = None) -> ResolvedInpu
             "and no profile of it was saved",
             details=[exc.message],
             hint=f"`datalife stats {name} --save` saves a profile of the current version for later.",
-        ) from None
+        ) from exc
     profile = Profile.load(saved)
     if profile.source.dataset not in (None, name):
         raise DriftInputError(
