@@ -42,6 +42,7 @@ from tests.faults.harness import (
 
 pytestmark = [
     pytest.mark.faults,
+    pytest.mark.timeout(1200),  # each case loops over dozens of killed children
     pytest.mark.skipif(not hasattr(os, "fork"), reason="the harness forks"),
 ]
 
