@@ -200,15 +200,17 @@ def _is_paths(data: Any) -> bool:
     )
 
 
-def _scan_sql(source: Any) -> str:
+def _scan_sql(source: Any, *, whole: bool = False) -> str:
     """How inference reads a source: CSV with numbers typed by DuckDB (so that numeric text is
     not cast again by every pass), never booleans or dates (inference decides those itself, as
-    the engines read them); JSON lines as text; Parquet as stored."""
+    the engines read them); JSON lines as text; Parquet as stored. The types are sniffed from
+    the head of the file, or from all of it (``whole``) when a later value did not fit."""
     if source.format != "csv":
         return str(source.scan_sql())
+    sample = ", sample_size=-1" if whole else ""
     return (
-        f"read_csv({sql_str(str(source.path))}, {source.csv_options()}, auto_detect=true, "
-        "sample_size=-1, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])"
+        f"read_csv({sql_str(str(source.path))}, {source.csv_options()}, auto_detect=true"
+        f"{sample}, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])"
     )
 
 
@@ -221,7 +223,7 @@ class _Data:
         import duckdb
 
         self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
-        self.con = duckdb.connect(str(self.tmp / "infer.duckdb"))
+        self.con = duckdb.connect()  # in memory, spilling to self.tmp beyond the limit
         self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
@@ -246,14 +248,28 @@ class _Data:
                 self.columns += [c for c in s.columns if c not in self.columns]
             self._need_columns()
             cols = ", ".join(sql_ident(c) for c in self.columns)
-            union = " UNION ALL BY NAME ".join(
-                f"SELECT {', '.join(sql_ident(c) for c in s.columns)} FROM {_scan_sql(s)}"
-                for s in self.sources
-            )
+
+            def union(whole: bool) -> str:
+                return " UNION ALL BY NAME ".join(
+                    f"SELECT {', '.join(sql_ident(c) for c in s.columns)} "
+                    f"FROM {_scan_sql(s, whole=whole)}"
+                    for s in self.sources
+                )
+
             self.text = any(s.format != "parquet" for s in self.sources)
             # text is parsed once, into an on-disk table the later passes read
             what = "TABLE" if self.text else "VIEW"
-            self.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union})")
+            import duckdb
+
+            try:
+                self.con.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union(False)})")
+            except duckdb.ConversionException:
+                # a value past the sniffed head did not fit its column's type
+                self.execute(f"CREATE OR REPLACE {what} src AS SELECT {cols} FROM ({union(True)})")
+            except duckdb.Error as exc:
+                if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
+                    raise input_error_from_duckdb(exc, self.sources) from None
+                raise
             return
         import pyarrow as pyarrow_mod
 
@@ -356,6 +372,19 @@ def _stage1(i: int, f: _Facts, text: bool) -> Plan:
             f.as_int = int(row[5])
             f.text = text
 
+        if stored in _INT_STORED:  # no NaN nor infinity: no filter, no cast
+            return (
+                [f"{q} AS {v}"],
+                [
+                    f"count({v})",
+                    f"approx_count_distinct({v})",
+                    f"min({v})::DOUBLE",
+                    f"max({v})::DOUBLE",
+                    f"approx_quantile({v}, [0.25, 0.75])::DOUBLE[]",
+                    "0",
+                ],
+                read_number,
+            )
         finite = f"isfinite({d})"
         return (
             [f"{q} AS {v}", f"{q}::DOUBLE AS {d}"],
