@@ -115,11 +115,11 @@ def propose_thresholds(
     name = ws.schema_for(dataset)
     try:
         current = reg.load(name)
-    except SchemaNotFound:
+    except SchemaNotFound as exc:
         raise MonitorInputError(
             f"dataset {dataset!r} has no registered schema {name!r} to write thresholds into",
             hint=f"create it first: `datalife schema infer FILES --name {name}`.",
-        ) from None
+        ) from exc
     path = store_path(ws, store)
     st = open_store(path, read_only=True)
     try:

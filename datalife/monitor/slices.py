@@ -322,11 +322,11 @@ def _raise_slice_error(exc: Exception, scan: Scan, slices: Sequence[SliceDef]) -
             f"a slice expression cannot be evaluated on {_label_of(scan)}: {detail}",
             details=[f"slice {s.name!r}: where {s.where}" for s in bad],
             hint="write `where:` as a boolean SQL expression over the data's columns.",
-        ) from None
+        ) from exc
     from datalife.io import input_error_from_duckdb
 
     if scan.sources:
-        raise input_error_from_duckdb(exc, scan.sources) from None
+        raise input_error_from_duckdb(exc, scan.sources) from exc
     raise exc
 
 

@@ -227,7 +227,7 @@ def open_store(path: str | Path, *, read_only: bool = False, lock_timeout: float
             if "lock" in str(exc).lower() and time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue
-            raise _explain(exc, p) from None
+            raise _explain(exc, p) from exc
     try:
         if not read_only:
             for ddl in _DDL:
@@ -238,7 +238,7 @@ def open_store(path: str | Path, *, read_only: bool = False, lock_timeout: float
         row = con.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
     except duckdb.Error as exc:
         con.close()
-        raise _explain(exc, p) from None
+        raise _explain(exc, p) from exc
     version = int(row[0]) if row and str(row[0]).isdigit() else None
     if version is None or version > FORMAT_VERSION:
         con.close()
