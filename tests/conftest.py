@@ -97,3 +97,16 @@ def cli(workspace: Path) -> Callable[..., CliResult]:
         return run_cli(*args, cwd=workspace)
 
     return run
+
+
+def engine_params() -> list[Any]:
+    """Every registered engine as a pytest parameter; one that cannot run here (an optional
+    dependency or Java missing) is skipped with its reason."""
+    from datalife.engines import engine_names, unavailable
+
+    out: list[Any] = []
+    for name in engine_names():
+        reason = unavailable(name)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out

@@ -13,6 +13,7 @@ from datalife.engines.base import (
     engine_names,
     get_engine,
     register_engine,
+    unavailable,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "engine_names",
     "get_engine",
     "register_engine",
+    "unavailable",
 ]

@@ -48,6 +48,7 @@ __all__ = [
     "finish",
     "get_engine",
     "register_engine",
+    "unavailable",
 ]
 
 AUTO = "auto"
@@ -101,6 +102,9 @@ class Engine(Protocol):
     name: str
     reads: frozenset[str]
 
+    # Optional: ``available(self) -> str | None`` says why the engine cannot run here (a
+    # missing optional dependency, no Java...), None when it can; see :func:`unavailable`.
+
     def validate(self, data: Data, plan: CheckPlan, *, ref: str) -> ValidationReport:
         """Evaluate every check of ``plan`` on ``data``; never raise for invalid data.
 
@@ -148,6 +152,18 @@ def get_engine(name: str) -> Engine:
         engine = ep.load()()
     _INSTANCES[name] = engine
     return engine
+
+
+def unavailable(name: str) -> str | None:
+    """Why engine ``name`` cannot run on this machine (None: it can). Engines that depend on
+    something optional say so through an ``available()`` method."""
+    try:
+        engine = get_engine(name)
+    except ImportError as exc:
+        return f"engine {name!r} cannot be imported: {exc}"
+    check = getattr(engine, "available", None)
+    reason: str | None = check() if callable(check) else None
+    return reason
 
 
 def check_engine_name(name: str) -> str:

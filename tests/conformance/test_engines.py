@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import datalife
-from datalife.engines import engine_names
 from datalife.plan.spec import CheckSpec, ColumnSpec, SchemaSpec
 from datalife.reading import NA_TOKENS
+from tests.conftest import engine_params
 
-ENGINES = [name for name in engine_names() if name != "duckdb"]
+ENGINES = [p for p in engine_params() if p.values[0] != "duckdb"]
 
 TEXT_POOL = {
     "int64": ["0", "1", "-7", "42", "1.0", "1.5", "9223372036854775808", "abc", "", "NA", " 3 "],
@@ -173,7 +173,7 @@ def test_mixed_formats_give_the_verdict_of_one_format(
         for i, (fmt, part) in enumerate(zip(["csv", "parquet", "jsonl"], parts, strict=True))
     ]
     single = write(folder / "all", "csv", cols, rows)
-    for engine in ["duckdb", *ENGINES]:
+    for engine in ["duckdb", *(str(p.values[0]) for p in ENGINES if not p.marks)]:
         one = datalife.validate(single, spec, engine=engine, record=False)
         many = datalife.validate(mixed, spec, engine=engine, record=False)
         assert summary(many) == summary(one), (engine, many.to_text(), one.to_text())

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import datalife
-from datalife.engines import engine_names
 from datalife.errors import InputError, UnknownEngine
 from datalife.plan.spec import ColumnSpec, SchemaSpec
+from tests.conftest import engine_params
 
-ENGINES = engine_names()
+ENGINES = engine_params()
 
 
 def spec(**cols: ColumnSpec) -> SchemaSpec:

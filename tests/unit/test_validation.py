@@ -15,6 +15,7 @@ import datalife
 from datalife.errors import InputError, ValidationFailed
 from datalife.reading import read_pandas
 from datalife.validation import ValidationReport
+from tests.conftest import engine_params
 
 SCHEMA = pa.DataFrameSchema(
     {
@@ -212,8 +213,8 @@ def test_range_checks_proven_by_parquet_footers_agree_with_a_scan(
     pq.write_table(table, path, row_group_size=1000, write_statistics=statistics)
     from datalife.engines.duckdb.footers import footer_facts as _footer_facts
     from datalife.io import connect
-    from datalife.reading import resolve_sources
     from datalife.plan.compile import plan_checks
+    from datalife.reading import resolve_sources
 
     plan = plan_checks(schema)
     ranges = {
@@ -237,9 +238,9 @@ def test_duplicate_keys_by_sort_and_by_hash_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_sort: bool
 ) -> None:
     """Large integer keys are checked by sorting in numpy, others by DuckDB's GROUP BY."""
-    import datalife.engines.duckdb.validate as engine
+    import datalife.engines.duckdb.keys as dupkeys
 
-    monkeypatch.setattr(engine.dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    monkeypatch.setattr(dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
     schema = pa.DataFrameSchema({"k": pa.Column("Int64", unique=True, nullable=True)}, name="k")
     # 7 and 3 repeat across the two files; nulls are not duplicates of each other
     a = write(tmp_path, "a.csv", "k\n7\n1\nNA\n3\n7\n")
@@ -327,31 +328,41 @@ def test_decorator_checks_inputs_and_outputs() -> None:
 # -- bad input ----------------------------------------------------------------------------
 
 
-def test_missing_path(tmp_path: Path) -> None:
+ENGINES = pytest.mark.parametrize("engine", engine_params())
+
+
+@ENGINES
+def test_missing_path(tmp_path: Path, engine: str) -> None:
     with pytest.raises(InputError, match="no such file"):
-        datalife.validate(tmp_path / "nope.csv", SCHEMA)
+        datalife.validate(tmp_path / "nope.csv", SCHEMA, engine=engine)
 
 
-def test_directory_without_data(tmp_path: Path) -> None:
+@ENGINES
+def test_directory_without_data(tmp_path: Path, engine: str) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "notes.md").write_text("hi")
     with pytest.raises(InputError, match="no data files"):
-        datalife.validate(tmp_path / "d", SCHEMA)
+        datalife.validate(tmp_path / "d", SCHEMA, engine=engine)
 
 
-def test_directory_expands_to_its_files(tmp_path: Path) -> None:
+@ENGINES
+def test_directory_expands_to_its_files(tmp_path: Path, engine: str) -> None:
     (tmp_path / "d").mkdir()
     write(tmp_path / "d", "a.csv", GOOD)
-    assert datalife.validate(tmp_path / "d", SCHEMA).rows == 3
+    assert datalife.validate(tmp_path / "d", SCHEMA, engine=engine).rows == 3
 
 
-def test_empty_file(tmp_path: Path) -> None:
+@ENGINES
+def test_empty_file(tmp_path: Path, engine: str) -> None:
     with pytest.raises(InputError, match="empty"):
-        datalife.validate(write(tmp_path, "e.csv", ""), SCHEMA)
+        datalife.validate(write(tmp_path, "e.csv", ""), SCHEMA, engine=engine)
 
 
-def test_header_only_is_valid_with_a_note(tmp_path: Path) -> None:
-    report = datalife.validate(write(tmp_path, "h.csv", GOOD.splitlines()[0] + "\n"), SCHEMA)
+@ENGINES
+def test_header_only_is_valid_with_a_note(tmp_path: Path, engine: str) -> None:
+    report = datalife.validate(
+        write(tmp_path, "h.csv", GOOD.splitlines()[0] + "\n"), SCHEMA, engine=engine
+    )
     assert report.valid and report.rows == 0
     assert any("no data rows" in n for n in report.notes)
 
@@ -364,37 +375,44 @@ def test_header_only_is_valid_with_a_note(tmp_path: Path) -> None:
         ('id,species,mass,flipper,sex\n1,Adelie,3,4,male\n2,"Adel', 3, "quoted value"),
     ],
 )
-def test_ragged_and_truncated_rows(tmp_path: Path, text: str, line: int, words: str) -> None:
+@ENGINES
+def test_ragged_and_truncated_rows(
+    tmp_path: Path, engine: str, text: str, line: int, words: str
+) -> None:
     with pytest.raises(InputError) as err:
-        datalife.validate(write(tmp_path, "r.csv", text), SCHEMA)
+        datalife.validate(write(tmp_path, "r.csv", text), SCHEMA, engine=engine)
     assert err.value.line == line
     assert words in str(err.value)
     assert "r.csv" in str(err.value)
 
 
-def test_non_utf8_bytes(tmp_path: Path) -> None:
+@ENGINES
+def test_non_utf8_bytes(tmp_path: Path, engine: str) -> None:
     data = GOOD.encode() + "4,Adelie,3000,190,m\xe4le\n".encode("latin-1")
     with pytest.raises(InputError, match="not UTF-8") as err:
-        datalife.validate(write(tmp_path, "l.csv", data), SCHEMA)
+        datalife.validate(write(tmp_path, "l.csv", data), SCHEMA, engine=engine)
     assert err.value.line == 5
     assert "iconv" in str(err.value)
 
 
-def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
+@ENGINES
+def test_bom_and_crlf_are_fine(tmp_path: Path, engine: str) -> None:
     data = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()
-    report = datalife.validate(write(tmp_path, "w.csv", data), SCHEMA)
+    report = datalife.validate(write(tmp_path, "w.csv", data), SCHEMA, engine=engine)
     assert report.valid, report.to_text()
     assert report.rows == 3
 
 
-def test_duplicate_header_names(tmp_path: Path) -> None:
+@ENGINES
+def test_duplicate_header_names(tmp_path: Path, engine: str) -> None:
     with pytest.raises(InputError, match="twice"):
-        datalife.validate(write(tmp_path, "d.csv", "id,id\n1,2\n"), SCHEMA)
+        datalife.validate(write(tmp_path, "d.csv", "id,id\n1,2\n"), SCHEMA, engine=engine)
 
 
-def test_corrupt_parquet(tmp_path: Path) -> None:
+@ENGINES
+def test_corrupt_parquet(tmp_path: Path, engine: str) -> None:
     with pytest.raises(InputError, match="Parquet"):
-        datalife.validate(write(tmp_path, "x.parquet", b"PAR1 not really"), SCHEMA)
+        datalife.validate(write(tmp_path, "x.parquet", b"PAR1 not really"), SCHEMA, engine=engine)
 
 
 def test_parquet_type_mismatch_without_coerce(tmp_path: Path) -> None:
@@ -441,9 +459,9 @@ def test_corrupt_data_pages_behind_a_sound_footer(
     import pyarrow as pa_arrow
     import pyarrow.parquet as pq
 
-    import datalife.engines.duckdb.validate as engine
+    import datalife.engines.duckdb.keys as dupkeys
 
-    monkeypatch.setattr(engine.dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
+    monkeypatch.setattr(dupkeys, "SORT_MIN_ROWS", 0 if by_sort else 10**12)
     n = 20_000
     table = pa_arrow.table(
         {"k": np.arange(n, dtype=np.int64), "x": np.random.default_rng(0).random(n)}
