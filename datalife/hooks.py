@@ -133,6 +133,8 @@ def _check_base(repo: Path, base: str) -> None:
     """A --base that git cannot find is an error, not "nothing released" (a typo would pass)."""
     import subprocess
 
+    if base == "HEAD":
+        return  # the default: a repository without commits yet has nothing released
     if base.startswith("-") or not base.strip():
         raise HookError(
             f"--base {base!r} is not a git revision\nFix: pass a commit, e.g. --base HEAD"
@@ -142,7 +144,7 @@ def _check_base(repo: Path, base: str) -> None:
         capture_output=True,
         check=False,
     )
-    if proc.returncode != 0 and base != "HEAD":  # HEAD of a repository without commits is fine
+    if proc.returncode != 0:
         raise HookError(
             f"git cannot find the base commit {base!r} in {repo}\nFix: fetch it first (in CI: "
             "`actions/checkout` with `fetch-depth: 0`), or fix --base in the hook's `args`."
