@@ -129,15 +129,12 @@ def compare_column(
     skip = _skipped_role(role, b, c)
     if skip is not None:
         return _not(col, "skipped", skip)
-    if isinstance(b, TimestampColumn):
-        _timestamp(col, b, c, now_us)
-        if col.status == "ok":
-            col.decide(significance)
-        return col
-    if fb == "other":
-        return _not(col, "not_compared", f"values of type {b.dtype} are not compared")
     pending: dict[str, Callable[[], float]] = {}
-    if isinstance(b, NumericColumn):
+    if isinstance(b, TimestampColumn):
+        _timestamp(col, b, c, now_us, pending)
+    elif fb == "other":
+        return _not(col, "not_compared", f"values of type {b.dtype} are not compared")
+    elif isinstance(b, NumericColumn):
         _numeric(col, b, c, raw, pending)
     else:
         _categorical(col, b, c, pending)
@@ -362,7 +359,13 @@ def _part_counts(
     return np.bincount(idx.astype(np.int64), weights=counts, minlength=size)
 
 
-def _timestamp(col: ColumnDrift, b: Any, c: Any, now_us: int | None) -> None:
+def _timestamp(
+    col: ColumnDrift,
+    b: Any,
+    c: Any,
+    now_us: int | None,
+    pending: dict[str, Callable[[], float]],
+) -> None:
     """Drift of a timestamp on its calendar parts (and on the time itself), and freshness."""
     import time
 
@@ -434,7 +437,8 @@ def _timestamp(col: ColumnDrift, b: Any, c: Any, now_us: int | None) -> None:
         keep_b, keep_c = cb > 0, cc > 0
         both = keep_b | keep_c
         if int(both.sum()) >= 2:
-            col.metrics["chi2_pvalue"] = m.chi2_homogeneity(cb[both], cc[both])[2]
+            tb, tc = cb[both], cc[both]
+            pending["chi2_pvalue"] = lambda: m.chi2_homogeneity(tb, tc)[2]
     else:
         col.notes["linf"] = "no calendar part: the time buckets are wider than a day"
     # freshness: how far the newest value lags the reference (now) and the baseline's newest

@@ -175,6 +175,13 @@ def test_without_pvalues_the_verdicts_are_the_same_and_only_the_guard_computes_o
     rng = np.random.default_rng(11)
     base, cur = frames(shift=0.5)  # x and c drift
     base["calm"], cur["calm"] = rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)
+    start = pd.Timestamp("2024-01-01")
+    hours = pd.to_timedelta(rng.integers(0, 60 * 24, 4000), unit="h")
+    base["t_calm"], cur["t_calm"] = start + hours[:2000], start + hours[2000:]
+    days = rng.integers(0, 60, 4000)
+    workdays = days[days % 7 < 5][:2000]  # 2024-01-01 is a Monday
+    weekdays_only = pd.to_timedelta(workdays * 24 + rng.integers(0, 24, 2000), unit="h")
+    base["t_moved"], cur["t_moved"] = start + hours[:2000], start + weekdays_only
     small_b = pd.DataFrame({"x": rng.normal(0, 1, 25)})
     small_c = pd.DataFrame({"x": rng.normal(0, 1, 25)})  # over a threshold, within noise
     for b, c in ((base, cur), (small_b, small_c)):
@@ -195,9 +202,13 @@ def test_without_pvalues_the_verdicts_are_the_same_and_only_the_guard_computes_o
                 elif f.metrics[metric] is not None:
                     assert z.metrics[metric] is None
                     assert "not asked" in z.notes[metric]
-            if b is base:
-                assert full["calm"].metrics["ks_pvalue"] is not None
-                assert lazy["calm"].metrics["ks_pvalue"] is None
+        if b is base:
+            assert full["calm"].metrics["ks_pvalue"] is not None
+            assert lazy["calm"].metrics["ks_pvalue"] is None
+            assert full["t_moved"].drifted
+            assert lazy["t_moved"].metrics["chi2_pvalue"] == full["t_moved"].metrics["chi2_pvalue"]
+            assert full["t_calm"].metrics["chi2_pvalue"] is not None
+            assert lazy["t_calm"].metrics["chi2_pvalue"] is None
     assert lazy["x"].within_noise
     assert lazy["x"].metrics["ks_pvalue"] == full["x"].metrics["ks_pvalue"]
 
@@ -218,7 +229,8 @@ with contextlib.redirect_stdout(io.StringIO()):
     main(["drift", "--help"])
 rng = np.random.default_rng(0)
 def part(n):
-    return pd.DataFrame({"x": rng.normal(0, 1, n), "c": rng.choice(["a", "b"], n)})
+    t = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60 * 24, n), unit="h")
+    return pd.DataFrame({"x": rng.normal(0, 1, n), "c": rng.choice(["a", "b"], n), "t": t})
 figures = split_drift({"train": part(3000), "dev": part(1000), "test": part(1000)})
 assert not any(f["drifted"] for col in figures.values() for f in col.values()), figures
 print(sorted(m for m in sys.modules if m == "scipy" or m.startswith("scipy.")))
