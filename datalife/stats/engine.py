@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from datalife.errors import InputError
 from datalife.io import input_error_from_duckdb, sql_ident, sql_str
-from datalife.reading import NA_TOKENS, PARQUET_SCAN_OPTIONS, Source, resolve_sources
+from datalife.reading import PARQUET_SCAN_OPTIONS, Source, resolve_sources
 from datalife.stats.build import (
     categorical_column,
     exact_moments,
@@ -161,12 +161,12 @@ def _typed_scan_sql(sources: Sequence[Source], *, sample_all: bool = False) -> s
     if fmt == "parquet":
         return f"read_parquet({paths}, union_by_name = true, {PARQUET_SCAN_OPTIONS})"
     if fmt == "csv":
-        nulls = ", ".join(sql_str(t) for t in NA_TOKENS)
-        sample = ", sample_size = -1" if sample_all else ""
-        return (
-            f"read_csv({paths}, header = true, delim = {sql_str(sources[0].delimiter)}, "
-            f"nullstr = [{nulls}], union_by_name = true{sample})"
-        )
+        # the one reading's dialect; numbers, dates and timestamps typed, booleans never
+        # (yes/no stays the text it is)
+        from datalife.reading import auto_types_sql
+
+        types = auto_types_sql() if sample_all else auto_types_sql().replace("sample_size=-1, ", "")
+        return f"read_csv({paths}, {sources[0].csv_options()}, {types}, union_by_name = true)"
     return f"read_json({paths}, format = 'newline_delimited', union_by_name = true)"
 
 

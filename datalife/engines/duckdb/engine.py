@@ -58,8 +58,29 @@ def to_arrow(frame: Any) -> Any:
             frame = frame.collect()
         return frame.to_arrow()
     if module == "pandas":
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            # object columns mixing types (text beside numbers): read as the text they show
+            return pa.Table.from_pandas(_objects_as_text(frame), preserve_index=False)
     return frame
+
+
+def _objects_as_text(frame: Any) -> Any:
+    out = frame.copy(deep=False)
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if _missing(v) else str(v)).astype("object")
+    return out
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 class FrameSource(Source):
