@@ -203,6 +203,25 @@ def test_first_split_killed_at_every_write_point(base: dict[str, Path]) -> None:
     assert n >= 10
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("validate", "data/a.csv", "data/b.csv"), ("stats", "data/a.csv", "--save")],
+    ids=["validate", "stats-save"],
+)
+def test_other_recorded_commands_killed_at_every_write_point(
+    base: dict[str, Path], args: tuple[str, ...]
+) -> None:
+    """Any recorded command killed mid-run is closed (ABORT) by the next recorded command."""
+
+    def command(root: Path) -> Callable[[], int]:
+        return cli_in_child(root, *args)
+
+    n = _kill_each(
+        base, "ran", command, command, pipeline=True, split=True, name=f"other-{args[0]}"
+    )
+    assert n >= 4
+
+
 def test_torn_lineage_line_at_every_append(base: dict[str, Path]) -> None:
     """Killed half way through writing a lineage line: the next append cuts it off."""
     for command, name in ((forced_run, "run"), (split_cmd, "split")):
