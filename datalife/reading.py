@@ -734,7 +734,15 @@ def _auto_scan(src: Source) -> str:
 def read_pandas(paths: str | Path | Sequence[str | Path], spec: Any = None) -> Any:
     """Read files into one pandas DataFrame (in memory), through :func:`read_arrow`."""
     items = [paths] if isinstance(paths, str | Path) else list(paths)
-    return read_arrow(resolve_sources(items), spec).to_pandas()
+    frame = read_arrow(resolve_sources(items), spec).to_pandas()
+    if spec is not None:
+        # pandas' nullable types where the schema names them (an int column with missing
+        # values stays integers, not floats)
+        for name, col in spec.columns.items():
+            dtype = str(col.dtype or "")
+            if name in frame.columns and dtype[:1] in ("I", "U", "F", "b") and dtype != "bool":
+                frame[name] = frame[name].astype(dtype)
+    return frame
 
 
 def varchar_cast(raw: str, target: str) -> str:

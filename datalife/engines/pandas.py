@@ -94,6 +94,12 @@ def _typed(data: Data, plan: CheckPlan) -> tuple[pd.DataFrame, Sequence[Source],
     from datalife.reading import cast_columns, typed_columns, typed_union_sql
 
     typing = typed_columns(plan.spec)
+    if data.kind == "pandas" and _already_typed(data.frame, typing):
+        out = data.frame.reset_index(drop=True).copy(deep=False)
+        out["__file"] = 0
+        out["__row"] = range(len(out))
+        src: Any = _PandasSource(data.frame)
+        return out, [src], ["<frame>"]
     con = connect()
     try:
         if data.kind == "files":
@@ -101,12 +107,6 @@ def _typed(data: Data, plan: CheckPlan) -> tuple[pd.DataFrame, Sequence[Source],
             names: Sequence[str] = list(data.names)
         else:
             frame = data.frame
-            if data.kind == "pandas" and _already_typed(frame, typing):
-                out = frame.reset_index(drop=True).copy(deep=False)
-                out["__file"] = 0
-                out["__row"] = range(len(out))
-                src: Any = _PandasSource(frame)
-                return out, [src], ["<frame>"]
             table = to_arrow(frame)
             con.register("__frame", table)
             sources = [FrameSource(table, con)]
@@ -303,7 +303,10 @@ def _value_check(p: PlannedCheck, series: pd.Series[Any]) -> pd.Series[Any] | No
                 hint="register it with @datalife.register_check before validating.",
             )
         check = factory(**dict(p.obj.statistics))
-    present = series[series.notna()]
+    import numpy as np
+
+    notna = series.notna().to_numpy()
+    present = series[notna]
     if not len(present):
         return None
     try:
@@ -314,10 +317,13 @@ def _value_check(p: PlannedCheck, series: pd.Series[Any]) -> pd.Series[Any] | No
             column=p.column,
             hint="fix the check function, or the column's type in the schema.",
         ) from None
-    passed = pd.Series(result.check_output, index=present.index).fillna(False).astype(bool)
-    out = pd.Series(False, index=series.index)
-    out.loc[present.index] = ~passed
-    return out
+    output = result.check_output
+    passed = np.asarray(
+        output.fillna(False) if hasattr(output, "fillna") else output, dtype=bool
+    ).reshape(-1)
+    fails = np.zeros(len(series), dtype=bool)
+    fails[notna] = ~passed
+    return pd.Series(fails, index=series.index)
 
 
 def _is_na(value: Any) -> bool:
