@@ -14,6 +14,7 @@ from datalife.engines.base import (
     get_engine,
     register_engine,
     unavailable,
+    validate_data,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "get_engine",
     "register_engine",
     "unavailable",
+    "validate_data",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "get_engine",
     "register_engine",
     "unavailable",
+    "validate_data",
 ]
 
 AUTO = "auto"
@@ -208,3 +209,36 @@ def finish(plan: CheckPlan, report: ValidationReport) -> ValidationReport:
         replace(c, passed=True) if (c.column, c.check) in keys else c for c in report.checks
     ]
     return report
+
+
+def validate_data(
+    data: Any,
+    schema: Any,
+    *,
+    ref: str | None = None,
+    engine: str = AUTO,
+    display: Callable[[Any], str] | None = None,
+) -> ValidationReport:
+    """Validate a frame, or files forming one dataset, against a schema (a
+    :class:`~datalife.plan.spec.SchemaSpec`, something with a ``spec``, or a pandera schema):
+    the engine work alone, with no workspace, content hashes or lineage (see
+    :func:`datalife.validate` for those). ``display`` names each file in the report."""
+    from pathlib import Path
+
+    from datalife.plan.compile import compile_plan
+
+    spec = getattr(schema, "spec", schema)
+    plan = compile_plan(spec)
+    label = ref or getattr(schema, "ref", None) or getattr(schema, "name", None) or "<schema>"
+    if isinstance(data, str | Path) or (
+        isinstance(data, list | tuple) and data and all(isinstance(d, str | Path) for d in data)
+    ):
+        from datalife.reading import resolve_sources
+
+        items = [data] if isinstance(data, str | Path) else list(data)
+        sources = resolve_sources(items)
+        shown = [display(s.path) if display else str(s.path) for s in sources]
+        frame = Data(sources, shown)
+    else:
+        frame = Data.of_frame(data)
+    return finish(plan, engine_for(frame, engine).validate(frame, plan, ref=str(label)))

@@ -526,10 +526,10 @@ def evolve(
         record: with ``write``, append the run (the data in, the new schema file out) to
             the workspace's lineage log, as ``schema infer`` does.
     """
+    from datalife.engines.base import validate_data
     from datalife.schemas.compat import compatibility
     from datalife.schemas.io import dump_schema, serialize_body
     from datalife.schemas.model import SchemaMeta, SchemaVersion, parse_ref
-    from datalife.validation import validate_files
 
     ref = parse_ref(name)
     if ref.version is not None:
@@ -546,7 +546,8 @@ def evolve(
             "no data given",
             hint=f"pass the new data: `datalife schema evolve {ref.name} --from PATH...`",
         )
-    before = validate_files(list(paths), current, workspace=ws, record=False)
+    shown = ws.relpath if ws is not None else None
+    before = validate_data(list(paths), current, display=shown)
     evo = Evolution(ref.name, current, version, before)
     if before.valid:
         return evo
@@ -557,7 +558,7 @@ def evolve(
         progress = False
         for failure in report.failures:
             progress = loosener.apply(failure) or progress
-        report = validate_files(list(paths), loosener.schema, workspace=ws, record=False)
+        report = validate_data(list(paths), loosener.schema, ref=current.ref, display=shown)
         if report.valid or not progress:
             break
     evo.proposed = loosener.schema

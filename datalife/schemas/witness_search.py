@@ -192,17 +192,17 @@ class WitnessSearch:
         note: str,
     ) -> Witness | None:
         """Run datalife.validate on the dataset under both versions; keep it if it is a witness."""
+        from datalife.engines.base import validate_data as validate
         from datalife.errors import DatalifeError
-        from datalife.validation import validate
 
         self.tries += 1
         expected: tuple[type[Exception], ...] = (*_DATA_ERRORS, DatalifeError)
         try:
             frame = build_frame(cols, rows, dtypes)
-            good = validate(frame, self.valid, record=False)
+            good = validate(frame, self.valid)
             if not good.valid:
                 return None
-            bad = validate(frame, self.invalid, record=False)
+            bad = validate(frame, self.invalid)
         except expected:  # a frame pandas cannot build, or pandera cannot check
             return None
         if bad.valid:
