@@ -13,7 +13,10 @@ Examples:
 
 import typing
 
+from datalife._env import no_pandera_pyspark_probe as _no_probe
 from datalife._version import __version__
+
+_no_probe()  # pandera would import pyspark.pandas (~3 s) when pyspark is installed
 
 if typing.TYPE_CHECKING:
     from datalife.config import Workspace

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["no_pydantic_plugins", "single_threaded_blas"]
+__all__ = ["no_pandera_pyspark_probe", "no_pydantic_plugins", "single_threaded_blas"]
 
 
 def single_threaded_blas() -> None:
@@ -33,3 +33,33 @@ def no_pydantic_plugins() -> None:
     loaded.
     """
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+
+
+class _NoPysparkPandasForPandera:
+    """A meta-path finder that refuses ``pyspark.pandas`` to pandera's import-time probe.
+
+    When pyspark is installed (``datalife[spark]``), ``import pandera.pandas`` imports
+    ``pyspark.pandas`` only to let pyspark patch pandas' typing (pandera's
+    ``external_config``): about 3 s and a FutureWarning under pandas 3, in every command that
+    validates a frame, none of which uses pyspark.pandas. Only that probe is refused; any
+    other import of ``pyspark.pandas`` (the user's, pyspark's own) goes through.
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name not in ("pyspark", "pyspark.pandas"):
+            return
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_globals.get("__name__") == "pandera.external_config":
+                raise ModuleNotFoundError("pyspark.pandas is not needed by datalife", name=name)
+            frame = frame.f_back
+        return
+
+
+def no_pandera_pyspark_probe() -> None:
+    """Install :class:`_NoPysparkPandasForPandera` once (unless
+    ``DATALIFE_PANDERA_PYSPARK=1`` asks to keep pandera's probe)."""
+    if os.environ.get("DATALIFE_PANDERA_PYSPARK") == "1":
+        return
+    if not any(isinstance(f, _NoPysparkPandasForPandera) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPysparkPandasForPandera())  # type: ignore[arg-type]
