@@ -154,6 +154,32 @@ class MonitorConfig(_Model):
     rare_share: float = Field(default=0.05, gt=0, lt=1)
 
 
+class SparkConfig(_Model):
+    """``[engine.spark]``: where the Spark engine runs (``$DATALIFE_SPARK_MASTER`` or
+    ``$DATALIFE_SPARK_REMOTE`` override it); ``conf`` is passed to the session as it is."""
+
+    #: a classic Spark master: ``local[*]``, ``local[2]``, ``spark://host:7077``, ``yarn``...
+    master: str | None = None
+    #: a Spark Connect server: ``sc://host:15002`` (or ``local[2]`` to start one here)
+    remote: str | None = None
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SparkConfig:
+        if self.master and self.remote:
+            raise ValueError("give master (classic Spark) or remote (Spark Connect), not both")
+        return self
+
+
+class EngineConfig(BaseModel):
+    """``[engine.<name>]``: settings of the engines (other engines' tables are kept as
+    they are, for them to read)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+
+
 class WorkspaceConfig(_Model):
     """The whole of ``datalife.toml``."""
 
@@ -170,6 +196,7 @@ class WorkspaceConfig(_Model):
     pipeline: PipelineConfig | None = None
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     infer: InferConfig = Field(default_factory=InferConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     @model_validator(mode="after")
     def _pipeline_dataset_exists(self) -> WorkspaceConfig:
@@ -235,6 +262,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
         model = InferConfig
     elif parts and parts[0] == "monitor":
         model = MonitorConfig
+    elif parts[:2] == ["engine", "spark"]:
+        model = SparkConfig
     return sorted((f.alias or name) for name, f in model.model_fields.items())
 
 

@@ -21,8 +21,8 @@ Examples:
     >>> get_engine("dukdb")
     Traceback (most recent call last):
     ...
-    datalife.errors.UnknownEngine: unknown engine 'dukdb' (known engines: duckdb, pandas)
-    Fix: use one of duckdb, pandas (did you mean 'duckdb'?), or install the package that provides it.
+    datalife.errors.UnknownEngine: unknown engine 'dukdb' (known engines: duckdb, pandas, spark)
+    Fix: use one of duckdb, pandas, spark (did you mean 'duckdb'?), or install the package that provides it.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ ENTRY_POINT_GROUP = "datalife.engines"
 _BUILTIN: dict[str, str] = {
     "duckdb": "datalife.engines.duckdb:DuckDBEngine",
     "pandas": "datalife.engines.pandas:PandasEngine",
+    "spark": "datalife.engines.spark:SparkEngine",
 }
 _REGISTERED: dict[str, Callable[[], Engine]] = {}
 _INSTANCES: dict[str, Engine] = {}
@@ -86,7 +87,8 @@ class Data:
     def of_frame(cls, frame: Any) -> Data:
         """``frame`` as engine input (its kind taken from the library it comes from)."""
         module = type(frame).__module__.split(".")[0]
-        kind = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}.get(module, module)
+        kinds = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow", "pyspark": "spark"}
+        kind = kinds.get(module, module)
         return cls(frame=frame, kind=kind)
 
 
@@ -181,7 +183,7 @@ def engine_for(data: Data, name: str = AUTO) -> Engine:
     """The engine ``name`` names, or for ``auto`` the default for ``data``'s kind: pandera
     (``pandas``) for pandas frames, DuckDB for files, polars and Arrow tables."""
     if name == AUTO:
-        name = "pandas" if data.kind == "pandas" else "duckdb"
+        name = {"pandas": "pandas", "spark": "spark"}.get(data.kind, "duckdb")
     engine = get_engine(name)
     if data.kind not in engine.reads:
         from datalife.errors import DatalifeError

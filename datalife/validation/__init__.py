@@ -134,11 +134,11 @@ def validate(
     from datalife.engines.base import Data, check_engine_name, engine_for, finish
 
     module = type(data).__module__.split(".")[0]
-    if module not in ("pandas", "polars", "pyarrow"):
+    if module not in ("pandas", "polars", "pyarrow", "pyspark"):
         raise DatalifeError(
             f"cannot validate a {type(data).__name__}",
             hint="pass a pandas or polars DataFrame, a polars LazyFrame, an Arrow table, "
-            "or file paths.",
+            "a Spark DataFrame, or file paths.",
         )
     check_engine_name(engine)
     spec, ref, _ = _resolve_spec(schema, workspace)
