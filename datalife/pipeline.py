@@ -371,7 +371,7 @@ def _recover(plan: _Plan) -> list[str]:
 
     Called holding the output folder's lock. Returns what was done, for people.
     """
-    from datalife.lineage.journal import recover
+    from datalife.lineage.journal import recover, sweep_dead_runs
     from datalife.lineage.store import LineageStore
     from datalife.storage import remove_stale_temporaries
 
@@ -380,6 +380,7 @@ def _recover(plan: _Plan) -> list[str]:
     done = recover(_journal_path(plan), plan.ws.root, store)
     if done is not None:
         notes.append(str(done))
+    notes.extend(str(r) for r in sweep_dead_runs(store))  # other commands killed mid-run
     removed = remove_stale_temporaries(plan.out_dir, [*OUTPUT_FILES, STATE_FILE], locked=True)
     removed += remove_stale_temporaries(
         plan.ws.lineage_dir, [_journal_path(plan).name], locked=True

@@ -220,7 +220,7 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
     with a journal in ``lineage/`` (see :mod:`datalife.lineage.journal`); a run killed
     before is finished or rolled back first, and says so on stderr."""
     from datalife import lineage
-    from datalife.lineage.journal import recover, remove_journal, write_journal
+    from datalife.lineage.journal import recover, remove_journal, sweep_dead_runs, write_journal
     from datalife.lineage.store import LineageStore
     from datalife.splits import split
     from datalife.storage import directory_lock, hash_bytes, hash_file, remove_stale_temporaries
@@ -229,9 +229,10 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
     journal = ws.lineage_dir / f".split-{key}.journal"
     with directory_lock(ws.root):  # one recorded writer at a time; creates nothing
         remove_stale_temporaries(ws.lineage_dir)  # of killed processes only
-        done = recover(journal, ws.root, LineageStore(ws.lineage_dir, ws.root))
-        if done is not None:
-            echo(f"recovered: {done}", err=True)
+        store = LineageStore(ws.lineage_dir, ws.root)
+        done = recover(journal, ws.root, store)
+        for note in [*([done] if done is not None else []), *sweep_dead_runs(store)]:
+            echo(f"recovered: {note}", err=True)
         run = lineage.run("split", workspace=ws, parameters=params.to_dict())
         base = {"run_id": run.id, "job": "split", "namespace": run.namespace}
         write_journal(journal, {**base, "phase": "running"})

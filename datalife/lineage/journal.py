@@ -131,6 +131,8 @@ def recover(journal: Path, root: Path, store: LineageStore | None) -> Recovery |
     if body is None:
         return None
     run_id = str(body.get("run_id") or "")
+    if store is not None and run_id:  # the run's process is gone: so is its marker
+        close_marker(store.directory / RUNNING_DIR / run_id)
     short = run_id[:8] or "?"
     logged = logged_event_types(store, run_id)
     state_file = body.get("state_file")
