@@ -86,14 +86,12 @@ def test_bad_time_options(kwargs: dict[str, object], message: str) -> None:
         split(_frame(50), **kwargs)  # type: ignore[arg-type]
 
 
-def test_files_through_the_cli(tmp_path: Path) -> None:
+def test_files_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from datalife.cli import main
 
-    src = tmp_path / "t.parquet"
-    _frame(200).to_parquet(src)
-    code = main(
-        ["split", str(src), "--out", str(tmp_path / "out"), "--order-by", "t", "--no-record"]
-    )
+    monkeypatch.chdir(tmp_path)  # outside any workspace: datalife may write here
+    _frame(200).to_parquet(tmp_path / "t.parquet")
+    code = main(["split", "t.parquet", "--out", "out", "--order-by", "t", "--no-record"])
     assert code == 0
     train = pd.read_parquet(tmp_path / "out" / "train.parquet")
     test = pd.read_parquet(tmp_path / "out" / "test.parquet")
