@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = generate(args.rows, seed=0)
         batch = generate(args.rows, seed=1)
         root = _workspace(work / "ws", reference)
-        base = work / "base.duckdb"
+        base = root / "base.duckdb"  # inside the workspace: datalife writes only there
         seed_batch = generate(min(args.rows, 100_000), seed=2)
         base.unlink(missing_ok=True)
         # not timed: read the reference once (its profile and slice summary are kept)
@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if task == "stats":
                     argv_ = [*cmd, "stats", str(batch), "--format", "json"]
                 else:
-                    store = work / "run.duckdb"
+                    store = root / "run.duckdb"
                     shutil.copyfile(base, store)
                     argv_ = [*cmd, "-C", str(root), "monitor", "bench", str(batch),
                              "--store", str(store), "--format", "json"]  # fmt: skip
@@ -178,11 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     history_work: list[float] = []
     history_last: list[float] = []
     if {"history", "history-json"} & set(args.only):
-        hist = work / "history.duckdb"
+        root = _workspace(work / "ws-history", DATA_DIR / "bench_100000_clean.parquet")
+        hist = root / "history.duckdb"
         t0 = time.perf_counter()
         _history_store(hist, args.batches)
         print(f"history of {args.batches} batches built in {fmt_seconds(time.perf_counter() - t0)}")
-        root = _workspace(work / "ws-history", DATA_DIR / "bench_100000_clean.parquet")
         for _ in range(max(args.repeat, 5)):
             for task, extra in (("history", []), ("history-json", ["--all", "--format", "json"])):
                 if task not in args.only:

@@ -34,9 +34,28 @@ _SKIPPED_ROLES = ("identifier", "timestamp", "free_text")
 
 
 def store_path(ws: Workspace, store: str | Path | None = None) -> Path:
-    """The history store: ``store``, else ``[monitor] store`` of the workspace."""
+    """The history store: ``store``, else ``[monitor] store`` of the workspace.
+
+    Raises:
+        MonitorInputError: a store outside the workspace (and its ``roots``): datalife writes
+            only inside the workspace.
+    """
+    import os
+
     p = Path(store) if store is not None else Path(ws.config.monitor.store)
-    return p if p.is_absolute() else ws.root / p
+    path = p if p.is_absolute() else ws.root / p
+    target = os.path.realpath(path)
+    for root in (ws.root, *(ws.root / r for r in ws.config.roots)):
+        base = os.path.realpath(root)
+        if os.path.commonpath([target, base]) == base:
+            return path
+    raise MonitorInputError(
+        f"{path}: the monitoring history would be outside the workspace {ws.root}; datalife "
+        "writes only inside it",
+        path=path,
+        hint="choose a store inside the workspace (`[monitor] store`, --store), or list its "
+        f"folder under `roots` in {ws.config_path.name}.",
+    )
 
 
 def _files(item: str | Path) -> list[Path]:

@@ -194,3 +194,12 @@ def test_propose_needs_history(ws: Path) -> None:
     monitor("obs", [write(ws, "n.csv", batch(seed=1))], workspace=ws)
     with pytest.raises(MonitorInputError, match="no threshold can be learned"):
         propose_thresholds("obs", workspace=ws)
+
+
+def test_store_outside_the_workspace_is_refused(
+    ws: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "h.duckdb"
+    with pytest.raises(MonitorInputError, match="outside the workspace") as info:
+        monitor("obs", [write(ws, "b.csv", batch(seed=1))], workspace=ws, store=outside)
+    assert info.value.exit_code == 2 and not outside.exists()
