@@ -73,6 +73,9 @@ KEY_EVIDENCE = 5.0
 KEY_SAMPLE_ROWS = 100_000
 #: Memory DuckDB may use while inferring (it spills to disk beyond it).
 MEMORY_LIMIT = "1GB"
+#: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
+WIDE_COLUMNS = 2000
+WIDE_MEMORY_LIMIT = "1500MB"
 
 _INT_STORED = {
     "BIGINT": "int64",
@@ -227,7 +230,9 @@ class _Data:
         self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute(f"SET threads = {os.cpu_count() or 1}")
+        self.threads = os.cpu_count() or 1
+        self.memory_limit = memory_limit
+        self.con.execute(f"SET threads = {self.threads}")
         self.sources: list[Any] = []
         self.columns: list[str] = []
         #: the values are text to parse (CSV, JSON lines), not typed (Parquet, frames)
@@ -261,6 +266,12 @@ class _Data:
             what = "TABLE" if self.text else "VIEW"
             import duckdb
 
+            wide = self.text and len(self.columns) > WIDE_COLUMNS
+            if wide:
+                # DuckDB's CSV reader holds a buffer per thread and column: one thread, and a
+                # little more room, read 10,000 columns in about 1.3 GB
+                self.con.execute("SET threads = 1")
+                self.con.execute(f"SET memory_limit = {sql_str(WIDE_MEMORY_LIMIT)}")
             try:
                 self.con.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union(False)})")
             except duckdb.ConversionException:
@@ -270,6 +281,9 @@ class _Data:
                 if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
                     raise input_error_from_duckdb(exc, self.sources) from None
                 raise
+            if wide:
+                self.con.execute(f"SET threads = {self.threads}")
+                self.con.execute(f"SET memory_limit = {sql_str(self.memory_limit)}")
             return
         import pyarrow as pyarrow_mod
 
