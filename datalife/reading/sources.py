@@ -1,56 +1,33 @@
-"""How a source's bytes become typed values: one decision, used by every engine.
-
-For each input this module decides, once, the format (from the suffix), the CSV dialect
-(delimiter, quote and escape, sniffed by DuckDB from the header *and* the data rows, honouring
-quotes), the header, the encoding (UTF-8, a BOM allowed), the spellings read as missing
-(:data:`NA_TOKENS`, pandas' defaults), and each column's type:
-
-- with a schema, the schema's dtypes decide, through :func:`strict_cast_sql`: a value that
-  does not convert exactly is a failure naming its row, never rounded (``1.5`` for an int),
-  wrapped (``300`` for an int8) or turned into NULL. Text is a bool only when it is ``true``
-  or ``false`` (any case) or one of the spellings the schema lists for that column, so
-  ``yes``/``no`` data keeps its meaning;
-- without a schema (splits, statistics), :func:`auto_types_sql` lets DuckDB type numbers,
-  dates and timestamps, never booleans, so ``yes``/``no``, ``Y``/``N`` and ``t``/``f`` stay
-  the strings they were.
-
-CSV and JSON lines are read with every column as text; Parquet keeps its stored types. Every
-engine renders this decision (the DuckDB engine as SQL; the pandas engine reads the typed
-values through it), so the same file gives the same values everywhere.
-
-Problems that make a file unreadable (missing, empty, not UTF-8, ragged or truncated rows, an
-ambiguous delimiter, a line over the line limit) raise :class:`~datalife.errors.InputError`
-naming the file and the line.
-"""
+"""Finding the sources and deciding how each is read: format, CSV dialect, header, encoding."""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from datalife.errors import InputError
-from datalife.io import sql_ident, sql_str
+from datalife.io import sql_str
 
 if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_LINE_ENV",
     "NA_TOKENS",
+    "PARQUET_SCAN_OPTIONS",
     "Source",
-    "auto_types_sql",
     "detect_format",
-    "read_arrow",
-    "read_pandas",
+    "has_data_lines",
     "resolve_sources",
-    "sql_type",
-    "strict_cast_sql",
-    "type_family",
+    "zero_rows_error",
 ]
+
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -77,16 +54,13 @@ NA_TOKENS: tuple[str, ...] = (
     "null",
 )
 
-#: text read as a boolean when a schema says ``bool`` and lists no spellings of its own
-TRUE_VALUES: tuple[str, ...] = ("true",)
-FALSE_VALUES: tuple[str, ...] = ("false",)
-
 # DuckDB folds comparisons (and ``isnan``) to constants from a row group's Parquet min and
 # max, which writers compute without NaN (the Parquet spec says so); ``can_have_nan`` makes
 # it expect NaN in any float column chunk, so a NaN is never mistaken for a number in range
 PARQUET_SCAN_OPTIONS = "can_have_nan=true"
 
 MAX_LINE_ENV = "DATALIFE_MAX_LINE_BYTES"
+
 _DEFAULT_MAX_LINE = 32 << 20
 
 
@@ -106,6 +80,7 @@ _SUFFIXES: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
+
 _DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -162,145 +137,6 @@ class Source:
         if self.format == "csv":
             return f"read_csv({p}, {self.csv_options()}, auto_detect=false, columns={{{cols}}})"
         return f"read_json({p}, format='newline_delimited', columns={{{cols}}})"
-
-
-# -- types ----------------------------------------------------------------------------------
-
-_INT = {
-    "int8": "TINYINT",
-    "int16": "SMALLINT",
-    "int32": "INTEGER",
-    "int64": "BIGINT",
-    "uint8": "UTINYINT",
-    "uint16": "USMALLINT",
-    "uint32": "UINTEGER",
-    "uint64": "UBIGINT",
-}
-INT_TYPES = frozenset({*_INT.values(), "HUGEINT", "UHUGEINT"})
-FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
-
-
-def sql_type(dtype: str | None) -> str | None:
-    """The DuckDB type for a pandera dtype name (None: no type constraint)."""
-    from datalife.errors import DatalifeError
-
-    if dtype is None:
-        return None
-    d = dtype.lower()
-    if d in _INT:
-        return _INT[d]
-    if d in ("float16", "float32"):
-        return "FLOAT"
-    if d in ("float64", "float", "double"):
-        return "DOUBLE"
-    if d in ("bool", "boolean"):
-        return "BOOLEAN"
-    if d.startswith(("str", "string", "object", "category")):
-        return "VARCHAR"
-    if d.startswith(("datetime64", "timestamp")):
-        return "TIMESTAMPTZ" if "," in d or "tz" in d else "TIMESTAMP"
-    if d == "date":
-        return "DATE"
-    if d.startswith("timedelta"):
-        return "INTERVAL"
-    raise DatalifeError(
-        f"dtype {dtype!r} has no SQL equivalent for out-of-core validation",
-        hint="use int/float/bool/str/category/datetime dtypes, or validate a DataFrame in memory.",
-    )
-
-
-def type_family(t: str) -> str:
-    """A DuckDB type's family: ``TIMESTAMP``, ``TIMESTAMPTZ``, ``DECIMAL``, ``VARCHAR``
-    (ENUMs too), or the type itself."""
-    t = t.upper()
-    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
-        return "TIMESTAMPTZ"
-    if t.startswith("TIMESTAMP"):
-        return "TIMESTAMP"
-    if t.startswith("DECIMAL"):
-        return "DECIMAL"
-    if t.startswith(("VARCHAR", "ENUM(")) or t == "ENUM":
-        return "VARCHAR"
-    return t
-
-
-INT_PATTERN = r"'\s*[-+]?[0-9]+\s*'"
-
-
-def _spellings(values: Sequence[str]) -> str:
-    return ", ".join(sql_str(v.strip().lower()) for v in values)
-
-
-def strict_cast_sql(
-    raw: str,
-    stored: str,
-    target: str,
-    *,
-    true_values: Sequence[str] = (),
-    false_values: Sequence[str] = (),
-) -> str:
-    """SQL turning ``raw`` (stored as the DuckDB type ``stored``) into ``target``, exactly.
-
-    The result is NULL where the value does not convert exactly; a caller counts a failure
-    where the value was present (:func:`missing_sql` false) and the result is NULL. Exact
-    means: an integer target takes integer text, or a number with no fractional part, within
-    the target's range (``39.1`` and ``1.5`` fail, ``181.0`` is 181, ``300`` fails for int8); a
-    bool target takes ``true``/``false`` (any case) or the column's listed spellings, and
-    from numbers only 0 and 1; other targets use DuckDB's cast, which fails (NULL) rather
-    than guessing.
-    """
-    fam = type_family(stored)
-    if fam == type_family(target):
-        return raw
-    if fam == "NULL":  # a column with no values at all (an empty frame's)
-        return f"CAST({raw} AS {target})"
-    if target in INT_TYPES:
-        if fam == "VARCHAR":
-            as_double = f"TRY_CAST({raw} AS DOUBLE)"
-            return (
-                f"(CASE WHEN regexp_full_match({raw}, {INT_PATTERN}) "
-                f"THEN TRY_CAST(trim({raw}) AS {target}) "
-                f"WHEN {as_double} = trunc({as_double}) THEN TRY_CAST({as_double} AS {target}) END)"
-            )
-        if fam in FLOAT_TYPES or fam == "DECIMAL":
-            return f"(CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS {target}) END)"
-        if fam == "BOOLEAN" or fam in INT_TYPES:
-            return f"TRY_CAST({raw} AS {target})"
-        return f"TRY_CAST(NULL AS {target})"  # dates, text-like types: never an integer
-    if target == "BOOLEAN":
-        if fam == "VARCHAR":
-            yes = _spellings([*TRUE_VALUES, *true_values])
-            no = _spellings([*FALSE_VALUES, *false_values])
-            low = f"lower(trim({raw}))"
-            return f"(CASE WHEN {low} IN ({yes}) THEN TRUE WHEN {low} IN ({no}) THEN FALSE END)"
-        if fam in INT_TYPES or fam in FLOAT_TYPES or fam == "DECIMAL":
-            return f"(CASE WHEN {raw} = 1 THEN TRUE WHEN {raw} = 0 THEN FALSE END)"
-        return "TRY_CAST(NULL AS BOOLEAN)"
-    if target in FLOAT_TYPES and fam == "VARCHAR":
-        return f"TRY_CAST(trim({raw}) AS {target})"
-    if target == "VARCHAR" and fam not in ("VARCHAR",):
-        return f"CAST({raw} AS VARCHAR)"
-    return f"TRY_CAST({raw} AS {target})"
-
-
-def missing_sql(raw: str, stored: str) -> str:
-    """SQL that is TRUE where the stored value is missing (NULL, or NaN in a float column,
-    as pandas counts it)."""
-    if type_family(stored) in FLOAT_TYPES:
-        return f"({raw} IS NULL OR isnan({raw}))"
-    return f"({raw} IS NULL)"
-
-
-def auto_types_sql() -> str:
-    """``read_csv`` options that type a CSV without a schema: numbers, dates and timestamps
-    are typed, booleans never (``yes``/``no`` stays text), the whole file sampled."""
-    return (
-        "auto_detect=true, sample_size=-1, "
-        "auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']"
-    )
-
-
-# -- finding the sources ---------------------------------------------------------------------
 
 
 def _open_binary(path: Path) -> Any:
@@ -590,161 +426,3 @@ def zero_rows_error(src: Source, display: str) -> InputError:
         path=src.path,
         hint="check the delimiter (name it with --delimiter) and the quoting of the header.",
     )
-
-
-TypedColumns = dict[str, tuple[str, Sequence[str], Sequence[str]]]
-
-
-def typed_columns(spec: Any) -> TypedColumns:
-    """``{column: (DuckDB type, true spellings, false spellings)}`` for a schema spec's typed
-    columns: the reading a schema decides."""
-    out: TypedColumns = {}
-    for name, col in spec.columns.items():
-        t = sql_type(col.dtype)
-        if t is not None:
-            out[name] = (t, tuple(col.true_values), tuple(col.false_values))
-    return out
-
-
-def cast_columns(sources: Sequence[Source], typing: TypedColumns) -> set[str]:
-    """The columns whose values some source must convert to the schema's type (their
-    conversion can fail, row by row)."""
-    out: set[str] = set()
-    for src in sources:
-        stored = src.stored_types()
-        for c, (target, _, _) in typing.items():
-            if c in stored and type_family(stored[c]) != type_family(target):
-                out.add(c)
-    return out
-
-
-def bad_name(column: str) -> str:
-    """The column of the typed union that is TRUE where ``column``'s value did not convert."""
-    return sql_ident(f"__bad:{column}")
-
-
-def raw_name(column: str) -> str:
-    """The column of the typed union holding ``column``'s value as read (text)."""
-    return sql_ident(f"__raw:{column}")
-
-
-def typed_union_sql(
-    sources: Sequence[Source],
-    columns: Sequence[str],
-    typing: TypedColumns,
-    *,
-    first: int = 0,
-    rows: bool = True,
-    casts: set[str] | None = None,
-) -> str:
-    """One table expression over every source, each column read as the schema's type.
-
-    Each source is converted in its own scan (so CSV text and Parquet numbers meet as one
-    type), with ``__file`` (the source's index) and ``__row`` (0-based row in its file). For
-    every column in ``casts`` two more columns say where the conversion failed
-    (:func:`bad_name`) and what the value was (:func:`raw_name`). Without ``rows`` the row
-    number is left out: for CSV and JSON lines it is a window over the whole file, which
-    holds the rows in memory, and the counting passes do not need it.
-    """
-    casts = cast_columns(sources, typing) if casts is None else casts
-    parts = []
-    for i, src in enumerate(sources, start=first):
-        stored = src.stored_types()
-        items: list[str] = []
-        for c in columns:
-            q = sql_ident(c)
-            target = typing.get(c)
-            if c not in stored:
-                items.append(f"NULL::{target[0] if target else 'VARCHAR'} AS {q}")
-                if c in casts:
-                    items += [f"FALSE AS {bad_name(c)}", f"NULL::VARCHAR AS {raw_name(c)}"]
-                continue
-            if target is None:
-                items.append(q)
-                continue
-            expr = strict_cast_sql(
-                q, stored[c], target[0], true_values=target[1], false_values=target[2]
-            )
-            items.append(q if expr == q else f"{expr} AS {q}")
-            if c in casts:
-                if expr == q:
-                    items += [f"FALSE AS {bad_name(c)}", f"NULL::VARCHAR AS {raw_name(c)}"]
-                else:
-                    present = f"NOT {missing_sql(q, stored[c])}"
-                    items += [
-                        f"({present} AND {expr} IS NULL) AS {bad_name(c)}",
-                        f"CAST({q} AS VARCHAR) AS {raw_name(c)}",
-                    ]
-        if not rows:
-            row = "NULL::BIGINT"
-        elif src.format == "parquet":
-            row = "file_row_number"
-        else:
-            row = "(row_number() OVER () - 1)"
-        cols = ", ".join(items)
-        parts.append(
-            f"SELECT {cols}{', ' if cols else ''}{i} AS __file, {row} AS __row "
-            f"FROM {src.scan_sql()}"
-        )
-    return " UNION ALL ".join(parts)
-
-
-def read_arrow(
-    sources: Sequence[Source],
-    spec: Any = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-) -> Any:
-    """Every row of ``sources`` as one Arrow table, read as this module decides: with a schema
-    ``spec``, each column converted to the schema's type (values that do not convert are
-    NULL here; validation reports them); without one, numbers, dates and timestamps typed,
-    booleans never."""
-    import duckdb
-
-    from datalife.io import connect, input_error_from_duckdb
-
-    own = con is None
-    db = connect() if con is None else con
-    try:
-        if spec is not None:
-            columns = [c for c in spec.columns if any(c in s.columns for s in sources)]
-            extra = [c for s in sources for c in s.columns if c not in spec.columns]
-            columns += list(dict.fromkeys(extra))
-            sql = typed_union_sql(sources, columns, typed_columns(spec), casts=set())
-            cols = ", ".join(sql_ident(c) for c in columns)
-            return db.sql(f"SELECT {cols} FROM ({sql})").to_arrow_table()
-        parts = [f"SELECT * FROM {_auto_scan(s)}" for s in sources]
-        return db.sql(" UNION ALL BY NAME ".join(parts)).to_arrow_table()
-    except duckdb.Error as exc:
-        raise input_error_from_duckdb(exc, sources) from None
-    finally:
-        if own:
-            db.close()
-
-
-def _auto_scan(src: Source) -> str:
-    """``src`` typed without a schema (see :func:`auto_types_sql`)."""
-    p = sql_str(str(src.path))
-    if src.format == "parquet":
-        return f"read_parquet({p}, {PARQUET_SCAN_OPTIONS})"
-    if src.format == "csv":
-        return f"read_csv({p}, {src.csv_options()}, {auto_types_sql()})"
-    return f"read_json({p}, format='newline_delimited')"
-
-
-def read_pandas(paths: str | Path | Sequence[str | Path], spec: Any = None) -> Any:
-    """Read files into one pandas DataFrame (in memory), through :func:`read_arrow`."""
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
-    frame = read_arrow(resolve_sources(items), spec).to_pandas()
-    if spec is not None:
-        # pandas' nullable types where the schema names them (an int column with missing
-        # values stays integers, not floats)
-        for name, col in spec.columns.items():
-            dtype = str(col.dtype or "")
-            if name in frame.columns and dtype[:1] in ("I", "U", "F", "b") and dtype != "bool":
-                frame[name] = frame[name].astype(dtype)
-    return frame
-
-
-def varchar_cast(raw: str, target: str) -> str:
-    """Text ``raw`` converted exactly to ``target`` (:func:`strict_cast_sql` from text)."""
-    return strict_cast_sql(raw, "VARCHAR", target)
