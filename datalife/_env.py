@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 __all__ = ["no_pandera_pyspark_probe", "no_pydantic_plugins", "single_threaded_blas"]
 
@@ -48,7 +49,7 @@ class _NoPysparkPandasForPandera:
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
         if name not in ("pyspark", "pyspark.pandas"):
             return
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_globals.get("__name__") == "pandera.external_config":
                 raise ModuleNotFoundError("pyspark.pandas is not needed by datalife", name=name)
@@ -62,4 +63,4 @@ def no_pandera_pyspark_probe() -> None:
     if os.environ.get("DATALIFE_PANDERA_PYSPARK") == "1":
         return
     if not any(isinstance(f, _NoPysparkPandasForPandera) for f in sys.meta_path):
-        sys.meta_path.insert(0, _NoPysparkPandasForPandera())  # type: ignore[arg-type]
+        sys.meta_path.insert(0, _NoPysparkPandasForPandera())
