@@ -11,7 +11,7 @@ from datalife._env import no_pydantic_plugins, single_threaded_blas
 from datalife.cli._render import echo, emit_json, format_option, table
 
 
-class EngineName(click.ParamType):
+class EngineName(click.ParamType[str]):
     """An engine name, checked against the registry (built-in names import nothing)."""
 
     name = "engine"
