@@ -231,6 +231,11 @@ def _start(where: Placement) -> SparkSession:
     else:
         builder = builder.master(where.master or "local[*]")
     conf = dict(_DEFAULT_CONF)
+    if where.remote is None and (where.master or "").startswith("local"):
+        # one machine: as many shuffle partitions as cores, not the cluster default of 200
+        # (adaptive execution coalesces them on a cluster; here they are all overhead)
+        m = re.match(r"local\[(\d+)", where.master or "")
+        conf["spark.sql.shuffle.partitions"] = m.group(1) if m else str(os.cpu_count() or 2)
     conf.update(dict(where.conf))
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -4,13 +4,17 @@ driver but results:
 1. :func:`typed_union` — every source read as :mod:`datalife.reading` decided and converted to
    the schema's types (:mod:`datalife.engines.spark.reading`), with ``__file`` (the source's
    index) and ``__mid`` (``monotonically_increasing_id``: the scan partition in the high bits,
-   the row within it in the low 33), and each check's failure condition.
-2. :func:`count_failures` — one aggregate counts the rows of each file, the failing rows of
-   every check, and the last scan partition of each file.
-3. :func:`count_repeats` — uniqueness: each unique check's repeated keys, by a grouped count.
-4. :func:`find_examples` — only for failing checks: the first few failing rows in file order
-   (a top-k, not a sort), their row numbers from the per-partition row counts of their file
-   (one more grouped count, only when a failing file was read as several partitions).
+   the row within it in the low 33); :func:`conditions` gives each check's failure condition.
+2. :func:`count_failures` — one query, one row: the rows of each file, the failing rows of
+   every check, the last scan partition of each file, and each unique check's repeated rows
+   and keys (grouped counts, :func:`repeat_checks`).
+3. :func:`find_examples` — only when something fails: the first few failing rows of every
+   failing check in file order (one query: a union of top-k's, never a sort of the whole),
+   their row numbers from the per-partition row counts of their file (one more grouped count,
+   only when a failing file was read as several partitions).
+
+Spark runs few, large jobs well and many small ones badly (each costs a scheduling round
+trip), so a validation is two queries, three at most.
 
 Each source is its own scan, so a partition never mixes files; Spark lists one file's
 splits in file order, so partition order within a file is row order.
@@ -117,10 +121,12 @@ def _is_spark_error(exc: BaseException) -> bool:
 
 
 def run_validation(plan: CheckPlan, inputs: Inputs, mismatched: set[str]) -> SparkResult:
-    """Count and describe every failing value check of ``plan`` on ``inputs``."""
+    """Count and describe every failing value check of ``plan`` on ``inputs``: one query
+    counts everything (repeated keys included), one more finds the examples of what fails."""
     run = typed_union(plan, inputs)
     run.conds = conditions(run, mismatched)
-    counts = count_failures(run)
+    repeats = repeat_checks(run)
+    counts = count_failures(run, repeats)
     total = int(counts["__n"] or 0)
     per_source = [int(counts[f"__n{i}"] or 0) for i in range(len(inputs.frames))]
     run.last_part = [
@@ -129,9 +135,12 @@ def run_validation(plan: CheckPlan, inputs: Inputs, mismatched: set[str]) -> Spa
     ]
     failing = [(c, int(counts[f"f{k}"] or 0)) for k, c in enumerate(run.conds)]
     failing = [(c, n) for c, n in failing if n]
-    failures = find_examples(run, failing)
-    failures += count_repeats(run)
-    return SparkResult(total, per_source, failures)
+    repeated = [
+        (r, int(counts[f"u{k}_rows"] or 0), int(counts[f"u{k}_keys"] or 0))
+        for k, r in enumerate(repeats)
+    ]
+    repeated = [item for item in repeated if item[1]]
+    return SparkResult(total, per_source, find_examples(run, failing, repeated))
 
 
 # -- phase 1 -----------------------------------------------------------------------------
@@ -250,9 +259,38 @@ def conditions(run: _Run, mismatched: set[str]) -> list[_Cond]:
 # -- phase 2 -----------------------------------------------------------------------------
 
 
-def count_failures(run: _Run) -> dict[str, Any]:
-    """One aggregate: rows (of each file), failing rows of each check, and each file's last
-    scan partition."""
+@dataclass
+class _Repeat:
+    check: PlannedCheck
+    keys: list[str]
+    dups: DataFrame  # the repeated keys (``__k0``...) and how often each occurs (``__c``)
+
+
+def repeat_checks(run: _Run) -> list[_Repeat]:
+    """Each unique check's repeated non-null keys, as a (lazy) grouped count."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    out: list[_Repeat] = []
+    for p in run.plan.checks:
+        if p.check != "unique" or p.column is None:
+            continue
+        keys = p.column.split(",")
+        if not all(k in run.cols for k in keys):
+            continue
+        notnull = functools.reduce(lambda a, b: a & b, [col(k).isNotNull() for k in keys])
+        dups = (
+            run.union.where(notnull)
+            .groupBy(*[col(k).alias(f"__k{j}") for j, k in enumerate(keys)])
+            .agg(F.count(F.lit(1)).alias("__c"))
+            .where(F.col("__c") > 1)
+        )
+        out.append(_Repeat(p, keys, dups))
+    return out
+
+
+def count_failures(run: _Run, repeats: Sequence[_Repeat]) -> dict[str, Any]:
+    """One query, one row: the rows (of each file), the failing rows of each check, each
+    file's last scan partition, and each unique check's repeated rows and keys."""
     from pyspark.sql import functions as F  # noqa: N812
 
     file, part = F.col("__file"), F.shiftright(F.col("__mid"), _PART_BITS)
@@ -261,122 +299,92 @@ def count_failures(run: _Run) -> dict[str, Any]:
         aggs.append(F.count_if(file == i).alias(f"__n{i}"))
         aggs.append(F.max(F.when(file == i, part)).alias(f"__p{i}"))
     aggs += [F.count_if(c.cond).alias(f"f{k}") for k, c in enumerate(run.conds)]
-    rows = spark_action(run.inputs.names, lambda: run.union.agg(*aggs).collect())
+    query = run.union.agg(*aggs)
+    for k, r in enumerate(repeats):
+        summed = r.dups.agg(
+            F.coalesce(F.sum("__c"), F.lit(0)).alias(f"u{k}_rows"),
+            F.count(F.lit(1)).alias(f"u{k}_keys"),
+        )
+        query = query.crossJoin(summed)  # one row each: still one row
+    rows = spark_action(run.inputs.names, query.collect)
     return rows[0].asDict()
-
-
-# -- phase 3 -----------------------------------------------------------------------------
-
-
-def count_repeats(run: _Run) -> list[Failure]:
-    """The failure of each unique check whose non-null keys repeat, with its first rows."""
-    from pyspark.sql import functions as F  # noqa: N812
-
-    out: list[Failure] = []
-    for p in run.plan.checks:
-        if p.check != "unique" or p.column is None:
-            continue
-        keys = p.column.split(",")
-        if not all(k in run.cols for k in keys):
-            continue
-        aliases = [f"__k{j}" for j in range(len(keys))]
-        notnull = functools.reduce(lambda a, b: a & b, [col(k).isNotNull() for k in keys])
-        dups = (
-            run.union.where(notnull)
-            .groupBy(*[col(k).alias(a) for k, a in zip(keys, aliases, strict=True)])
-            .agg(F.count(F.lit(1)).alias("__c"))
-            .where(F.col("__c") > 1)
-        )
-        summed = dups.agg(F.sum("__c").alias("rows"), F.count(F.lit(1)).alias("keys"))
-        row = spark_action(run.inputs.names, summed.collect)[0].asDict()
-        if not row["rows"]:
-            continue
-        on = functools.reduce(
-            lambda a, b: a & b,
-            [col(k) == F.col(a) for k, a in zip(keys, aliases, strict=True)],
-        )
-        hits = run.union.join(dups, on=on, how="left_semi")
-        found = _first_rows(run, hits, [col(k) for k in keys])
-        exs = tuple(
-            _example(run, f, m, vals[0] if len(vals) == 1 else tuple(vals)) for f, m, vals in found
-        )
-        out.append(
-            Failure(
-                p.column,
-                "unique",
-                p.detail,
-                int(row["rows"]),
-                exs,
-                f"duplicate values where values must be unique ({int(row['keys'])} values repeated)",
-            )
-        )
-    return out
 
 
 # -- phase 4 -----------------------------------------------------------------------------
 
 
-def _first_rows(
-    run: _Run, df: DataFrame, shown: Sequence[Column]
-) -> list[tuple[int, int, list[Any]]]:
-    """``(file, __mid, values)`` of ``df``'s first :data:`MAX_EXAMPLES` rows in file order."""
+def find_examples(
+    run: _Run,
+    failing: Sequence[tuple[_Cond, int]],
+    repeated: Sequence[tuple[_Repeat, int, int]],
+) -> list[Failure]:
+    """The failures of the failing checks, each with its first failing rows in file order:
+    one query, a union of one top-k per check (each check's shown values in a column of
+    their own, so they keep their type)."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    picked = (
-        df.select(
-            F.col("__file"), F.col("__mid"), *[s.alias(f"__v{j}") for j, s in enumerate(shown)]
-        )
-        .orderBy("__file", "__mid")
-        .limit(MAX_EXAMPLES)
-    )
-    rows = spark_action(run.inputs.names, picked.collect)
-    return [(int(r[0]), int(r[1]), list(r[2:])) for r in rows]
-
-
-def find_examples(run: _Run, failing: Sequence[tuple[_Cond, int]]) -> list[Failure]:
-    """The failures of the failing value checks, with their first failing rows: one query
-    for the checks whose shown values have the same Spark type (a union of top-k's)."""
-    from pyspark.sql import functions as F  # noqa: N812
-
-    if not failing:
+    if not failing and not repeated:
         return []
-    types = dict(run.union.dtypes)
-    groups: dict[str, list[int]] = {}
+    parts = []
     for k, (c, _) in enumerate(failing):
-        groups.setdefault(types[c.shown], []).append(k)
-    found: dict[int, list[tuple[int, int, Any]]] = {k: [] for k in range(len(failing))}
-    for members in groups.values():
-        parts = [
-            run.union.where(failing[k][0].cond)
-            .select(
-                F.lit(k).alias("__k"),
-                F.col("__file"),
-                F.col("__mid"),
-                col(failing[k][0].shown).alias("__v"),
-            )
-            .orderBy("__file", "__mid")
-            .limit(MAX_EXAMPLES)
-            for k in members
-        ]
-        query = functools.reduce(lambda a, b: a.unionByName(b), parts)
-        for r in spark_action(run.inputs.names, query.collect):
-            found[int(r[0])].append((int(r[1]), int(r[2]), r[3]))
+        parts.append(_top(run.union.where(c.cond), k, [col(c.shown)]))
+    for j, (r, _, _) in enumerate(repeated):
+        on = functools.reduce(
+            lambda a, b: a & b, [col(key) == F.col(f"__k{i}") for i, key in enumerate(r.keys)]
+        )
+        hits = run.union.join(r.dups, on=on, how="left_semi")
+        parts.append(_top(hits, len(failing) + j, [col(key) for key in r.keys]))
+    query = functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
+    found: dict[int, list[tuple[int, int, Any]]] = {}
+    for row in spark_action(run.inputs.names, query.collect):
+        k = int(row["__q"])
+        vals = [row[f"__v{k}_{i}"] for i in range(len(_shown(failing, repeated, k)))]
+        found.setdefault(k, []).append((int(row["__file"]), int(row["__mid"]), vals))
     out = []
     for k, (c, n) in enumerate(failing):
-        rows = sorted(found[k], key=lambda t: (t[0], t[1]))
-        exs = tuple(_example(run, f, m, v) for f, m, v in rows)
         p = c.check
+        exs = _examples(run, found.get(k, []))
+        message = describe_failure(p.check, p.detail, p.column, p.obj)
+        out.append(Failure(p.column, p.check, p.detail, n, exs, message))
+    for j, (r, n, keys) in enumerate(repeated):
+        exs = _examples(run, found.get(len(failing) + j, []))
         out.append(
             Failure(
-                p.column,
-                p.check,
-                p.detail,
+                r.check.column,
+                "unique",
+                r.check.detail,
                 n,
                 exs,
-                describe_failure(p.check, p.detail, p.column, p.obj),
+                f"duplicate values where values must be unique ({keys} values repeated)",
             )
         )
     return out
+
+
+def _shown(
+    failing: Sequence[tuple[_Cond, int]], repeated: Sequence[tuple[_Repeat, int, int]], k: int
+) -> list[str]:
+    return [failing[k][0].shown] if k < len(failing) else repeated[k - len(failing)][0].keys
+
+
+def _top(df: DataFrame, k: int, shown: Sequence[Column]) -> DataFrame:
+    """The first :data:`MAX_EXAMPLES` rows of ``df`` in file order (a top-k: no sort of
+    the whole), tagged ``__q = k``, with the values shown as ``__v{k}_{i}``."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    values = [v.alias(f"__v{k}_{i}") for i, v in enumerate(shown)]
+    return (
+        df.select(F.lit(k).alias("__q"), F.col("__file"), F.col("__mid"), *values)
+        .orderBy("__file", "__mid")
+        .limit(MAX_EXAMPLES)
+    )
+
+
+def _examples(run: _Run, rows: list[tuple[int, int, list[Any]]]) -> tuple[Example, ...]:
+    rows = sorted(rows, key=lambda t: (t[0], t[1]))
+    return tuple(
+        _example(run, f, m, vals[0] if len(vals) == 1 else tuple(vals)) for f, m, vals in rows
+    )
 
 
 def _row_of(run: _Run, file: int, mid: int) -> int:
