@@ -305,8 +305,18 @@ class _Data:
         self.execute("CREATE VIEW src AS SELECT * FROM __frame")
 
     def _need_columns(self) -> None:
-        if not self.columns:
-            raise DatalifeError("the data has no columns", hint="check the input files.")
+        if self.columns:
+            return
+        if self.sources:
+            from datalife.errors import InputError
+
+            names = ", ".join(str(s.path) for s in self.sources)
+            raise InputError(
+                f"{names}: the data has no columns",
+                path=self.sources[0].path,
+                hint="check the input files: a header row, or JSON objects with fields.",
+            )
+        raise DatalifeError("the data has no columns", hint="pass a frame with columns.")
 
     def execute(self, sql: str) -> list[tuple[Any, ...]]:
         import duckdb

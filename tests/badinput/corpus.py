@@ -88,7 +88,6 @@ ENGINE = "reading/engines rewrite (issue 17 bad-input list)"
 _ENGINE_CASES = {
     "validate-nested.jsonl": "engines: a JSON-lines file of nested arrays reaches DuckDB's read_json "
     "with no columns (BinderException, an internal error)",
-    "infer-nested.jsonl": "schemas.infer: 'the data has no columns' does not name the file",
 }
 
 
