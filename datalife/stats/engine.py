@@ -51,6 +51,9 @@ __all__ = ["DEFAULT_MEMORY_LIMIT", "Scan", "column_kind", "open_scan", "profile_
 
 #: DuckDB's memory limit while profiling (it spills to disk beyond it).
 DEFAULT_MEMORY_LIMIT = "512MB"
+#: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
+WIDE_COLUMNS = 2000
+WIDE_MEMORY_LIMIT = "1500MB"
 
 Kind = Literal["numeric", "string", "boolean", "timestamp", "other"]
 
@@ -208,11 +211,19 @@ def open_scan(
                 # them in the same order on every run; if a value late in the file does not fit
                 # the type sniffed from its head, the whole file is sniffed instead
                 con.execute("SET preserve_insertion_order = true")
+                wide = max(len(s.columns) for s in sources) > WIDE_COLUMNS
+                if wide:
+                    # DuckDB's CSV reader holds a buffer per thread and column: one thread and
+                    # a little more room read 10,000 columns (the default limit runs out)
+                    con.execute("SET threads = 1")
+                    con.execute(f"SET memory_limit = {sql_str(WIDE_MEMORY_LIMIT)}")
                 scan.execute(
                     f"CREATE TABLE src AS SELECT * FROM {_typed_scan_sql(sources)}",
                     retry_conversion="CREATE OR REPLACE TABLE src AS SELECT * FROM "
                     + _typed_scan_sql(sources, sample_all=True),
                 )
+                if wide:
+                    _configure(con, memory_limit, tmp, nthreads)
                 con.execute("SET preserve_insertion_order = false")
         else:
             frame, fhash = _frame(data)
