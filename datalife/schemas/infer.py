@@ -226,7 +226,8 @@ class _Data:
         import duckdb
 
         self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
-        self.con = duckdb.connect()  # in memory, spilling to self.tmp beyond the limit
+        # a database file: its table is evicted to disk under the memory limit
+        self.con = duckdb.connect(str(self.tmp / "infer.duckdb"))
         self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
