@@ -126,7 +126,7 @@ def _inputs(spark: SparkSession, data: Data) -> Inputs:
     if data.kind == "files":
         names = list(data.names) or [str(s.path) for s in data.sources]
         frames = [
-            spark_action([n], functools.partial(scan, spark, s))
+            spark_action([n], functools.partial(scan, spark, s), [s])
             for s, n in zip(data.sources, names, strict=True)
         ]
         return Inputs(
@@ -134,6 +134,7 @@ def _inputs(spark: SparkSession, data: Data) -> Inputs:
             [s.stored_types() for s in data.sources],
             names,
             [s.format for s in data.sources],
+            list(data.sources),
         )
     if data.kind == "spark":
         df: DataFrame = data.frame

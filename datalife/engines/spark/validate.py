@@ -33,7 +33,7 @@ from datalife.engines.spark import checks as rendering
 from datalife.engines.spark.reading import col, missing, spark_type, strict_cast
 from datalife.errors import DatalifeError, InputError
 from datalife.plan.compile import STRUCTURAL, CheckPlan, PlannedCheck, describe_failure
-from datalife.reading import FLOAT_TYPES, type_family, typed_columns
+from datalife.reading import FLOAT_TYPES, Source, type_family, typed_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -53,6 +53,7 @@ class Inputs:
     stored: list[dict[str, str]]  # each column's stored type, as DuckDB names it
     names: list[str]  # how each source is named in reports
     formats: list[str]  # csv, jsonl, parquet, frame
+    sources: Sequence[Source] = ()  # the files, when the input is files
 
     @property
     def columns(self) -> list[list[str]]:
@@ -94,9 +95,13 @@ class _Run:
     offsets: dict[tuple[int, int], int] | None = None
 
 
-def spark_action(names: Sequence[str], what: Callable[[], _T]) -> _T:
+def spark_action(
+    names: Sequence[str], what: Callable[[], _T], sources: Sequence[Source] = ()
+) -> _T:
     """``what()``, with a Spark failure (an unreadable file, an executor lost) turned into a
-    datalife error carrying Spark's message (the file named where Spark names it)."""
+    datalife error carrying Spark's message (the file named where Spark names it). Spark does
+    not say which line of a file it could not parse; for files on this machine the reference
+    reader (DuckDB) reads them again to say which file and line, and why."""
     try:
         return what()
     except DatalifeError:
@@ -104,6 +109,9 @@ def spark_action(names: Sequence[str], what: Callable[[], _T]) -> _T:
     except Exception as exc:
         if not _is_spark_error(exc):
             raise
+        diagnosed = diagnose(sources)
+        if diagnosed is not None:
+            raise diagnosed from None
         text = " ".join(str(exc).split())
         short = text[:600] + ("..." if len(text) > 600 else "")
         named = next((n for n in names if n and n in text), None)
@@ -113,6 +121,29 @@ def spark_action(names: Sequence[str], what: Callable[[], _T]) -> _T:
             hint="check the file (a ragged or malformed row, a broken Parquet footer); "
             "Spark's message is above.",
         ) from None
+
+
+def diagnose(sources: Sequence[Source]) -> InputError | None:
+    """The reading error DuckDB's reader gives for the first unreadable source on this
+    machine (None: it reads them all)."""
+    import duckdb
+
+    from datalife.io import connect, input_error_from_duckdb
+
+    local = [s for s in sources if s.on_disk and "://" not in str(s.path) and s.path.exists()]
+    if not local:
+        return None
+    con = connect()
+    try:
+        for src in local:
+            try:
+                # every column, so that every value is decoded
+                con.execute(f"SELECT count(COLUMNS(*)) FROM {src.scan_sql()}").fetchall()
+            except duckdb.Error as exc:
+                return input_error_from_duckdb(exc, [src])
+    finally:
+        con.close()
+    return None
 
 
 def _is_spark_error(exc: BaseException) -> bool:
@@ -127,6 +158,13 @@ def run_validation(plan: CheckPlan, inputs: Inputs, mismatched: set[str]) -> Spa
     run.conds = conditions(run, mismatched)
     repeats = repeat_checks(run)
     counts = count_failures(run, repeats)
+    # Spark reads bytes that are not UTF-8 as U+FFFD, silently: a file with one is read again
+    # by the reference reader, which says where the bytes are (or reads the character as data)
+    replaced = [s for i, s in enumerate(inputs.sources) if counts.get(f"__r{i}")]
+    if replaced:
+        found = diagnose(replaced)
+        if found is not None:
+            raise found
     total = int(counts["__n"] or 0)
     per_source = [int(counts[f"__n{i}"] or 0) for i in range(len(inputs.frames))]
     run.last_part = [
@@ -205,7 +243,13 @@ def typed_union(plan: CheckPlan, inputs: Inputs) -> _Run:
                         (present_value & expr.isNull()).alias(_bad(c)),
                         col(c).cast("string").alias(_raw(c)),
                     ]
-        items += [F.lit(i).alias("__file"), F.monotonically_increasing_id().alias("__mid")]
+        text = [col(c).contains("\ufffd") for c in stored if inputs.formats[i] in ("csv", "jsonl")]
+        replaced = functools.reduce(lambda a, b: a | b, text) if text else F.lit(False)
+        items += [
+            F.lit(i).alias("__file"),
+            F.monotonically_increasing_id().alias("__mid"),
+            F.coalesce(replaced, F.lit(False)).alias("__fffd"),
+        ]
         parts.append(df.select(*items))
     union = functools.reduce(lambda a, b: a.unionByName(b), parts)
     cols: dict[str, _Col] = {}
@@ -298,6 +342,7 @@ def count_failures(run: _Run, repeats: Sequence[_Repeat]) -> dict[str, Any]:
     for i in range(len(run.inputs.frames)):
         aggs.append(F.count_if(file == i).alias(f"__n{i}"))
         aggs.append(F.max(F.when(file == i, part)).alias(f"__p{i}"))
+        aggs.append(F.count_if((file == i) & F.col("__fffd")).alias(f"__r{i}"))
     aggs += [F.count_if(c.cond).alias(f"f{k}") for k, c in enumerate(run.conds)]
     query = run.union.agg(*aggs)
     for k, r in enumerate(repeats):
@@ -306,7 +351,7 @@ def count_failures(run: _Run, repeats: Sequence[_Repeat]) -> dict[str, Any]:
             F.count(F.lit(1)).alias(f"u{k}_keys"),
         )
         query = query.crossJoin(summed)  # one row each: still one row
-    rows = spark_action(run.inputs.names, query.collect)
+    rows = spark_action(run.inputs.names, query.collect, run.inputs.sources)
     return rows[0].asDict()
 
 
@@ -336,7 +381,7 @@ def find_examples(
         parts.append(_top(hits, len(failing) + j, [col(key) for key in r.keys]))
     query = functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
     found: dict[int, list[tuple[int, int, Any]]] = {}
-    for row in spark_action(run.inputs.names, query.collect):
+    for row in spark_action(run.inputs.names, query.collect, run.inputs.sources):
         k = int(row["__q"])
         vals = [row[f"__v{k}_{i}"] for i in range(len(_shown(failing, repeated, k)))]
         found.setdefault(k, []).append((int(row["__file"]), int(row["__mid"]), vals))
@@ -398,7 +443,7 @@ def _row_of(run: _Run, file: int, mid: int) -> int:
         grouped = run.union.groupBy(
             F.col("__file"), F.shiftright(F.col("__mid"), _PART_BITS).alias("__part")
         ).count()
-        counted = spark_action(run.inputs.names, grouped.collect)
+        counted = spark_action(run.inputs.names, grouped.collect, run.inputs.sources)
         sizes = {(int(r[0]), int(r[1])): int(r[2]) for r in counted}
         offsets: dict[tuple[int, int], int] = {}
         for f in range(len(run.inputs.frames)):
