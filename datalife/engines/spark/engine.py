@@ -149,7 +149,12 @@ def _inputs(spark: SparkSession, data: Data) -> Inputs:
         stored = FrameSource(table, con).stored_types()
     finally:
         con.close()
-    frame = spark.createDataFrame(table)
+    import warnings
+
+    with warnings.catch_warnings():
+        # pyspark 4.x imports pyspark.pandas here, which warns about pandas 3 (not used)
+        warnings.simplefilter("ignore", FutureWarning)
+        frame = spark.createDataFrame(table)
     return Inputs([frame], [stored], ["<frame>"], ["frame"])
 
 
