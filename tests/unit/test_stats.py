@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,9 +42,8 @@ def categorical(p: Profile, name: str) -> CategoricalColumn:
     return col
 
 
-def test_datalife_stats_is_callable_and_returns_a_profile() -> None:
-    fn: Any = datalife.stats
-    p = fn(pd.DataFrame({"x": [1, 2]}))
+def test_datalife_profile_returns_a_profile() -> None:
+    p = datalife.profile(pd.DataFrame({"x": [1, 2]}))
     assert isinstance(p, Profile)
     assert p.rows == 2
 
