@@ -5,19 +5,32 @@ How a source's bytes become typed values is decided in :mod:`datalife.reading`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from datalife.errors import InputError
 
 if TYPE_CHECKING:
     import duckdb
 
-    from datalife.reading import Source
 
-__all__ = ["connect", "input_error_from_duckdb", "sql_ident", "sql_str"]
+class _File(Protocol):
+    """What an error needs of a source: its path (``datalife.reading.Source`` has it)."""
+
+    @property
+    def path(self) -> Path: ...
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_LINE_ENV",
+    "connect",
+    "input_error_from_duckdb",
+    "sql_ident",
+    "sql_str",
+]
 
 
 def sql_str(value: str) -> str:
@@ -30,13 +43,22 @@ def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+MAX_LINE_ENV = "DATALIFE_MAX_LINE_BYTES"
+
+_DEFAULT_MAX_LINE = 32 << 20
+
+
+def MAX_LINE_BYTES() -> int:  # noqa: N802 - reads like the limit it is
+    """The longest CSV line read (bytes): 32 MiB, or ``$DATALIFE_MAX_LINE_BYTES``."""
+    raw = os.environ.get(MAX_LINE_ENV, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else _DEFAULT_MAX_LINE
+
+
 _LINE_RE = re.compile(r"on Line: (\d+)")
 
 
-def input_error_from_duckdb(exc: Exception, sources: Sequence[Source]) -> InputError:
+def input_error_from_duckdb(exc: Exception, sources: Sequence[_File]) -> InputError:
     """Turn a DuckDB reader error into an :class:`InputError` naming the file and line."""
-    from datalife.reading import MAX_LINE_BYTES, MAX_LINE_ENV
-
     text = str(exc)
     path = sources[0].path if sources else None
     for src in sources:

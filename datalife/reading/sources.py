@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from datalife.errors import InputError
-from datalife.io import sql_str
+from datalife.io import MAX_LINE_BYTES, MAX_LINE_ENV, sql_str
 
 if TYPE_CHECKING:
     import duckdb
@@ -58,17 +57,6 @@ NA_TOKENS: tuple[str, ...] = (
 # max, which writers compute without NaN (the Parquet spec says so); ``can_have_nan`` makes
 # it expect NaN in any float column chunk, so a NaN is never mistaken for a number in range
 PARQUET_SCAN_OPTIONS = "can_have_nan=true"
-
-MAX_LINE_ENV = "DATALIFE_MAX_LINE_BYTES"
-
-_DEFAULT_MAX_LINE = 32 << 20
-
-
-def MAX_LINE_BYTES() -> int:  # noqa: N802 - reads like the limit it is
-    """The longest CSV line read (bytes): 32 MiB, or ``$DATALIFE_MAX_LINE_BYTES``."""
-    raw = os.environ.get(MAX_LINE_ENV, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else _DEFAULT_MAX_LINE
-
 
 _SUFFIXES: dict[str, Format] = {
     ".csv": "csv",

@@ -67,10 +67,13 @@ def to_arrow(frame: Any) -> Any:
 
 
 def _objects_as_text(frame: Any) -> Any:
+    import pandas as pd
+
     out = frame.copy(deep=False)
     for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = out[c].map(lambda v: None if _missing(v) else str(v)).astype("object")
+        if out[c].dtype == object or isinstance(out[c].dtype, pd.CategoricalDtype):
+            values = out[c].astype("object")
+            out[c] = values.map(lambda v: None if _missing(v) else str(v)).astype("object")
     return out
 
 
