@@ -91,6 +91,7 @@ class ReportData:
     datasets: list[dict[str, Any]] = field(default_factory=list)
     splits: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class ReportData:
             "datasets": self.datasets,
             "splits": self.splits,
             "lineage": self.lineage,
+            "monitor": self.monitor,
         }
 
     def sections(self) -> dict[str, str]:
@@ -113,6 +115,7 @@ class ReportData:
                 out[f"{ds['name']}.{key}"] = str(ds.get(key, {}).get("status", "empty"))
         out["splits"] = str(self.splits.get("status", "empty"))
         out["lineage"] = str(self.lineage.get("status", "empty"))
+        out["monitor"] = str(self.monitor.get("status", "empty"))
         return out
 
     def problems(self) -> list[str]:
@@ -132,6 +135,8 @@ class ReportData:
                 if name == "splits"
                 else self.lineage
                 if name == "lineage"
+                else self.monitor
+                if name == "monitor"
                 else next(d for d in self.datasets if d["name"] == ds_name)[key]
             )
             text = f"{name}: {section.get('message', status)}"
@@ -201,7 +206,27 @@ def collect(
         data.datasets.append(collect_dataset(ws, name, log, drift=drift))
     data.splits = _guarded(lambda: collect_splits(ws, log, dataset))
     data.lineage = _guarded(lambda: collect_lineage(ws, log, dataset))
+    data.monitor = _guarded(lambda: collect_monitor(ws, names))
     return data
+
+
+def collect_monitor(ws: Workspace, names: Sequence[str]) -> dict[str, Any]:
+    """Each monitored dataset's history: its time charts, thresholds and alarms (the chart
+    markup is built by :mod:`datalife.report.monitor_view`, which escapes every label)."""
+    from datalife.monitor.history import history
+    from datalife.monitor.run import store_path
+    from datalife.report.monitor_view import monitor_section_html
+
+    if not store_path(ws).is_file():
+        return _empty("no batches monitored yet", "datalife monitor DATASET BATCH...")
+    items = []
+    for name in names:
+        h = history(name, workspace=ws)
+        if h.total:
+            items.append({"dataset": name, "batches": h.total, "html": monitor_section_html(h)})
+    if not items:
+        return _empty("no batches monitored yet", "datalife monitor DATASET BATCH...")
+    return {"status": "ok", "items": items}
 
 
 # -- the lineage log, read once --------------------------------------------------------------

@@ -52,7 +52,7 @@ DRIFT_METRICS = ("linf", "jsd_log2", "psi", "wasserstein_norm", "ks_stat")
 #: p-values, shown in one column with the test they come from.
 PVALUES = (("ks_pvalue", "KS"), ("chi2_pvalue", "χ²"))
 #: The page's sections, top to bottom: ``templates/sections/<name>.html.j2`` each.
-SECTIONS: Final = ("overview", "datasets", "splits", "lineage")
+SECTIONS: Final = ("overview", "datasets", "splits", "monitor", "lineage")
 
 _TEMPLATES = files("datalife.report") / "templates"
 CSS = "\n" + _TEMPLATES.joinpath("report.css").read_text(encoding="utf-8")
@@ -288,7 +288,7 @@ def _toc(datasets: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
             (f"{a}-statistics", "statistics"),
             (f"{a}-drift", "drift"),
         ]
-    return [*toc, ("splits", "splits"), ("lineage", "lineage")]
+    return [*toc, ("splits", "splits"), ("monitor", "monitoring"), ("lineage", "lineage")]
 
 
 def render_html(data: Mapping[str, Any]) -> str:
@@ -308,4 +308,5 @@ def render_html(data: Mapping[str, Any]) -> str:
         datasets=datasets,
         splits=data.get("splits") or {},
         lineage=data.get("lineage") or {},
+        monitor=data.get("monitor") or {},
     )
