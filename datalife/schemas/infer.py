@@ -76,6 +76,8 @@ MEMORY_LIMIT = "1GB"
 #: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
 WIDE_COLUMNS = 2000
 WIDE_MEMORY_LIMIT = "1500MB"
+#: The longest line of such a wide file (DuckDB sizes its read buffers from it).
+WIDE_MAX_LINE = 8 << 20
 
 _INT_STORED = {
     "BIGINT": "int64",
@@ -211,8 +213,13 @@ def _scan_sql(source: Any, *, whole: bool = False) -> str:
     if source.format != "csv":
         return str(source.scan_sql())
     sample = ", sample_size=-1" if whole else ""
+    options = source.csv_options()
+    if len(source.columns) > WIDE_COLUMNS:
+        # DuckDB sizes its read buffers from the longest line allowed: with thousands of
+        # columns, buffers for 32 MB lines run out of memory; a wide file's lines are shorter
+        options = re.sub(r"max_line_size=\d+", f"max_line_size={WIDE_MAX_LINE}", options)
     return (
-        f"read_csv({sql_str(str(source.path))}, {source.csv_options()}, auto_detect=true"
+        f"read_csv({sql_str(str(source.path))}, {options}, auto_detect=true"
         f"{sample}, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])"
     )
 
@@ -226,8 +233,8 @@ class _Data:
         import duckdb
 
         self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
-        # a database file: its table is evicted to disk under the memory limit
-        self.con = duckdb.connect(str(self.tmp / "infer.duckdb"))
+        # in memory (no commit of a database file), spilling to ``tmp`` beyond the limit
+        self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
@@ -282,9 +289,8 @@ class _Data:
                 if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
                     raise input_error_from_duckdb(exc, self.sources) from None
                 raise
-            if wide:
-                self.con.execute(f"SET threads = {self.threads}")
-                self.con.execute(f"SET memory_limit = {sql_str(self.memory_limit)}")
+            # a wide table stays on one thread with the larger limit: its queries pin blocks
+            # of many columns at once
             return
         import pyarrow as pyarrow_mod
 
