@@ -433,7 +433,7 @@ def test_timestamps_drift_on_calendar_parts_and_report_freshness() -> None:
     assert seen.freshness["newest_current"].startswith("2024-04-21")
     assert seen.freshness["behind_baseline_s"] < 0  # the current data is newer
     # the same times, but only on weekends: the weekday shares drift
-    weekend = same[same["seen_at"].dt.dayofweek >= 5]
+    weekend = same[same["seen_at"].dt.day_of_week >= 5]
     shifted = drift(base, weekend)["seen_at"]
     assert shifted.status == "drift"
     assert shifted.worst is not None and shifted.worst["part"] == "weekday"
