@@ -243,8 +243,14 @@ def typed_union(plan: CheckPlan, inputs: Inputs) -> _Run:
                         (present_value & expr.isNull()).alias(_bad(c)),
                         col(c).cast("string").alias(_raw(c)),
                     ]
-        text = [col(c).contains("\ufffd") for c in stored if inputs.formats[i] in ("csv", "jsonl")]
-        replaced = functools.reduce(lambda a, b: a | b, text) if text else F.lit(False)
+        # the schema's columns of a text source, as one string (one flat call, however many
+        # columns: a chain of ORs over thousands overflows the JVM's stack)
+        text = [col(c) for c in present if c in stored]
+        replaced = (
+            F.concat_ws("\u0000", *text).contains("\ufffd")
+            if text and inputs.formats[i] in ("csv", "jsonl")
+            else F.lit(False)
+        )
         items += [
             F.lit(i).alias("__file"),
             F.monotonically_increasing_id().alias("__mid"),
