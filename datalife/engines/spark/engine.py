@@ -64,7 +64,7 @@ class SparkEngine:
 
         unsupported(plan)  # before a session starts or a row is read
         spark = self.session(data)
-        inputs = _inputs(spark, data)
+        inputs = _inputs(spark, data, plan.columns)
         names = inputs.names
         failures = merge_structural(
             structure_failures(plan.spec, inputs.columns, names), len(names)
@@ -118,15 +118,16 @@ def _where(spark: SparkSession) -> str:
     return f"master {spark.sparkContext.master}"
 
 
-def _inputs(spark: SparkSession, data: Data) -> Inputs:
-    """One DataFrame per source, as stored, with its stored types and its name."""
+def _inputs(spark: SparkSession, data: Data, wanted: list[str]) -> Inputs:
+    """One DataFrame per source, as stored (the ``wanted`` columns it has), with its stored
+    types (of every column: structure and type checks look at all) and its name."""
     from datalife.engines.spark.reading import scan, stored_of_schema
     from datalife.engines.spark.validate import Inputs, spark_action
 
     if data.kind == "files":
         names = list(data.names) or [str(s.path) for s in data.sources]
         frames = [
-            spark_action([n], functools.partial(scan, spark, s), [s])
+            spark_action([n], functools.partial(scan, spark, s, wanted), [s])
             for s, n in zip(data.sources, names, strict=True)
         ]
         return Inputs(
