@@ -307,3 +307,74 @@ def test_config_sets_the_range_policy(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "infer.ranges" in bad.stderr
+
+
+def _workspace_with_two_batches(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "datalife.toml").write_text(
+        'format_version = 1\n\n[datasets.orders]\nfiles = ["data/*.csv"]\n', encoding="utf-8"
+    )
+    (tmp_path / "data").mkdir()
+    first = _csv(
+        pd.DataFrame({"order_id": range(100), "amount": [float(i % 17) for i in range(100)]}),
+        tmp_path / "data" / "a.csv",
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "datalife",
+            "schema",
+            "infer",
+            str(first),
+            "--name",
+            "orders",
+            "--no-record",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    # the second batch repeats an order id of the first
+    second = _csv(
+        pd.DataFrame({"order_id": [99, *range(100, 150)], "amount": [1.0] * 51}),
+        tmp_path / "data" / "b.csv",
+    )
+    return first, second
+
+
+def test_check_catches_duplicate_keys_across_the_files_of_a_dataset(tmp_path: Path) -> None:
+    _workspace_with_two_batches(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "datalife", "check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "order_id" in out.stdout + out.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the validate hook (governance.check_data_files) validates only the staged files, "
+    "not the rest of their dataset, so a key repeated in another file passes",
+)
+def test_the_hook_catches_a_key_repeated_in_a_file_not_staged(tmp_path: Path) -> None:
+    _, second = _workspace_with_two_batches(tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from datalife.hooks import main; main()",
+            "validate",
+            str(second.relative_to(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
