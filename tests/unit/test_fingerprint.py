@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from typing import Any
 
 import pytest
@@ -15,12 +16,12 @@ DECL = {"name": "ratio", "version": "1", "inputs": ["a", "b"], "outputs": ["r"]}
 # Any Python version must give the same: if this fails after a Python upgrade, the normal form
 # depends on the interpreter (and every pipeline step would re-run). Never update it to make
 # the test pass; bump NORMAL_FORM instead, and say so in the changelog.
-STORED = "48ad37fff7751a335d5a73fb40b9ba4c6093a36c5e175a5ce488721c141d3f9b"
+STORED = "9e6cbec614aa9b7d704be750f1c6701d865a8d5e3b7c9e7e4d6ad9a92d5ad1aa"
 
 
 def _stored_case(df: Any, *, scale: float = 1.0) -> Any:
     """Bill ratio, scaled."""
-    label = f"{scale!r:>6}"  # an f-string: tokenized in parts since Python 3.12
+    label = f"{scale!r:>6}"  # an f-string: tokenized in parts since 3.12, its tree unchanged
     out = df.assign(r=df["a"] / df["b"] * scale, tag=label, pair=(1,), idx=df.columns[0,])
     return out[[c for c in out.columns if c != "b"]]
 
@@ -32,8 +33,9 @@ def test_stored_fingerprint_is_stable() -> None:
 def test_normal_form_is_not_ast_dump() -> None:
     form = normalised_source(_stored_case)
     assert form is not None
-    assert "Module(" not in form and "FunctionDef" not in form
-    assert 'f"{scale!r:>6}"' in form  # the f-string whole, as written
+    assert "Module(" not in form and "lineno" not in form  # no ast.dump, no positions
+    assert "type_params" not in form and "null" not in form  # empty fields left out
+    assert json.loads(form)[0] == "Module"
 
 
 @pytest.mark.parametrize(
@@ -49,8 +51,6 @@ def test_normal_form_is_not_ast_dump() -> None:
     ],
 )
 def test_formatting_does_not_count(a: str, b: str) -> None:
-    if "(x + 1)" in b:  # redundant parentheses are tokens: only spacing/comments are ignored
-        b = b.replace("(x + 1)", "x + 1")
     assert normalise_code(a) == normalise_code(b)
 
 
@@ -78,7 +78,7 @@ def test_unreadable_source_falls_back_to_bytecode() -> None:
     assert len(fingerprint(namespace["h"], DECL)) == 64
 
 
-def test_the_form_parses_back_as_the_same_tokens() -> None:
-    # the normal form keeps every significant token: compiling the original is unaffected
-    ast.parse("def f(x):\n    return x\n")
-    assert normalise_code("def f(x):\n    return x\n") == "def _ ( x ) : <i> return x <d>"
+def test_precedence_counts_but_redundant_parentheses_do_not() -> None:
+    assert normalise_code("y = (a + b) * 2\n") != normalise_code("y = a + b * 2\n")
+    assert normalise_code("y = (a * b) + 2\n") == normalise_code("y = a * b + 2\n")
+    assert ast.parse("y = 1\n")  # the form is of the parsed tree
