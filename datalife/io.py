@@ -72,9 +72,6 @@ def input_error_from_duckdb(exc: Exception, sources: Sequence[_File]) -> InputEr
     if "Invalid unicode" in text or "not utf-8" in text:
         reason = "not UTF-8 text"
         hint = "save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)."
-    elif "Maximum line size" in text or "max_line_size" in text:
-        reason = f"a line is longer than the {MAX_LINE_BYTES() >> 20} MiB line limit"
-        hint = f"raise the limit with the environment variable {MAX_LINE_ENV} (bytes)."
     elif "unterminated quote" in text:
         reason = "a quoted value is never closed (truncated file?)"
         hint = "close the quote, or check the file was written completely."
@@ -88,6 +85,9 @@ def input_error_from_duckdb(exc: Exception, sources: Sequence[_File]) -> InputEr
             "make every row have as many fields as the header (quote values holding the "
             "delimiter), or name the delimiter with --delimiter."
         )
+    elif "Maximum line size" in text:
+        reason = f"a line is longer than the {MAX_LINE_BYTES() >> 20} MiB line limit"
+        hint = f"raise the limit with the environment variable {MAX_LINE_ENV} (bytes)."
     elif "Malformed JSON" in text or "JSON" in text:
         reason = "not valid JSON"
         hint = "each line must be one JSON object."

@@ -289,6 +289,7 @@ def _jsonl_columns(path: Path) -> list[str]:
     names: list[str] = []
     with _open_binary(path) as fh:
         head: bytes = fh.read(1 << 20)
+        whole = not fh.read(1)
     lines = head.splitlines()
     for lineno, raw in enumerate(lines[:1000], start=1):
         if not raw.strip():
@@ -296,7 +297,7 @@ def _jsonl_columns(path: Path) -> list[str]:
         try:
             obj = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            if lineno == len(lines):
+            if lineno == len(lines) and not whole:
                 break  # a partial line at the end of the sampled head
             raise InputError(
                 f"{path}:{lineno}: not a JSON object on this line",
@@ -314,6 +315,13 @@ def _jsonl_columns(path: Path) -> list[str]:
         for key in obj:
             if key not in names:
                 names.append(key)
+    if not names and any(line.strip() for line in lines):
+        raise InputError(
+            f"{path}: no JSON object with a key in the first lines",
+            path=path,
+            line=1,
+            hint="JSON lines files hold one JSON object per line, with the column names as keys.",
+        )
     return names
 
 
