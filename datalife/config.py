@@ -103,6 +103,10 @@ class SplitConfig(_Model):
     key: str | None = None
     seed: int = 0
     rebalance: str | None = None
+    #: time-ordered split: train on the earliest rows by this column, dev and test later
+    order_by: str | None = None
+    #: with ``order_by``, the share of rows left out between train and dev/test
+    gap: float = Field(default=0.0, ge=0.0, lt=1.0)
 
 
 class PipelineConfig(_Model):

@@ -521,6 +521,8 @@ def _execute(
             key=sc.key,
             seed=sc.seed,
             rebalance=sc.rebalance,
+            order_by=sc.order_by,
+            gap=sc.gap,
         )
         parts: dict[str, pd.DataFrame] = {name: splitted[name] for name in ("train", "dev", "test")}
         # how far dev and test are from train, column by column (before the fitted steps:
