@@ -54,6 +54,14 @@ def test_conformance_through_spark_connect() -> None:
         timeout=1500,
         check=False,
     )
-    tail = "\n".join((out.stdout + out.stderr).splitlines()[-40:])
+    lines = (out.stdout + out.stderr).splitlines()
+    # what failed (hypothesis' falsifying example, the assertion, the first error line), then
+    # the summary: Spark's Java stack traces would push them out of a plain tail
+    found = [
+        line
+        for line in lines
+        if line.startswith(("E ", "Falsifying", "FAILED", "ERROR")) and "\tat " not in line
+    ]
+    tail = "\n".join([*found[:60], *lines[-5:]])
     assert out.returncode == 0, tail
     assert " passed" in out.stdout and "skipped" not in out.stdout.splitlines()[-1], tail
