@@ -27,7 +27,7 @@ import pytest
 if not os.environ.get("DATALIFE_SPARK_REMOTE"):
     os.environ.setdefault("DATALIFE_SPARK_MASTER", "local[2]")
 
-SPARK_EXAMPLES = int(os.environ.get("DATALIFE_SPARK_TEST_EXAMPLES", "4"))
+SPARK_EXAMPLES = int(os.environ.get("DATALIFE_SPARK_TEST_EXAMPLES", "3"))
 _LOOPS_OVER_ENGINES = "test_mixed_formats_give_the_verdict_of_one_format"
 
 
