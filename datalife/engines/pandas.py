@@ -37,7 +37,7 @@ class PandasEngine:
     def validate(self, data: Data, plan: CheckPlan, *, ref: str) -> ValidationReport:
         import functools
 
-        from datalife.engines.duckdb.validate import check_results, min_rows_failure
+        from datalife.engines.outcome import conclude
 
         frame, sources, names = _typed(data, plan)
         failures = merge_structural(
@@ -47,37 +47,13 @@ class PandasEngine:
         failures += mismatched
         failures += _evaluate(frame, plan, sources, names, {str(f.column) for f in mismatched})
         rows = len(frame)
-        info: list[dict[str, Any]] = []
-        if data.kind == "files":
-            counts: dict[int, int] = (
-                {int(str(k)): int(v) for k, v in frame["__file"].value_counts().items()}
-                if rows
-                else {}
-            )
-            for i, (src, display) in enumerate(zip(sources, names, strict=True)):
-                n = counts.get(i, 0)
-                if n == 0:
-                    from datalife.reading import has_data_lines, zero_rows_error
-
-                    if has_data_lines(src):
-                        raise zero_rows_error(src, display)
-                info.append({"path": display, "format": src.format, "bytes": src.size, "rows": n})
-        if plan.spec.min_rows and rows < plan.spec.min_rows:
-            failures.append(min_rows_failure(plan.spec.min_rows, rows))
-        order = plan.columns
-        failures.sort(
-            key=lambda f: (order.index(f.column) if f.column in order else len(order), f.check)
-        )
-        notes = []
-        if any(s.format == "csv" for s in sources):
-            notes.append(
-                "CSV values "
-                + ", ".join(repr(t) for t in ("", "NA", "N/A", "n/a", "NaN", "null"))
-                + " (and the other pandas defaults) are read as missing"
-            )
-        report = ValidationReport(
-            ref, rows, self.name, failures, check_results(plan, failures), info, notes
-        )
+        if data.kind == "files" and rows:
+            counts = {int(str(k)): int(v) for k, v in frame["__file"].value_counts().items()}
+            per_source = [counts.get(i, 0) for i in range(len(sources))]
+        else:
+            per_source = [rows] + [0] * (len(sources) - 1)
+        failures, checks, info, notes = conclude(plan, failures, sources, names, per_source)
+        report = ValidationReport(ref, rows, self.name, failures, checks, info, notes)
         if data.kind != "files":
             from datalife.storage import frame_hash
 

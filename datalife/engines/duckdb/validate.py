@@ -25,6 +25,7 @@ from datalife.engines.duckdb import keys as dupkeys
 from datalife.engines.duckdb.examples import first_rows, in_pool, python_check
 from datalife.engines.duckdb.footers import NUMERIC, RANGE_CHECKS, footer_facts, nested
 from datalife.engines.duckdb.sql import check_sql, fails_sql
+from datalife.engines.outcome import conclude
 from datalife.engines.report import CheckResult, Example, Failure
 from datalife.engines.structure import dtype_mismatches, merge_structural, structure_failures
 from datalife.errors import UnsupportedCheck
@@ -36,12 +37,10 @@ from datalife.reading import (
     TypedColumns,
     bad_name,
     cast_columns,
-    has_data_lines,
     raw_name,
     type_family,
     typed_columns,
     typed_union_sql,
-    zero_rows_error,
 )
 
 if TYPE_CHECKING:
@@ -158,57 +157,9 @@ def run_sql_validation(
         fail = python_check(con, p, cols[p.column].typed, with_rows, sources, run.names)
         if fail is not None:
             failures.append(fail)
-    info = []
-    for i, (src, display) in enumerate(zip(sources, run.names, strict=True)):
-        n = int(result[f"__n{i}"] or 0)
-        if n == 0 and has_data_lines(src):
-            raise zero_rows_error(src, display)
-        info.append({"path": display, "format": src.format, "bytes": src.size, "rows": n})
-    if plan.spec.min_rows and total < plan.spec.min_rows:
-        failures.append(min_rows_failure(plan.spec.min_rows, total))
-    order = plan.columns
-    failures.sort(
-        key=lambda f: (order.index(f.column) if f.column in order else len(order), f.check)
-    )
-    notes = []
-    if any(s.format == "csv" for s in sources):
-        notes.append(
-            "CSV values "
-            + ", ".join(repr(t) for t in ("", "NA", "N/A", "n/a", "NaN", "null"))
-            + " (and the other pandas defaults) are read as missing"
-        )
-    return SqlResult(total, failures, check_results(plan, failures), info, notes)
-
-
-def min_rows_failure(minimum: int, rows: int) -> Failure:
-    """The failure of a dataset with fewer rows than its schema's minimum."""
-    return Failure(
-        None,
-        "min_rows",
-        f"min_rows({minimum})",
-        1,
-        (Example(rows),),
-        f"{rows} rows, the schema asks for at least {minimum}"
-        + (" (the dataset is empty)" if rows == 0 else ""),
-    )
-
-
-def check_results(plan: CheckPlan, failures: Sequence[Failure]) -> list[CheckResult]:
-    """Every check of ``plan`` once, passed unless a failure names it."""
-    failed = {(f.column if f.check != "column_in_schema" else None, f.check) for f in failures}
-    failed |= {(None, f.check) for f in failures if f.check in STRUCTURAL}
-    seen: set[tuple[str | None, str, str]] = set()
-    out = []
-    for p in plan.checks:
-        key = (p.column, p.check, p.detail)
-        if key in seen:
-            continue
-        seen.add(key)
-        ok = (p.column, p.check) not in failed
-        if p.check == "column_in_schema":
-            ok = (None, "column_in_schema") not in failed
-        out.append(CheckResult(p.column, p.check, p.detail, ok))
-    return out
+    per_source = [int(result[f"__n{i}"] or 0) for i in range(len(sources))]
+    failures, checks, info, notes = conclude(plan, failures, sources, run.names, per_source)
+    return SqlResult(total, failures, checks, info, notes)
 
 
 # -- phase 1: columns and conditions ------------------------------------------------------

@@ -52,7 +52,7 @@ class SparkEngine:
         return get_session(placement())
 
     def validate(self, data: Data, plan: CheckPlan, *, ref: str) -> ValidationReport:
-        from datalife.engines.duckdb.validate import check_results, min_rows_failure
+        from datalife.engines.outcome import check_results, min_rows_failure
         from datalife.engines.spark.checks import unsupported
         from datalife.engines.spark.validate import run_validation
         from datalife.engines.structure import (
