@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from benchmarks._common import (
@@ -81,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, "-c", _CHILD, "validate", str(path), "--schema", SCHEMA_REF]
     cmd += ["--no-record", "--format", "json"]
     runs: dict[str, list[Any]] = {}
-    plan = [("duckdb", {})] + [
-        (f"spark {m}", {"DATALIFE_SPARK_MASTER": m}) for m in args.masters.split(",")
+    # the child imports benchmarks._common from this checkout (it runs in the workspace)
+    repo = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    plan: list[tuple[str, dict[str, str]]] = [("duckdb", repo)] + [
+        (f"spark {m}", {**repo, "DATALIFE_SPARK_MASTER": m}) for m in args.masters.split(",")
     ]
     for _ in range(args.repeat):
         for label, env in plan:
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = median([r.wall_s for r in done])
         rss = median([float(r.peak_rss) for r in done])
         jvm = median([float((r.result or {}).get("jvm_peak_rss") or 0) for r in done])
-        same = all(_verdict(r.stdout) == reference for r in done)
+        same = reference is not None and all(_verdict(r.stdout) == reference for r in done)
         ratio = None if wall is None or base is None else wall / base
         shown = fmt_bytes(jvm) if jvm else "-"
         table.append([label, fmt_seconds(wall), fmt_bytes(rss), shown, fmt_ratio(ratio), same])
