@@ -23,6 +23,7 @@ class _File(Protocol):
     @property
     def path(self) -> Path: ...
 
+
 __all__ = [
     "MAX_LINE_BYTES",
     "MAX_LINE_ENV",

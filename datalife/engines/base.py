@@ -201,14 +201,15 @@ def finish(plan: CheckPlan, report: ValidationReport) -> ValidationReport:
     ``report.warnings`` (their checks count as passed), the same way for every engine."""
     from dataclasses import replace
 
-    warned = [f for f in report.failures if plan.is_warning(f.column, f.check)]
+    warned = [f for f in report.failures if plan.is_warning(f.column, f.check, f.detail)]
     if not warned:
         return report
-    keys = {(f.column, f.check) for f in warned}
-    report.failures = [f for f in report.failures if (f.column, f.check) not in keys]
+    keys = {(f.column, f.check, f.detail) for f in warned}
+    report.failures = [f for f in report.failures if (f.column, f.check, f.detail) not in keys]
     report.warnings.extend(warned)
     report.checks = [
-        replace(c, passed=True) if (c.column, c.check) in keys else c for c in report.checks
+        replace(c, passed=True) if (c.column, c.check, c.detail) in keys else c
+        for c in report.checks
     ]
     return report
 

@@ -63,8 +63,9 @@ def min_rows_failure(minimum: int, rows: int) -> Failure:
 
 def check_results(plan: CheckPlan, failures: Sequence[Failure]) -> list[CheckResult]:
     """Every check of ``plan`` once, passed unless a failure names it."""
-    failed = {(f.column if f.check != "column_in_schema" else None, f.check) for f in failures}
-    failed |= {(None, f.check) for f in failures if f.check in STRUCTURAL}
+    structural = {(f.column, f.check) for f in failures if f.check in STRUCTURAL}
+    structural |= {(None, f.check) for f in failures if f.check in STRUCTURAL}
+    failed = {(f.column, f.check, f.detail) for f in failures if f.check not in STRUCTURAL}
     seen: set[tuple[str | None, str, str]] = set()
     out = []
     for p in plan.checks:
@@ -72,8 +73,7 @@ def check_results(plan: CheckPlan, failures: Sequence[Failure]) -> list[CheckRes
         if key in seen:
             continue
         seen.add(key)
-        ok = (p.column, p.check) not in failed
-        if p.check == "column_in_schema":
-            ok = (None, "column_in_schema") not in failed
+        structural_ok = (p.column, p.check) not in structural
+        ok = structural_ok if p.check in STRUCTURAL else key not in failed
         out.append(CheckResult(p.column, p.check, p.detail, ok))
     return out

@@ -93,10 +93,16 @@ class CheckPlan:
         """The checks on column values (what an engine renders in its own terms)."""
         return [p for p in self.checks if p.check not in STRUCTURAL]
 
-    def is_warning(self, column: str | None, check: str) -> bool:
-        """Whether failures of ``check`` on ``column`` are warnings, not failures."""
+    def is_warning(self, column: str | None, check: str, detail: str | None = None) -> bool:
+        """Whether failures of ``check`` on ``column`` are warnings, not failures (``detail``
+        tells apart two checks of the same name on one column, e.g. a hard range and the
+        observed range as a warning)."""
         return any(
-            p.column == column and p.check == check and p.obj is not None and p.obj.warning
+            p.column == column
+            and p.check == check
+            and (detail is None or p.detail == detail)
+            and p.obj is not None
+            and p.obj.warning
             for p in self.checks
         )
 

@@ -170,3 +170,26 @@ def test_split_keeps_yes_no(tmp_path: Path) -> None:
     for f in (tmp_path / "out").glob("*.parquet"):
         values |= set(pq.read_table(f).column("answer").to_pylist())
     assert values == {"yes", "no"}, result
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_warning_range_beside_a_hard_range(tmp_path: Path, engine: str) -> None:
+    """The observed range as a warning does not turn the hard range of the same column into a
+    warning too: 999 fails, 70 only warns."""
+    from datalife.plan.spec import CheckSpec
+
+    def in_range(lo: int, hi: int, warning: bool) -> CheckSpec:
+        stats = {"min_value": lo, "max_value": hi, "include_min": True, "include_max": True}
+        return CheckSpec("in_range", stats, f"in_range({lo}, {hi})", warning=warning)
+
+    path = tmp_path / "w.csv"
+    path.write_text("x\n40\n70\n999\n")
+    col = ColumnSpec(
+        "x", dtype="int64", coerce=True, checks=(in_range(0, 100, False), in_range(32, 59, True))
+    )
+    report = datalife.validate(path, SchemaSpec({"x": col}), engine=engine, record=False)
+    assert failures(report) == [("x", "in_range", 1)]
+    assert report.failures[0].detail == "in_range(0, 100)"
+    assert [(w.detail, w.failure_count) for w in report.warnings] == [("in_range(32, 59)", 2)]
+    passed = {c.detail: c.passed for c in report.checks if c.check == "in_range"}
+    assert passed == {"in_range(0, 100)": False, "in_range(32, 59)": True}
