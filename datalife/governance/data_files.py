@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datalife.governance.problems import EXIT_FAIL, EXIT_INPUT, CheckReport, Problem
 
@@ -93,6 +93,7 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
             continue
         try:
             result = validate_files(files, sv, workspace=ws, record=False)
+            _keys_across_dataset(ws, dataset, files, sv, result)
         except DatalifeError as exc:
             report.problems.append(
                 Problem(
@@ -133,3 +134,46 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
                 )
             )
     return report
+
+
+def _keys_across_dataset(
+    ws: Workspace, dataset: str, files: list[Path], sv: Any, result: Any
+) -> None:
+    """Add to ``result`` the keys the given ``files`` repeat from the dataset's other files.
+
+    A key must be unique across the whole dataset, not only within the files checked (the
+    staged ones, in the hook): the key checks alone run again over every file of the
+    dataset, and a repetition that involves the given files is a failure of theirs.
+    """
+    from dataclasses import replace
+
+    from datalife.engines.base import validate_data
+    from datalife.plan.spec import SchemaSpec
+
+    spec = sv.spec
+    keyed = [c for c, col in spec.columns.items() if col.unique]
+    if not keyed and not spec.unique:
+        return
+    given = {p.resolve() for p in files}
+    others = [p for p in ws.dataset_files(dataset) if p.resolve() not in given]
+    if not others:
+        return
+    wanted = set(keyed) | set(spec.unique or ())
+    keys_only = SchemaSpec(
+        {
+            c: replace(col, checks=(), nullable=True, required=False)
+            for c, col in spec.columns.items()
+            if c in wanted
+        },
+        unique=spec.unique,
+        coerce=True,
+    )
+    across = validate_data([*files, *others], keys_only, ref=sv.ref, display=ws.relpath)
+    seen = {(f.column, f.check) for f in result.failures}
+    shown = {ws.relpath(p) for p in files}
+    for failure in across.failures:
+        if failure.check != "unique" or (failure.column, "unique") in seen:
+            continue
+        if not any(e.file in shown for e in failure.examples):
+            continue  # repeated among the other files only: not the given files' problem
+        result.failures.append(failure)

@@ -356,11 +356,6 @@ def test_check_catches_duplicate_keys_across_the_files_of_a_dataset(tmp_path: Pa
     assert "order_id" in out.stdout + out.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the validate hook (governance.check_data_files) validates only the staged files, "
-    "not the rest of their dataset, so a key repeated in another file passes",
-)
 def test_the_hook_catches_a_key_repeated_in_a_file_not_staged(tmp_path: Path) -> None:
     _, second = _workspace_with_two_batches(tmp_path)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
