@@ -65,6 +65,8 @@ class DatasetConfig(_Model):
     files: list[str] = Field(min_length=1, description="globs relative to the workspace root")
     schema_name: str | None = Field(default=None, alias="schema")
     description: str = ""
+    #: the CSV delimiter of the dataset's files, where sniffing cannot tell
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

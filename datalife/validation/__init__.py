@@ -173,6 +173,8 @@ def validate_files(
     # parses each footer once, not once per query (it only reads, and lives for this call)
     con = connect()
     con.execute("SET parquet_metadata_cache = true")
+    if delimiter is None and ws is not None:
+        delimiter = _dataset_delimiter(ws, paths)
     sources = resolve_sources(paths, con, delimiter=delimiter)
     if schema is None:
         schema = _schema_for_paths(ws, [s.path for s in sources])
@@ -200,6 +202,16 @@ def validate_files(
         report.notes.append("no data rows: only the header was checked")
     _record(report, ws if ws is not None else workspace, None, record)
     return report
+
+
+def _dataset_delimiter(ws: Workspace, paths: Sequence[str | Path]) -> str | None:
+    """The ``delimiter`` the dataset of ``paths`` declares in the workspace config, if any."""
+    for p in paths:
+        for name in ws.datasets_for(p):
+            declared = ws.config.datasets[name].delimiter
+            if declared:
+                return declared
+    return None
 
 
 def _hash_all(paths: Sequence[Path], *, warm_numpy: bool) -> list[str]:

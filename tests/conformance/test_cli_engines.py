@@ -96,3 +96,16 @@ def test_unknown_engine_and_delimiter(survey: Path) -> None:
     (survey / "data" / "c.csv").write_text("id;smoker|score\n1\n")
     res = run_cli("validate", "data/c.csv", cwd=survey)
     assert res.code == 2 and "--delimiter" in res.stderr, res
+
+
+def test_the_dataset_names_its_delimiter(survey: Path) -> None:
+    (survey / "data" / "a.csv").unlink()
+    (survey / "data" / "b.parquet").unlink()
+    (survey / "data" / "c.csv").write_text("id;smoker|score\n1;yes|2\n")
+    config = survey / "datalife.toml"
+    config.write_text(
+        config.read_text().replace('files = ["data/*"]', 'files = ["data/*"]\ndelimiter = ";"')
+    )
+    res = run_cli("validate", "data/c.csv", cwd=survey)
+    # read with ';': two columns, 'smoker|score' is not one of the schema's
+    assert res.code == 1 and "smoker|score" in res.stdout, res

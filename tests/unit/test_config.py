@@ -48,7 +48,7 @@ def test_unknown_key_names_file_key_and_allowed(tmp_path: Path) -> None:
     text = str(err.value)
     assert str(cfg) in text
     assert "datasets.a.schemaa: unknown key" in text
-    assert "allowed: description, files, schema" in text
+    assert "allowed: delimiter, description, files, schema" in text
 
 
 def test_bad_value_and_bad_policy(tmp_path: Path) -> None:
