@@ -153,6 +153,9 @@ class _Plan:
     steps: list[Any]  # resolved transforms (datalife.transforms objects)
     fingerprint: str
     out_dir: Path
+    #: the engine that validates the raw batches (any engine gives the same verdict, so it is
+    #: not part of the fingerprint)
+    engine: str = "auto"
 
 
 def _plan(ws: Workspace) -> _Plan:
@@ -320,6 +323,7 @@ def run_pipeline(
     force: bool = False,
     record: bool = True,
     progress: Progress | None = None,
+    engine: str = "auto",
 ) -> PipelineResult:
     """Run the workspace's pipeline (see the module docs). Raise on invalid data or config.
 
@@ -328,6 +332,8 @@ def run_pipeline(
         force: run even when the outputs are up to date.
         record: append the run to the lineage log.
         progress: called with ``(stage, "start" | "done")`` as stages run.
+        engine: the engine that validates the raw batches (``auto``, ``duckdb``, ``spark``,
+            ...); the transforms, the split and the output checks run in memory.
 
     Raises:
         ConfigError: no pipeline, unknown transform or schema, bad settings (exit 2).
@@ -335,10 +341,13 @@ def run_pipeline(
         DataError: a transform or the split fails on this data (exit 1).
     """
     from datalife.config import Workspace
+    from datalife.engines.base import check_engine_name
     from datalife.storage import directory_lock
 
+    check_engine_name(engine)
     ws = workspace if isinstance(workspace, Workspace) else Workspace.find(workspace)
     plan = _plan(ws)
+    plan.engine = engine
     # one run at a time per workspace (a lock on its folder: nothing is created, and the OS
     # drops it if a run is killed)
     with directory_lock(ws.root):
@@ -485,7 +494,7 @@ def _execute(
 
     # 1. validate the raw batches (recorded as this run's inputs)
     with stage("validate inputs") as st:
-        report = validate_files(plan.files, plan.schema_ref, workspace=ws)
+        report = validate_files(plan.files, plan.schema_ref, workspace=ws, engine=plan.engine)
         result.validation = report.to_dict()
         st.details = {"rows": report.rows, "valid": report.valid, "files": len(plan.files)}
         if not report.valid:

@@ -8,6 +8,7 @@ import click
 
 from datalife._env import single_threaded_blas
 from datalife.cli._render import echo, emit_json, format_option
+from datalife.cli.validate import EngineName
 
 _MODES = [
     "BACKWARD",
@@ -197,8 +198,15 @@ def _check_base(root: Any, base: str) -> None:
 )
 @click.option("--no-data", is_flag=True, help="Check schema files only.")
 @click.option("--no-schemas", is_flag=True, help="Validate data files only.")
+@click.option(
+    "--engine",
+    type=EngineName(),
+    default="auto",
+    show_default=True,
+    help="The engine that validates the data files (duckdb, pandas, spark, ...).",
+)
 @format_option("github")
-def check_cmd(base: str, no_data: bool, no_schemas: bool, fmt: str) -> int:
+def check_cmd(base: str, no_data: bool, no_schemas: bool, engine: str, fmt: str) -> int:
     """Check the whole workspace, for CI: every schema file and every dataset.
 
     Schema files must parse, match their path, have no version gaps; released versions
@@ -217,7 +225,7 @@ def check_cmd(base: str, no_data: bool, no_schemas: bool, fmt: str) -> int:
     single_threaded_blas()
     ws = _workspace()
     _check_base(ws.root, base)
-    report = check_workspace(ws, base=base, data=not no_data, schemas=not no_schemas)
+    report = check_workspace(ws, base=base, data=not no_data, schemas=not no_schemas, engine=engine)
     if not no_schemas:  # released versions recorded by the registry are unchanged too
         from datalife.schemas.immutability import release_problems
 

@@ -7,13 +7,21 @@ from typing import Any
 import click
 
 from datalife.cli._render import echo, emit_json, format_option, table
+from datalife.cli.validate import EngineName
 
 
 @click.command("run")
 @click.option("--force", is_flag=True, help="Run every stage even when the outputs are up to date.")
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
+@click.option(
+    "--engine",
+    type=EngineName(),
+    default="auto",
+    show_default=True,
+    help="The engine that validates the raw batches (duckdb, spark, ...); the rest runs in memory.",
+)
 @format_option()
-def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
+def run_cmd(force: bool, no_record: bool, engine: str, fmt: str) -> int:
     """Run the pipeline: validate raw data, transform, split, fit on train, write Parquet splits.
 
     Skips everything (and writes nothing) when inputs, schemas, transform code and settings
@@ -26,7 +34,9 @@ def run_cmd(force: bool, no_record: bool, fmt: str) -> int:
 
     try:
         with stage_progress(list(STAGES), fmt=fmt) as progress:
-            result = run_pipeline(force=force, record=not no_record, progress=progress)
+            result = run_pipeline(
+                force=force, record=not no_record, progress=progress, engine=engine
+            )
     except ValidationFailed as exc:
         if fmt == "json":
             emit_json({**exc.to_dict(), "report": exc.report.to_dict()})

@@ -42,8 +42,11 @@ def datasets_of(
     return groups, problems
 
 
-def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckReport:
-    """Validate each dataset's files against the latest version of its schema (no lineage)."""
+def check_data_files(
+    ws: Workspace, groups: dict[str, list[Path]], *, engine: str = "auto"
+) -> CheckReport:
+    """Validate each dataset's files against the latest version of its schema (no lineage),
+    with ``engine``."""
     from datalife.errors import DatalifeError, SchemaNotFound
     from datalife.schemas.registry import SchemaRegistry
     from datalife.validation import validate_files
@@ -92,8 +95,8 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
             )
             continue
         try:
-            result = validate_files(files, sv, workspace=ws, record=False)
-            _keys_across_dataset(ws, dataset, files, sv, result)
+            result = validate_files(files, sv, workspace=ws, record=False, engine=engine)
+            _keys_across_dataset(ws, dataset, files, sv, result, engine)
         except DatalifeError as exc:
             report.problems.append(
                 Problem(
@@ -137,7 +140,7 @@ def check_data_files(ws: Workspace, groups: dict[str, list[Path]]) -> CheckRepor
 
 
 def _keys_across_dataset(
-    ws: Workspace, dataset: str, files: list[Path], sv: Any, result: Any
+    ws: Workspace, dataset: str, files: list[Path], sv: Any, result: Any, engine: str = "auto"
 ) -> None:
     """Add to ``result`` the keys the given ``files`` repeat from the dataset's other files.
 
@@ -168,7 +171,9 @@ def _keys_across_dataset(
         unique=spec.unique,
         coerce=True,
     )
-    across = validate_data([*files, *others], keys_only, ref=sv.ref, display=ws.relpath)
+    across = validate_data(
+        [*files, *others], keys_only, ref=sv.ref, display=ws.relpath, engine=engine
+    )
     seen = {(f.column, f.check) for f in result.failures}
     shown = {ws.relpath(p) for p in files}
     for failure in across.failures:

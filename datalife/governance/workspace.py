@@ -15,9 +15,15 @@ __all__ = ["check_workspace"]
 
 
 def check_workspace(
-    ws: Workspace, *, base: str | None = "HEAD", data: bool = True, schemas: bool = True
+    ws: Workspace,
+    *,
+    base: str | None = "HEAD",
+    data: bool = True,
+    schemas: bool = True,
+    engine: str = "auto",
 ) -> CheckReport:
-    """``datalife check``: every schema file and every dataset of the workspace."""
+    """``datalife check``: every schema file and every dataset of the workspace (the data
+    validated by ``engine``)."""
     report = CheckReport(base=base)
     if schemas:
         report.extend(check_schema_files(ws, None, base=base))
@@ -28,5 +34,5 @@ def check_workspace(
         for name in ws.config.datasets:
             if name not in groups:
                 report.notes.append(f"dataset {name!r}: no files match its globs yet")
-        report.extend(check_data_files(ws, groups))
+        report.extend(check_data_files(ws, groups, engine=engine))
     return report

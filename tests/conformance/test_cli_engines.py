@@ -109,3 +109,19 @@ def test_the_dataset_names_its_delimiter(survey: Path) -> None:
     res = run_cli("validate", "data/c.csv", cwd=survey)
     # read with ';': two columns, 'smoker|score' is not one of the schema's
     assert res.code == 1 and "smoker|score" in res.stdout, res
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_check_and_run_take_the_engine(survey: Path, engine: str) -> None:
+    res = run_cli("check", "--no-schemas", "--engine", engine, "--format", "json", cwd=survey)
+    assert res.code == 0, res
+    res = run_cli("run", "--engine", engine, "--format", "json", cwd=survey)
+    assert res.code == 0, res
+    # a bad value fails the run's validation stage and the check the same way on every engine
+    (survey / "data" / "a.csv").write_text("id,smoker,score\n1,maybe,1\n")
+    res = run_cli("check", "--no-schemas", "--engine", engine, cwd=survey)
+    assert res.code == 1 and "maybe" in res.stdout, res
+    res = run_cli("run", "--engine", engine, cwd=survey)
+    assert res.code == 1 and "maybe" in res.stdout, res
+    res = run_cli("run", "--engine", "spork", cwd=survey)
+    assert res.code == 2 and "known engines" in res.stderr, res
