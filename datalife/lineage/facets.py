@@ -21,6 +21,7 @@ every URL's JSON Pointer finds its definition.
 | ``datalife_code`` | run facet | the code that ran: transforms as name, fingerprint, version |
 | ``datalife_dataset`` | dataset facet | content hash, rows, bytes, storage, schema name@version, member files |
 | ``datalife_validation`` | input/output facet | the verdict of a schema validation |
+| ``datalife_engine`` | run facet | the engine that ran the step: duckdb, pandas or spark (with the Spark master or Connect URL and the Spark version) |
 
 The data-quality facets of the spec (``dataQualityAssertions``) are input facets: they go on
 the datasets a run read. An output a run validated carries only ``datalife_validation``.
@@ -31,7 +32,10 @@ Examples:
     >>> shipped_path("datalife_dataset")
     'spec/facets/1-0-0/DatalifeDatasetFacet.json'
     >>> sorted(SCHEMAS)  # doctest: +NORMALIZE_WHITESPACE
-    ['datalife_code', 'datalife_dataset', 'datalife_run', 'datalife_validation']
+    ['datalife_code', 'datalife_dataset', 'datalife_engine', 'datalife_run',
+     'datalife_validation']
+    >>> engine_facet("duckdb")["engine"]
+    'duckdb'
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
     "RUN_EVENT_SCHEMA_URL",
     "SCHEMAS",
     "dump_schemas",
+    "engine_facet",
     "facet_url",
     "shipped_path",
     "spec_facet_url",
@@ -82,6 +87,7 @@ _NAMES = {
     "datalife_code": "DatalifeCodeFacet",
     "datalife_dataset": "DatalifeDatasetFacet",
     "datalife_validation": "DatalifeValidationFacet",
+    "datalife_engine": "DatalifeEngineRunFacet",
 }
 
 
@@ -248,3 +254,66 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
 }
+
+SCHEMAS["datalife_engine"] = _schema(
+    "datalife_engine",
+    ["RunFacet"],
+    {
+        "properties": {
+            "engine": {
+                "description": "the engine that ran the step: duckdb, pandas, spark, ...",
+                "type": "string",
+                "minLength": 1,
+            },
+            "master": {
+                "description": "Spark: the master (local[N], spark://..., yarn, k8s://...) or "
+                "the Spark Connect URL (sc://host:port) the session ran on",
+                "type": ["string", "null"],
+            },
+            "spark_version": {
+                "description": "Spark: the session's version",
+                "type": ["string", "null"],
+            },
+        },
+        "required": ["engine"],
+    },
+)
+
+
+def engine_facet(engine_name: str, session: Any = None) -> dict[str, Any]:
+    """The ``datalife_engine`` run facet: which engine ran a step (``duckdb``, ``pandas``,
+    ``spark``), and for Spark where (the master, or the Spark Connect URL) and which version.
+
+    Any command that runs on an engine attaches it to its run's events, so the lineage log
+    says where each output was computed. ``session`` (a Spark session) is only looked at,
+    never started here.
+
+    Examples:
+        >>> facet = engine_facet("pandas")
+        >>> facet["engine"], sorted(facet)[:2]
+        ('pandas', ['_producer', '_schemaURL'])
+    """
+    body: dict[str, Any] = {
+        "_producer": PRODUCER,
+        "_schemaURL": facet_url("datalife_engine"),
+        "engine": str(engine_name),
+    }
+    if session is not None:
+        body["master"] = _spark_master(session)
+        body["spark_version"] = str(getattr(session, "version", "") or "") or None
+    return body
+
+
+def _spark_master(session: Any) -> str | None:
+    """A classic session's master (``local[2]``, ``spark://...``), or a Connect session's
+    server URL (without its token or other parameters)."""
+    ctx = None
+    try:
+        ctx = session.sparkContext  # classic sessions only: Spark Connect raises here
+    except Exception:  # noqa: BLE001 - a Connect session has no SparkContext
+        ctx = None
+    if ctx is not None:
+        return str(ctx.master)
+    builder = getattr(getattr(session, "client", None), "_builder", None)
+    endpoint = getattr(builder, "endpoint", None)  # host:port, without token or parameters
+    return f"sc://{endpoint}" if endpoint else None
