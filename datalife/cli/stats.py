@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from datalife.cli._render import echo, emit_json, format_option, table
+from datalife.cli.validate import EngineName
 
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -35,6 +37,44 @@ def _spark(counts: list[int]) -> str:
     if not top:
         return ""
     return "".join(_SPARK[0] if c == 0 else _SPARK[min(7, (8 * c - 1) // top)] for c in counts)
+
+
+_ENGINE_HELP = (
+    "What computes the profiles: duckdb (this machine, out of core) or spark (where "
+    "[engine.spark] or $DATALIFE_SPARK_MASTER / $DATALIFE_SPARK_REMOTE say; the same profile)."
+)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def engine_option() -> Callable[[_F], _F]:
+    """The ``--engine`` option of the commands that compute profiles."""
+    return click.option(
+        "--engine",
+        type=EngineName(),
+        default="duckdb",
+        show_default=True,
+        help=_ENGINE_HELP,
+    )
+
+
+def _profile_engine(engine: str) -> str:
+    """``duckdb`` or ``spark``; exit 2 naming the engines that profile for any other."""
+    if engine in ("duckdb", "auto"):
+        return "duckdb"
+    from datalife.engines.spark.profile import check_profile_engine
+
+    return check_profile_engine(engine, None)
+
+
+def _computed_by(engine: str) -> dict[str, str]:
+    """Which engine computed the profiles (and where Spark ran): for the JSON output."""
+    if engine != "spark":
+        return {"engine": engine}
+    from datalife.engines.spark.profile import where
+
+    return {"engine": "spark", "spark": where()}
 
 
 def _workspace() -> Any:
@@ -166,6 +206,7 @@ def _render_profile(profile: Any, label: str) -> None:
     "--top-k", type=click.IntRange(1), default=10, show_default=True, help="Top values shown."
 )
 @click.option("--no-record", is_flag=True, help="With --save: do not record it in the lineage log.")
+@engine_option()
 @click.option(
     "--label",
     "labels",
@@ -179,6 +220,7 @@ def stats_cmd(
     out: str | None,
     top_k: int,
     no_record: bool,
+    engine: str,
     labels: tuple[str, ...],
 ) -> int:
     """Profile data files, a dataset (DATASET, or DATASET@VERSION for a saved version), or
@@ -190,6 +232,7 @@ def stats_cmd(
     from datalife.stats import save_profile, stats
     from datalife.stats.store import resolve_input
 
+    engine = _profile_engine(engine)
     ws = _workspace()
     resolved = [resolve_input(spec, ws) for spec in inputs]
     saved = [r for r in resolved if r.profile is not None]
@@ -211,7 +254,7 @@ def stats_cmd(
 
         try:
             with progress(f"profiling {size_of(paths)}", fmt=fmt):
-                profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k)
+                profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k, engine=engine)
         except InputError as exc:
             if save and ws is not None and not no_record:
                 from datalife.cli.validate import record_unreadable
@@ -239,10 +282,14 @@ def stats_cmd(
         data = profile.to_dict()
         if balances:
             data["class_balance"] = [b.to_dict() for b in balances]
+        if not saved and engine != "duckdb":
+            data["computed_by"] = _computed_by(engine)
         emit_json(data)
     else:
         label = " ".join(inputs)
         _render_profile(profile, label)
+        if not saved and engine != "duckdb":
+            echo(f"\ncomputed on {_computed_by(engine)['spark']}")
         for b in balances:
             echo(b.to_text())
     return 0
@@ -369,10 +416,12 @@ def _compare(
     environment: str | None,
     fmt: str,
     noise_guard: bool = True,
+    engine: str = "duckdb",
 ) -> int:
     from datalife.drift import DEFAULT_SIGNIFICANCE, drift
     from datalife.stats.store import resolve_input
 
+    engine = _profile_engine(engine)
     ws = _workspace()
     sides = [resolve_input(base, ws), resolve_input(current, ws)]
     if schema is None:
@@ -385,9 +434,13 @@ def _compare(
         comparison="skew" if comparison == "skew" else "drift",
         workspace=ws,
         significance=DEFAULT_SIGNIFICANCE if noise_guard else None,
+        engine=engine,
     )
     if fmt == "json":
-        emit_json(report.to_dict())
+        data = report.to_dict()
+        if engine != "duckdb":
+            data["computed_by"] = _computed_by(engine)
+        emit_json(data)
     else:
         _render_drift(report)
     return 1 if report.drifted else 0
@@ -408,13 +461,16 @@ _SCHEMA_HELP = (
 @click.argument("current", metavar="CURRENT")
 @click.option("--schema", "schema", default=None, metavar="NAME[@V]", help=_SCHEMA_HELP)
 @click.option("--no-noise-guard", "no_guard", is_flag=True, help=_GUARD_HELP)
+@engine_option()
 @format_option()
-def drift_cmd(base: str, current: str, schema: str | None, no_guard: bool, fmt: str) -> int:
+def drift_cmd(
+    base: str, current: str, schema: str | None, no_guard: bool, engine: str, fmt: str
+) -> int:
     """Compare CURRENT with BASE column by column; exit 1 if any threshold is exceeded.
 
     Each side is a data file, a saved profile (.json), or DATASET[@VERSION].
     """
-    return _compare("drift", base, current, schema, None, fmt, not no_guard)
+    return _compare("drift", base, current, schema, None, fmt, not no_guard, engine)
 
 
 @click.command("skew")
@@ -428,10 +484,17 @@ def drift_cmd(base: str, current: str, schema: str | None, no_guard: bool, fmt: 
     help="Columns the schema declares absent in this environment are skipped.",
 )
 @click.option("--no-noise-guard", "no_guard", is_flag=True, help=_GUARD_HELP)
+@engine_option()
 @format_option()
 def skew_cmd(
-    training: str, serving: str, schema: str | None, environment: str, no_guard: bool, fmt: str
+    training: str,
+    serving: str,
+    schema: str | None,
+    environment: str,
+    no_guard: bool,
+    engine: str,
+    fmt: str,
 ) -> int:
     """Training/serving skew: compare SERVING with TRAINING using the schema's skew thresholds;
     columns absent at serving (such as the label) are skipped. Exit 1 on skew."""
-    return _compare("skew", training, serving, schema, environment, fmt, not no_guard)
+    return _compare("skew", training, serving, schema, environment, fmt, not no_guard, engine)

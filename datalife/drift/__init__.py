@@ -3,7 +3,8 @@
 ``datalife.detect_drift(baseline, current)`` (:func:`drift` here) compares every column the
 two sides share and returns a :class:`DriftReport`. Each side is a file path (or several), a
 pandas/polars frame, a saved :class:`~datalife.stats.Profile` (or its path), or
-``DATASET[@VERSION]`` of the workspace.
+``DATASET[@VERSION]`` of the workspace, or a Spark DataFrame (profiled on Spark; with
+``engine="spark"`` paths are profiled on Spark too, see :mod:`datalife.engines.spark.profile`).
 Thresholds come from the schema's ``drift`` settings (``skew`` for :func:`skew`), over datalife's
 defaults (:data:`DEFAULT_THRESHOLDS`): verdicts use effect sizes, never p-values, because at
 millions of rows a p-value flags shifts too small to matter. See ``docs/stats.md``.
@@ -70,10 +71,12 @@ class _Side:
     data: Any = None
     dataset: str | None = None
     scan: Scan | None = None
+    #: profiled on Spark from data: raw data, but compared through its profile
+    spark: bool = False
 
     @property
     def raw(self) -> bool:
-        return self.profile is None or self.scan is not None
+        return self.profile is None or self.scan is not None or self.spark
 
 
 def _classify(obj: Any, workspace: Workspace | None) -> _Side:
@@ -146,6 +149,7 @@ def drift(
     memory_limit: str | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
     pvalues: bool = True,
+    engine: str | None = None,
 ) -> DriftReport:
     """Compare ``current`` with ``baseline``, column by column.
 
@@ -165,6 +169,11 @@ def drift(
             ``significance`` needs one (a metric over its threshold), so that a caller that
             shows no p-value imports SciPy only then; the others are None, with a note.
             The verdicts are the same either way.
+        engine: what profiles the data sides: ``"duckdb"`` (the default, except for a Spark
+            DataFrame) or ``"spark"``. A side profiled on Spark is compared through its
+            profile: numeric metrics (KS, Wasserstein, PSI) use the bucket representatives
+            (within each column's ``resolution``), not the exact values DuckDB fetches when
+            both sides are raw data on this machine.
 
     Returns:
         A :class:`DriftReport`; every metric is reported for every comparable column.
@@ -201,12 +210,24 @@ def drift(
         notes.append("no schema given: datalife's default thresholds apply")
 
     b, c = _classify(baseline, ws), _classify(current, ws)
+    engines = {id(s): _engine_of(engine, s) for s in (b, c) if s.profile is None}
     given = [s.profile.settings for s in (b, c) if s.profile is not None]
     settings: ProfileSettings = given[0] if given else ProfileSettings(max_values=RAW_MAX_VALUES)
 
     with contextlib.ExitStack() as stack:
         for side in (b, c):
-            if side.profile is None:
+            if side.profile is None and engines[id(side)] == "spark":
+                from datalife.engines.spark.profile import profile_on_spark
+
+                side.profile = profile_on_spark(
+                    side.data,
+                    settings=settings,
+                    dataset=side.dataset,
+                    workspace=ws,
+                    memory_limit=memory_limit,
+                )
+                side.spark = True
+            elif side.profile is None:
                 side.scan = stack.enter_context(
                     open_scan(
                         side.data,
@@ -218,6 +239,8 @@ def drift(
                 side.profile = profile_scan(side.scan, settings)
         assert b.profile is not None
         assert c.profile is not None
+        if b.spark or c.spark:
+            notes.append(_SPARK_NOTE)
         columns = list(
             _compare_all(
                 b,
@@ -225,7 +248,7 @@ def drift(
                 comparator,
                 absent,
                 environment,
-                both_raw=b.raw and c.raw,
+                both_raw=b.scan is not None and c.scan is not None,
                 significance=significance,
                 pvalues=pvalues,
             )
@@ -241,6 +264,22 @@ def drift(
         significance=significance,
         profiles=(b.profile, c.profile),
     )
+
+
+_SPARK_NOTE = (
+    "profiled on Spark: numeric metrics (ks, wasserstein, psi, jsd) are computed from the "
+    "profiles' buckets, each value at its bucket's representative (exact: false, within each "
+    "column's resolution), not from the exact values"
+)
+
+
+def _engine_of(engine: str | None, side: _Side) -> str:
+    """The engine that profiles a data side: ``engine``, or Spark for a Spark DataFrame."""
+    if engine in (None, "duckdb") and not type(side.data).__module__.startswith("pyspark"):
+        return "duckdb"
+    from datalife.engines.spark.profile import check_profile_engine
+
+    return check_profile_engine(engine, side.data)
 
 
 def _side_info(s: _Side) -> Side:
@@ -311,6 +350,7 @@ def skew(
     memory_limit: str | None = None,
     significance: float | None = DEFAULT_SIGNIFICANCE,
     pvalues: bool = True,
+    engine: str | None = None,
 ) -> DriftReport:
     """Training/serving skew: :func:`drift` with the schema's ``skew`` thresholds, skipping the
     columns the schema declares absent in ``environment`` (the label, typically)."""
@@ -324,4 +364,5 @@ def skew(
         memory_limit=memory_limit,
         significance=significance,
         pvalues=pvalues,
+        engine=engine,
     )

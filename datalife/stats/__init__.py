@@ -81,20 +81,27 @@ def stats(
     workspace: Workspace | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
+    engine: str | None = None,
 ) -> Profile:
-    """Profile ``data``: a pandas or polars DataFrame, a pyarrow Table, or file paths.
+    """Profile ``data``: a pandas or polars DataFrame, a pyarrow Table, a Spark DataFrame, or
+    file paths.
 
     Args:
         data: a frame, or one or more paths (CSV, TSV, Parquet, JSON lines; directories expand to
-            the data files in them) read together as one dataset.
+            the data files in them) read together as one dataset. A Spark DataFrame is
+            profiled on Spark.
         top_k: top values shown per categorical column.
         max_values: most frequent values kept per categorical column (beyond this, counts carry a
             stated error after merging, and drift pools the rest).
         max_buckets: most non-empty buckets kept per numeric or timestamp column.
         dataset: the dataset name to record in the profile's source.
         workspace: paths are recorded relative to this workspace's root.
-        memory_limit: DuckDB's memory limit (default 512MB; it spills to disk beyond it).
-        threads: DuckDB threads (default: all cores).
+        memory_limit: DuckDB's memory limit (default 512MB; it spills to disk beyond it; on
+            Spark, in each task).
+        threads: DuckDB threads (default: all cores; on Spark, one per task).
+        engine: ``"duckdb"`` (the default for everything but a Spark DataFrame) or ``"spark"``
+            (paths read by Spark, where ``[engine.spark]`` and ``$DATALIFE_SPARK_MASTER`` say;
+            the same profile, see :mod:`datalife.engines.spark.profile`).
 
     Returns:
         The :class:`Profile`, the same for the same data on every run.
@@ -102,10 +109,22 @@ def stats(
     Raises:
         InputError: a path that is missing, empty, of an unknown format or unreadable, or an
             object that is not a frame.
+        ConfigError: an engine that does not compute profiles, or Spark that cannot start.
     """
+    settings = ProfileSettings(top_k=top_k, max_values=max_values, max_buckets=max_buckets)
+    if engine not in (None, "duckdb") or type(data).__module__.startswith("pyspark"):
+        from datalife.engines.spark.profile import check_profile_engine, profile_on_spark
+
+        if check_profile_engine(engine, data) == "spark":
+            return profile_on_spark(
+                data,
+                settings=settings,
+                dataset=dataset,
+                workspace=workspace,
+                memory_limit=memory_limit,
+            )
     from datalife.stats.engine import DEFAULT_MEMORY_LIMIT, open_scan, profile_scan
 
-    settings = ProfileSettings(top_k=top_k, max_values=max_values, max_buckets=max_buckets)
     with open_scan(
         data,
         memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
