@@ -15,6 +15,7 @@ import datalife
 from datalife.errors import DatalifeError
 from datalife.schemas import infer as infer_mod
 from datalife.schemas.infer import infer_schema
+from datalife.schemas.infer import keys as infer_keys
 from datalife.schemas.io import dump_schema, parse_schema_text, serialize_body
 from datalife.schemas.model import Role, SchemaVersion
 
@@ -174,7 +175,7 @@ def test_composite_key_and_whole_row_duplicates(tmp_path: Path) -> None:
 def test_key_search_says_when_it_gave_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({f"c{i}": rng.choice(list("abcdefgh"), 400) for i in range(14)})
-    monkeypatch.setattr(infer_mod, "KEY_BUDGET", 10)
+    monkeypatch.setattr(infer_keys, "KEY_BUDGET", 10)
     inference = infer_schema(_csv(frame, tmp_path / "wide.csv"), "wide")
     (note,) = [n for n in inference.notes if "gave up" in n]
     assert "more columns not considered" in note and "stopped after 10" in note

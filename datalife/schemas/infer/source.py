@@ -1,0 +1,176 @@
+"""The data inference reads: files or a frame as relation ``src`` on a DuckDB connection.
+
+Text files (CSV, JSON lines) are parsed once into a table the later passes read, with the
+numbers typed by DuckDB's sniffer; Parquet is scanned in place; frames are registered as they
+are. DuckDB runs with a memory limit and spills to a temporary directory beyond it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from datalife.errors import DatalifeError
+from datalife.io import input_error_from_duckdb, sql_ident, sql_str
+
+__all__ = ["MEMORY_LIMIT", "WIDE_COLUMNS", "Data"]
+
+MEMORY_LIMIT = "1GB"
+#: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
+WIDE_COLUMNS = 2000
+WIDE_MEMORY_LIMIT = "1500MB"
+#: The longest line of such a wide file (DuckDB sizes its read buffers from it).
+WIDE_MAX_LINE = 8 << 20
+
+
+def _is_paths(data: Any) -> bool:
+    if isinstance(data, str | Path):
+        return True
+    return (
+        isinstance(data, list | tuple)
+        and bool(data)
+        and all(isinstance(d, str | Path) for d in data)
+    )
+
+
+def _scan_sql(source: Any, *, whole: bool = False) -> str:
+    """How inference reads a source: CSV with numbers typed by DuckDB (so that numeric text is
+    not cast again by every pass), never booleans or dates (inference decides those itself, as
+    the engines read them); JSON lines as text; Parquet as stored. The types are sniffed from
+    the head of the file, or from all of it (``whole``) when a later value did not fit."""
+    if source.format != "csv":
+        return str(source.scan_sql())
+    sample = ", sample_size=-1" if whole else ""
+    options = source.csv_options()
+    if len(source.columns) > WIDE_COLUMNS:
+        # DuckDB sizes its read buffers from the longest line allowed: with thousands of
+        # columns, buffers for 32 MB lines run out of memory; a wide file's lines are shorter
+        options = re.sub(r"max_line_size=\d+", f"max_line_size={WIDE_MAX_LINE}", options)
+    return (
+        f"read_csv({sql_str(str(source.path))}, {options}, auto_detect=true"
+        f"{sample}, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])"
+    )
+
+
+class Data:
+    """The data as relation ``src`` on a DuckDB connection of its own (closed by :meth:`close`)."""
+
+    def __init__(self, data: Any, memory_limit: str) -> None:
+        import os
+
+        import duckdb
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
+        # in memory (no commit of a database file), spilling to ``tmp`` beyond the limit
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.threads = os.cpu_count() or 1
+        self.memory_limit = memory_limit
+        self.con.execute(f"SET threads = {self.threads}")
+        self.sources: list[Any] = []
+        self.columns: list[str] = []
+        #: the values are text to parse (CSV, JSON lines), not typed (Parquet, frames)
+        self.text = False
+        try:
+            self._open(data)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, data: Any) -> None:
+        if _is_paths(data):
+            from datalife.reading import resolve_sources
+
+            items = [data] if isinstance(data, str | Path) else list(data)
+            self.sources = resolve_sources(items)
+            for s in self.sources:
+                self.columns += [c for c in s.columns if c not in self.columns]
+            self._need_columns()
+            cols = ", ".join(sql_ident(c) for c in self.columns)
+
+            def union(whole: bool) -> str:
+                return " UNION ALL BY NAME ".join(
+                    f"SELECT {', '.join(sql_ident(c) for c in s.columns)} "
+                    f"FROM {_scan_sql(s, whole=whole)}"
+                    for s in self.sources
+                )
+
+            self.text = any(s.format != "parquet" for s in self.sources)
+            # text is parsed once, into an on-disk table the later passes read
+            what = "TABLE" if self.text else "VIEW"
+            import duckdb
+
+            wide = self.text and len(self.columns) > WIDE_COLUMNS
+            if wide:
+                # DuckDB's CSV reader holds a buffer per thread and column: one thread, and a
+                # little more room, read 10,000 columns in about 1.3 GB
+                self.con.execute("SET threads = 1")
+                self.con.execute(f"SET memory_limit = {sql_str(WIDE_MEMORY_LIMIT)}")
+            try:
+                self.con.execute(f"CREATE {what} src AS SELECT {cols} FROM ({union(False)})")
+            except duckdb.ConversionException:
+                # a value past the sniffed head did not fit its column's type
+                self.execute(f"CREATE OR REPLACE {what} src AS SELECT {cols} FROM ({union(True)})")
+            except duckdb.Error as exc:
+                if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException):
+                    raise input_error_from_duckdb(exc, self.sources) from None
+                raise
+            # a wide table stays on one thread with the larger limit: its queries pin blocks
+            # of many columns at once
+            return
+        import pyarrow as pyarrow_mod
+
+        module = type(data).__module__.split(".")[0]
+        if module == "pandas":
+            table = pyarrow_mod.Table.from_pandas(data, preserve_index=False)
+        elif module == "polars":
+            table = (data.collect() if hasattr(data, "collect") else data).to_arrow()
+        elif module == "pyarrow" and isinstance(data, pyarrow_mod.Table):
+            table = data
+        else:
+            raise DatalifeError(
+                f"cannot infer a schema from a {type(data).__name__}",
+                hint="pass file paths or a pandas/polars DataFrame.",
+            )
+        self.columns = [str(c) for c in table.column_names]
+        self._need_columns()
+        self.con.register("__frame", table)
+        self.execute("CREATE VIEW src AS SELECT * FROM __frame")
+
+    def _need_columns(self) -> None:
+        if self.columns:
+            return
+        if self.sources:
+            from datalife.errors import InputError
+
+            names = ", ".join(str(s.path) for s in self.sources)
+            raise InputError(
+                f"{names}: the data has no columns",
+                path=self.sources[0].path,
+                hint="check the input files: a header row, or JSON objects with fields.",
+            )
+        raise DatalifeError("the data has no columns", hint="pass a frame with columns.")
+
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            if self.sources and isinstance(
+                exc, duckdb.InvalidInputException | duckdb.IOException | duckdb.ConversionException
+            ):
+                raise input_error_from_duckdb(exc, self.sources) from None
+            raise
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# -- the scans ------------------------------------------------------------------------------
