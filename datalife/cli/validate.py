@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=False, type=click.Path())
 @click.option(
     "--schema",
     "schema",
@@ -53,6 +53,12 @@ if TYPE_CHECKING:
     metavar="CHAR",
     help="The CSV delimiter, where it cannot be told from the file.",
 )
+@click.option(
+    "--table",
+    default=None,
+    metavar="NAME",
+    help="Validate this table (or view) of Spark's catalog instead of files (Spark engine).",
+)
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
 def validate_cmd(
@@ -60,13 +66,22 @@ def validate_cmd(
     schema: str | None,
     engine: str,
     delimiter: str | None,
+    table: str | None,
     no_record: bool,
     fmt: str,
 ) -> int:
     """Validate data files that form one dataset against a schema version.
 
+    PATHS are local files, directories or globs, or locations Spark reads (hdfs://...,
+    s3a://..., abfss://..., file://...: the Spark engine validates them where they are).
+    With --table, a table of Spark's catalog instead.
+
     Exit 0 when valid, 1 when the data fails its checks, 2 for unreadable input or config.
     """
+    if table is not None:
+        return _validate_table(table, paths, schema, engine, fmt)
+    if not paths:
+        raise click.UsageError("give the files to validate (PATHS), or --table NAME")
     from datalife.storage import prefetch_hashes
 
     prefetch_hashes(paths)  # the content hashes are computed while the modules load
@@ -76,7 +91,7 @@ def validate_cmd(
 
     found = Workspace.locate()
     ws = Workspace.load(found) if found else None
-    if schema is None:
+    if schema is None and not any("://" in p for p in paths):
         _schema_from_datasets(ws, paths)  # fails fast, before heavy imports
     from datalife.errors import InputError
     from datalife.validation import validate_files
@@ -95,6 +110,29 @@ def validate_cmd(
         raise
     if record and ws is not None:
         _release(ws, report.schema)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        render_report(report)
+    return 0 if report.valid else 1
+
+
+def _validate_table(
+    table: str, paths: tuple[str, ...], schema: str | None, engine: str, fmt: str
+) -> int:
+    from datalife.config import Workspace
+    from datalife.errors import ConfigError
+    from datalife.validation import validate_table
+
+    if paths:
+        raise click.UsageError("give either PATHS or --table, not both")
+    if schema is None:
+        raise ConfigError(
+            f"table {table!r}: no --schema given", hint="pass `--schema NAME[@VERSION]`."
+        )
+    found = Workspace.locate()
+    ws = Workspace.load(found) if found else None
+    report = validate_table(table, schema, workspace=ws, engine=engine)
     if fmt == "json":
         emit_json(report.to_dict())
     else:

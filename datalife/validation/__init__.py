@@ -36,6 +36,7 @@ __all__ = [
     "resolve_schema",
     "validate",
     "validate_files",
+    "validate_table",
     "validates",
 ]
 
@@ -169,6 +170,12 @@ def validate_files(
 
     check_engine_name(engine)
     ws = _workspace_or_none(workspace)
+    from datalife.engines.spark.locations import is_location
+
+    if any(is_location(p) for p in paths):
+        return _validate_locations(
+            [str(p) for p in paths], schema, ws, workspace, engine, delimiter
+        )
     # the engine's connection also reads the Parquet footers that describe the sources; it
     # parses each footer once, not once per query (it only reads, and lives for this call)
     con = connect()
@@ -201,6 +208,86 @@ def validate_files(
     if report.rows == 0:
         report.notes.append("no data rows: only the header was checked")
     _record(report, ws if ws is not None else workspace, None, record)
+    return report
+
+
+def _spark_engine(engine: str, what: str) -> Any:
+    """The Spark engine, which alone reads ``what``; a usage error if another is asked for or
+    Spark cannot run here."""
+    from datalife.engines.base import get_engine, unavailable
+    from datalife.errors import ConfigError
+
+    if engine not in ("auto", "spark"):
+        raise ConfigError(
+            f"{what} is read by the Spark engine, not {engine!r}",
+            hint="use --engine spark (or leave --engine out).",
+        )
+    reason = unavailable("spark")
+    if reason:
+        raise ConfigError(f"{what} needs the Spark engine, which cannot run here: {reason}")
+    return get_engine("spark")
+
+
+def _validate_locations(
+    paths: list[str],
+    schema: Any,
+    ws: Workspace | None,
+    workspace: Workspace | str | Path | None,
+    engine: str,
+    delimiter: str | None,
+) -> ValidationReport:
+    """Files at locations only Spark reaches (``hdfs://``, ``s3a://``...), validated there
+    (see :mod:`datalife.engines.spark.locations`)."""
+    from datalife.engines.base import Data, finish
+    from datalife.engines.spark.locations import is_location, resolve_locations
+    from datalife.errors import ConfigError
+    from datalife.storage import dataset_version_id
+
+    local = [p for p in paths if not is_location(p)]
+    if local:
+        raise ConfigError(
+            f"{local[0]}: local paths and locations (hdfs://, s3a://...) cannot be validated "
+            "together",
+            hint="name local files as file:// locations, or validate them separately.",
+        )
+    if schema is None:
+        raise ConfigError(
+            f"{paths[0]}: no --schema given (datasets are matched to local files only)",
+            hint="pass `--schema NAME[@VERSION]`.",
+        )
+    chosen = _spark_engine(engine, paths[0])
+    spec, ref, _ = _resolve_spec(schema, ws if ws is not None else workspace)
+    plan = compile_plan(spec)
+    spark = chosen.session()
+    sources = resolve_locations(spark, paths, delimiter)
+    report = finish(plan, chosen.validate(Data(sources, [s.uri for s in sources]), plan, ref=ref))
+    hashes = [s.fingerprint() for s in sources]
+    for item, h in zip(report.sources, hashes, strict=True):
+        item["content_hash"] = h
+    report._version = dataset_version_id(hashes)
+    report.notes.append(
+        "files read by Spark at their location: their identity is their listing (location, "
+        "size, modification time), and the lineage log does not record them"
+    )
+    return report
+
+
+def validate_table(
+    name: str,
+    schema: Any,
+    *,
+    workspace: Workspace | str | Path | None = None,
+    engine: str = "auto",
+) -> ValidationReport:
+    """Validate table (or view) ``name`` of Spark's catalog against ``schema``, on Spark.
+
+    The same as ``validate(spark.table(name), schema)``; the lineage log does not record it.
+    """
+    from datalife.engines.spark.locations import read_table
+
+    chosen = _spark_engine(engine, f"table {name!r}")
+    report = validate(read_table(chosen.session(), name), schema, workspace=workspace)
+    report.notes.append(f"table {name!r} of Spark's catalog")
     return report
 
 

@@ -60,7 +60,7 @@ class SparkEngine:
             merge_structural,
             structure_failures,
         )
-        from datalife.reading import has_data_lines, zero_rows_error
+        from datalife.reading import zero_rows_error
 
         unsupported(plan)  # before a session starts or a row is read
         spark = self.session(data)
@@ -76,7 +76,7 @@ class SparkEngine:
         info: list[dict[str, Any]] = []
         if data.kind == "files":
             for src, display, n in zip(data.sources, names, result.per_source, strict=True):
-                if n == 0 and has_data_lines(src):
+                if n == 0 and _has_data_lines(spark, src):
                     raise zero_rows_error(src, display)
                 info.append({"path": display, "format": src.format, "bytes": src.size, "rows": n})
         if plan.spec.min_rows and result.rows < plan.spec.min_rows:
@@ -100,6 +100,15 @@ class SparkEngine:
             frame = inputs.frames[0]
             report._version_fn = functools.partial(frame_version, frame)
         return report
+
+
+def _has_data_lines(spark: SparkSession, src: Any) -> bool:
+    from datalife.engines.spark.locations import LocationSource, has_more_than_header
+    from datalife.reading import has_data_lines
+
+    if isinstance(src, LocationSource):
+        return has_more_than_header(spark, src)
+    return has_data_lines(src)
 
 
 @functools.lru_cache(maxsize=4)

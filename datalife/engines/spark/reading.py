@@ -101,7 +101,13 @@ def col(name: str) -> Column:
 
 def _path(src: Source) -> str:
     """The path as Spark reads it: glob characters escaped (a file name is not a pattern)."""
-    text = str(src.path.resolve()) if src.on_disk and "://" not in str(src.path) else str(src.path)
+    uri = getattr(src, "uri", None)  # a file Spark listed at a location (hdfs://, s3a://...)
+    if uri:
+        text = str(uri)
+    elif src.on_disk and "://" not in str(src.path):
+        text = str(src.path.resolve())
+    else:
+        text = str(src.path)
     return re.sub(r"([\[\]{}*?\\])", r"\\\1", text)
 
 
@@ -123,7 +129,9 @@ def scan(spark: SparkSession, src: Source, wanted: Sequence[str] | None = None) 
     df = spark.read.schema(text).csv(
         _path(src),
         header=True,
-        enforceSchema=True,  # the header was read by datalife.reading: skip it, don't re-check
+        # a local file's header was read by datalife.reading: skip it; a listed location's
+        # files share the first one's header, which Spark checks in each of them
+        enforceSchema=src.on_disk,
         sep=src.delimiter,
         quote=src.quote,
         escape=src.escape,
