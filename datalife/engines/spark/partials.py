@@ -142,8 +142,10 @@ def profile_partition(spec: PartialSpec, batches: Iterator[pa.RecordBatch]) -> I
             )
             try:
                 con.execute(f"CREATE TABLE src AS SELECT {select} FROM part")
-            except duckdb.ConversionException as exc:
-                raise ValueError(f"{CONVERSION_MARK}: {exc}") from None
+            except duckdb.Error as exc:
+                if CONVERSION_MARK in str(exc) or isinstance(exc, duckdb.ConversionException):
+                    raise ValueError(f"{CONVERSION_MARK}: {exc}") from None
+                raise
             con.unregister("part")
         con.execute("SET preserve_insertion_order = false")
         columns = [(str(r[0]), str(r[1])) for r in con.execute("DESCRIBE src").fetchall()]

@@ -82,6 +82,8 @@ __all__ = [
 PROFILE_ENGINES = ("duckdb", "spark")
 #: partial profiles merged on the executors beyond this many partitions
 MERGE_GROUPS = 32
+#: integer text as DuckDB's CSV reader takes it for a BIGINT column
+_INTEGER = r"\s*[+-]?[0-9]+\s*"
 #: DuckDB's memory limit in each task (it spills to the executor's temporary directory)
 TASK_MEMORY_LIMIT = "512MB"
 
@@ -309,7 +311,7 @@ def _profile_files(
             if sample_all or formats[0] != "csv":
                 raise InputError(
                     f"{', '.join(names)}: a value does not fit its column's type: "
-                    + str(exc).split(CONVERSION_MARK + ": ", 1)[-1].splitlines()[0][:400],
+                    + str(exc).rsplit(CONVERSION_MARK + ": ", 1)[-1].splitlines()[0][:400],
                     path=names[0],
                     hint="profile the file with the DuckDB engine to see the row, or fix it.",
                 ) from None
@@ -444,6 +446,13 @@ def _convert(c: str, target: str, own: tuple[str, str | None] | None) -> str:
         value = f"CAST(to_json({c}) AS JSON)"
     elif column_kind(t) == "other":
         value = f"CAST(CAST({c} AS JSON) AS {t})"
+    elif t == "BIGINT":
+        # DuckDB's cast rounds '2.5' to 3 where its CSV reader refuses it (and sniffs again)
+        bad = sql_str(f"{CONVERSION_MARK}: not an integer: ")
+        value = (
+            f"CASE WHEN {c} IS NULL OR regexp_full_match({c}, {sql_str(_INTEGER)}) "
+            f"THEN CAST({c} AS BIGINT) ELSE CAST(error({bad} || {c}) AS BIGINT) END"
+        )
     else:
         value = f"CAST({c} AS {t})"
     return value if t == target else f"CAST({value} AS {target})"
