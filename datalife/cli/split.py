@@ -102,6 +102,15 @@ def _parse_ratios(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Compare dev and test with train, column by column, in the report (reads the outputs again).",
 )
+@click.option(
+    "--engine",
+    "engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: in this process, out of core; spark: on Spark ([engine.spark] in "
+    "datalife.toml), each split a directory of Parquet parts (exact, group and key modes).",
+)
 @click.option("--no-record", is_flag=True, help="Do not append this run to the lineage log.")
 @format_option()
 def split_cmd(
@@ -118,6 +127,7 @@ def split_cmd(
     no_duplicate_check: bool,
     fail_on_leakage: bool,
     drift: bool,
+    engine: str,
     no_record: bool,
     fmt: str,
 ) -> int:
@@ -129,6 +139,9 @@ def split_cmd(
       --group COL    no value of COL in two splits (users, sessions, patients)
       --key COL      stable: a row's split is a hash of its key, appends never move rows
       --order-by COL time: train on the earliest rows, evaluate on later ones (--gap)
+
+    With --engine spark the rows are split and written by Spark: key mode puts every row in
+    the same split as the DuckDB engine; --order-by, --rebalance and --drift are refused.
 
     Exit 0 when written, 1 when the data cannot be split (or leaks, with --fail-on-leakage),
     2 for bad options, unreadable input or an unwritable --out.
@@ -146,12 +159,22 @@ def split_cmd(
         order_by=order_by,
         gap=gap,
     )
+    if engine == "spark":  # what Spark cannot do is refused before anything runs
+        from datalife.engines.spark.split import check_supported
+
+        check_supported(params, drift=drift)
     _check_out_inside(out)
     from datalife.cli._progress import progress, size_of
 
     with progress(f"splitting {size_of(paths)}", fmt=fmt):
         result = _run(
-            list(paths), out, params, not no_duplicate_check, record=not no_record, drift=drift
+            list(paths),
+            out,
+            params,
+            not no_duplicate_check,
+            record=not no_record,
+            drift=drift,
+            engine=engine,
         )
     report = result.report
     if fmt == "json":
@@ -190,7 +213,14 @@ def _check_out_inside(out: str) -> None:
 
 
 def _run(
-    paths: list[str], out: str, params: Any, check: bool, *, record: bool, drift: bool = False
+    paths: list[str],
+    out: str,
+    params: Any,
+    check: bool,
+    *,
+    record: bool,
+    drift: bool = False,
+    engine: str = "duckdb",
 ) -> Any:
     from datalife.config import Workspace
     from datalife.splits import split
@@ -207,6 +237,7 @@ def _run(
         "out": out,
         "check_duplicates": check,
         "drift": drift,
+        "engine": engine,
     }
     found = Workspace.locate() if record else None
     if found is None:
@@ -248,16 +279,26 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
                 else:
                     run.input([i["path"] for i in result.inputs], name=dataset)
                 for name in ("train", "dev", "test"):
-                    run.output(str(result.files[name]), rows=_rows_in(result, name))
-                outputs = {ws.relpath(f): hash_file(f) for f in result.files.values()}
+                    written = result.files[name]
+                    if written.is_dir():  # Spark: a directory of parts, one dataset
+                        run.output(
+                            [str(p) for p in _parts(written)],
+                            name=ws.relpath(written),
+                            rows=_rows_in(result, name),
+                        )
+                    else:
+                        run.output(str(written), rows=_rows_in(result, name))
+                outputs = {
+                    ws.relpath(f): hash_file(f)
+                    for path in result.files.values()
+                    for f in (_parts(path) if path.is_dir() else [path])
+                }
+                event = run.complete_event()
+                if event is not None and result.engine_facet:  # the engine that ran
+                    event["run"]["facets"]["datalife_engine"] = dict(result.engine_facet)
                 write_journal(
                     journal,
-                    {
-                        **base,
-                        "phase": "written",
-                        "outputs": outputs,
-                        "complete_event": run.complete_event(),
-                    },
+                    {**base, "phase": "written", "outputs": outputs, "complete_event": event},
                 )
                 completed = True
         finally:
@@ -265,6 +306,11 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
                 remove_journal(journal)  # recorded as FAIL (or never started)
         remove_journal(journal)
     return result
+
+
+def _parts(directory: Path) -> list[Path]:
+    """The Parquet parts of a split directory (the Spark engine's output), in order."""
+    return sorted(directory.glob("part-*.parquet"))
 
 
 def _rows_in(result: Any, name: str) -> int:

@@ -57,6 +57,7 @@ def split(
     check_duplicates: bool = True,
     provenance: Mapping[str, Any] | None = None,
     drift: bool = False,
+    engine: str | None = None,
 ) -> SplitResult:
     """Split rows into train, dev and test: deterministic, stratified, group-aware or stable.
 
@@ -75,8 +76,8 @@ def split(
       that no training row is later than the first evaluation row.
 
     Args:
-        data: a pandas DataFrame, or one or more CSV / Parquet / JSON-lines files (read by
-            DuckDB; only the named columns are loaded).
+        data: a pandas DataFrame, a Spark DataFrame, or one or more CSV / Parquet /
+            JSON-lines files (read by DuckDB; only the named columns are loaded).
         ratios: shares of train, dev and test; each above 0, summing to 1.
         stratify: column(s) whose joint values are spread in proportion.
         group: a column whose values never appear in two splits.
@@ -96,6 +97,11 @@ def split(
             again, so it is asked for). ``datalife run`` always includes it.
         provenance: caller-supplied provenance for the written files: ``schema``,
             ``run_id``, ``dataset_versions``, ``transforms``, ``extra``.
+        engine: ``"spark"`` splits on Spark (the default for a Spark DataFrame): exact,
+            group and key modes, written to ``out`` as a directory of Parquet parts per
+            split; key mode assigns every row as the other engines do (see
+            ``docs/spark-splits.md``). ``"duckdb"`` (files) and ``"pandas"`` (a DataFrame)
+            are the in-process engines; None picks by the kind of ``data``.
 
     Returns:
         A :class:`SplitResult`: the frames (or files), the per-row assignment, the report.
@@ -106,6 +112,9 @@ def split(
             duplicate keys, a split that would be empty).
         InputError: an input file that cannot be read.
         OutputNotWritable: ``out`` cannot be written (nothing is written).
+
+    The result's ``engine`` and ``engine_facet`` say which engine ran (the lineage facet
+    ``datalife split`` records).
 
     Examples:
         >>> import pandas as pd
@@ -126,9 +135,12 @@ def split(
         order_by=order_by,
         gap=gap,
     )
+    name = _engine_name(data, engine)
+    if name == "spark":
+        return _split_spark(data, params, out, check_duplicates, provenance, drift)
     out_dir = prepare_out_dir(out) if out is not None else None
     if _is_frame(data):
-        return _split_frame(
+        result = _split_frame(
             data,  # type: ignore[arg-type]
             params,
             out_dir,
@@ -136,6 +148,7 @@ def split(
             provenance,
             drift,
         )
+        return _ran_on(result, "pandas")
     if isinstance(data, str | os.PathLike):
         paths: list[PathLike] = [data]
     else:
@@ -147,7 +160,79 @@ def split(
         raise
     if drift:
         result = _with_drift(result)
-    return result
+    return _ran_on(result, "duckdb")
+
+
+_ENGINES = ("duckdb", "pandas", "spark")
+
+
+def _engine_name(data: Any, engine: str | None) -> str:
+    """The engine that splits ``data``: ``engine`` if given (checked), else ``spark`` for a
+    Spark DataFrame, ``pandas`` for a pandas one and ``duckdb`` for files."""
+    from datalife.engines.spark.split import is_spark_frame
+
+    spark_frame = is_spark_frame(data)
+    if engine is None or engine == "auto":
+        return "spark" if spark_frame else "pandas" if _is_frame(data) else "duckdb"
+    if engine not in _ENGINES:
+        from datalife.errors import SplitConfigError
+
+        raise SplitConfigError(
+            f"unknown split engine {engine!r}",
+            hint=f"use one of {', '.join(_ENGINES)}.",
+        )
+    if spark_frame and engine != "spark":
+        from datalife.errors import SplitConfigError
+
+        raise SplitConfigError(
+            f"a Spark DataFrame is split on Spark, not with engine {engine!r}",
+            hint="pass engine='spark' (or none), or convert the frame first (toPandas()).",
+        )
+    return engine
+
+
+def _ran_on(result: SplitResult, engine: str) -> SplitResult:
+    from dataclasses import replace
+
+    from datalife.lineage.facets import engine_facet
+
+    return replace(result, engine=engine, engine_facet=engine_facet(engine))
+
+
+def _split_spark(
+    data: Any,
+    params: SplitParams,
+    out: PathLike | None,
+    check_duplicates: bool,
+    supplied: Mapping[str, Any] | None,
+    drift: bool,
+) -> SplitResult:
+    """On Spark (:mod:`datalife.engines.spark.split`): what Spark cannot do is refused
+    before the output directory is touched or a session starts."""
+    from datalife.engines.spark.split import check_supported, is_spark_frame, split_on_spark
+
+    check_supported(params, drift=drift, out=out)
+    assert out is not None
+    out_dir = prepare_out_dir(out)
+    if _is_frame(data):  # a pandas frame handed to Spark
+        import pyarrow as pa
+
+        from datalife.engines.spark.session import get_session, placement
+
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        data = get_session(placement()).createDataFrame(table)
+    if is_spark_frame(data):
+        return split_on_spark(
+            data, params, out_dir, check_duplicates=check_duplicates, supplied=supplied
+        )
+    paths = [data] if isinstance(data, str | os.PathLike) else list(data)
+    try:
+        return split_on_spark(
+            paths, params, out_dir, check_duplicates=check_duplicates, supplied=supplied
+        )
+    except SplitDataError as exc:
+        _naming_inputs(exc, paths)
+        raise
 
 
 def _naming_inputs(exc: SplitDataError, paths: Sequence[PathLike]) -> None:

@@ -57,6 +57,7 @@ def provenance(
     inputs: Sequence[Mapping[str, str]] = (),
     dataset_versions: Sequence[str] = (),
     supplied: Mapping[str, Any] | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The provenance stored in an output file.
 
@@ -75,6 +76,8 @@ def provenance(
         supplied: caller-supplied values: ``schema`` (``name@version``), ``dataset_versions``
             (overrides the computed ones), ``transforms`` and ``extra`` (stored as given), and
             ``run_id`` (accepted, not stored).
+        files: where each split is, relative to the output directory (default
+            ``train.parquet``...; the Spark engine's splits are directories: ``train/``).
 
     Examples:
         >>> rows = {"train": 8, "dev": 1, "test": 1}
@@ -99,7 +102,9 @@ def provenance(
         "format_version": PROVENANCE_FORMAT,
         "kind": "split",
         "split": split,
-        "splits": {s: {"file": f"{s}.parquet", "rows": int(rows[s])} for s in SPLITS},
+        "splits": {
+            s: {"file": (files or {}).get(s, f"{s}.parquet"), "rows": int(rows[s])} for s in SPLITS
+        },
         "parameters": params.to_dict(),
         "inputs": [{**i, "path": _portable(i["path"])} if "path" in i else dict(i) for i in inputs],
         "dataset_versions": list(versions),
@@ -161,6 +166,11 @@ class SplitResult:
         assignment: per input row, 0 (train), 1 (dev) or 2 (test).
         inputs: the input files with their content hashes (empty for a DataFrame).
         dataset_versions: the input dataset version id(s) (computed on write for a frame).
+        engine: the engine that split the rows: ``pandas`` (a DataFrame), ``duckdb``
+            (files) or ``spark``. A Spark split's ``files`` are directories of Parquet
+            parts, and its ``assignment`` is empty (the rows stay on the cluster).
+        engine_facet: the ``datalife_engine`` lineage facet describing that engine
+            (:func:`datalife.lineage.facets.engine_facet`).
     """
 
     report: SplitReport
@@ -170,6 +180,8 @@ class SplitResult:
     inputs: list[dict[str, str]] = field(default_factory=list)
     dataset_versions: list[str] = field(default_factory=list)
     source: pd.DataFrame | None = field(default=None, repr=False)
+    engine: str = "duckdb"
+    engine_facet: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def params(self) -> SplitParams:

@@ -1,0 +1,263 @@
+"""Each row's split on Spark, per mode: a column :data:`SPLIT_COLUMN` added to the rows.
+
+* **key**: the split of a row is computed by datalife's own numpy functions
+  (:func:`datalife.splits._arrow.hash_values`, the thresholds of
+  :func:`datalife.splits._assign.assign_key`) inside a ``mapInArrow`` function, batch by
+  batch on the executors. It is not re-written as Spark SQL, for two reasons: the SplitMix64
+  finaliser multiplies 64-bit integers modulo 2**64, which ANSI Spark SQL does not express
+  (its ``bigint`` arithmetic raises on overflow, and decimals do not wrap); and one
+  implementation cannot drift from the other. A row therefore goes to the same split as with
+  the DuckDB and pandas engines, by construction.
+* **exact** (stratified): Spark counts the rows of each stratum; the driver allocates each
+  stratum's rows to the splits with :func:`datalife.splits._assign.allocate` (the DuckDB
+  engine's allocation); within a stratum the rows are ranked by a seeded hash of the row's
+  values (two independent 64- and 32-bit hashes, so only identical rows tie, and identical
+  rows are interchangeable) and the first ranks go to train, the next to dev, the rest to
+  test. Row position is not stable on Spark (it depends on how the input is partitioned), so
+  the ranking never uses it: the assignment is reproducible for a seed whatever the
+  partitioning, with every stratum's counts within one row of rows × ratio, but it differs
+  row by row from the DuckDB engine's position-based shuffle.
+* **group**: Spark counts the rows of each (group, stratum); the driver deals whole groups
+  to the splits with the DuckDB engine's greedy rule (largest groups first, ties by the key
+  hash of the group value, each to the split where it best keeps the strata in proportion)
+  and the rows are joined with the group's split. A row without a group value is a group of
+  its own (identified by a hash of its values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from datalife.engines.spark.split_write import SPLIT_COLUMN
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pyarrow as pa
+    from pyspark.sql import Column, DataFrame
+
+__all__ = [
+    "assign_groups_counts",
+    "key_splits",
+    "row_hashes",
+]
+
+ROW_HASH = "__datalife_rowhash"
+GROUP_ID = "__datalife_gid"
+
+
+def _col(name: str) -> Column:
+    from datalife.engines.spark.reading import col
+
+    return col(name)
+
+
+def row_hashes(columns: Sequence[str], seed: int) -> tuple[Column, Column]:
+    """Two independent seeded hashes of a row's values (Spark's xxhash64 and murmur3)."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    cols = [_col(c) for c in columns]
+    return F.xxhash64(F.lit(int(seed)), *cols), F.hash(F.lit(int(seed) ^ 0x5EED), *cols)
+
+
+# -- key mode --------------------------------------------------------------------------------
+
+
+def key_split_batch(
+    batch: pa.RecordBatch,
+    *,
+    key: str,
+    group: str | None,
+    key_type: pa.DataType | None,
+    group_type: pa.DataType | None,
+    seed: int,
+    fractions: Sequence[Fraction],
+) -> npt.NDArray[np.int8]:
+    """The split of every row of ``batch`` (the DuckDB engine's key-mode rule): the key's
+    :func:`hash_values` (with ``group``: the group value's, a row without one its key's)
+    against :func:`assign_key`'s thresholds. ``key_type``/``group_type``: the type the
+    DuckDB engine reads the column as (Spark's type is cast back to it before hashing)."""
+    import pyarrow.compute as pc
+
+    from datalife.splits._arrow import chunked_numpy, hash_values
+    from datalife.splits._assign import assign_key
+
+    def typed(name: str, to: pa.DataType | None) -> pa.Array:
+        arr = batch.column(batch.schema.get_field_index(name))
+        return arr if to is None or arr.type == to else arr.cast(to)
+
+    hashes = hash_values(typed(key, key_type), seed)
+    if group is not None:
+        garr = typed(group, group_type)
+        ghash = hash_values(garr, seed)
+        if garr.null_count:
+            nulls = np.asarray(chunked_numpy(pc.is_null(garr)), dtype=bool)
+            ghash = np.where(nulls, hashes, ghash)
+        hashes = ghash
+    return assign_key(hashes, fractions)
+
+
+def _key_map(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    key: str,
+    group: str | None,
+    key_type: pa.DataType | None,
+    group_type: pa.DataType | None,
+    seed: int,
+    fractions: Sequence[Fraction],
+) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: every batch with its rows' split appended as :data:`SPLIT_COLUMN`."""
+    import pyarrow as pa
+
+    for batch in batches:
+        split = key_split_batch(
+            batch,
+            key=key,
+            group=group,
+            key_type=key_type,
+            group_type=group_type,
+            seed=seed,
+            fractions=fractions,
+        )
+        yield batch.append_column(SPLIT_COLUMN, pa.array(split, pa.int8()))
+
+
+def key_splits(
+    df: DataFrame,
+    *,
+    key: str,
+    group: str | None,
+    types: dict[str, pa.DataType],
+    seed: int,
+    fractions: Sequence[Fraction],
+) -> DataFrame:
+    """``df`` with each row's key-mode split (computed on the executors)."""
+    import functools
+
+    from pyspark.sql.types import ByteType, StructField, StructType
+
+    schema = StructType([*df.schema.fields, StructField(SPLIT_COLUMN, ByteType(), False)])
+    fn = functools.partial(
+        _key_map,
+        key=key,
+        group=group,
+        key_type=types.get(key),
+        group_type=types.get(group) if group else None,
+        seed=seed,
+        fractions=list(fractions),
+    )
+    from datalife.engines.spark.split import quiet
+
+    with quiet():
+        return df.mapInArrow(fn, schema)
+
+
+# -- exact mode ------------------------------------------------------------------------------
+
+
+def exact_splits(
+    df: DataFrame,
+    columns: Sequence[str],
+    stratify: Sequence[str],
+    cuts: DataFrame | None,
+    first_cut: int,
+    second_cut: int,
+    seed: int,
+) -> DataFrame:
+    """``df`` with each row's exact-mode split: its rank within its stratum (by
+    :func:`row_hashes`) against the stratum's cut ranks (``cuts``: one row per stratum, its
+    values as ``__s0``, ``__s1``... then ``__c1`` and ``__c2``; without strata, the two cuts
+    given)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812
+
+    h1, h2 = row_hashes(columns, seed)
+    ranked = df.withColumn("__h1", h1).withColumn("__h2", h2)
+    window = Window.partitionBy(*[_col(c) for c in stratify]).orderBy("__h1", "__h2")
+    ranked = ranked.withColumn("__rank", F.row_number().over(window))
+    if cuts is not None:
+        cond = [_col(c).eqNullSafe(F.col(f"__s{i}")) for i, c in enumerate(stratify)]
+        ranked = ranked.join(F.broadcast(cuts), on=cond, how="left")
+        ranked = ranked.drop(*[f"__s{i}" for i in range(len(stratify))])
+        c1, c2 = F.col("__c1"), F.col("__c2")
+    else:
+        c1, c2 = F.lit(first_cut), F.lit(second_cut)
+    split = F.when(F.col("__rank") <= c1, 0).when(F.col("__rank") <= c2, 1).otherwise(2)
+    out = ranked.withColumn(SPLIT_COLUMN, split.cast("tinyint"))
+    return out.drop("__h1", "__h2", "__rank", "__c1", "__c2")
+
+
+# -- group mode ------------------------------------------------------------------------------
+
+
+def assign_groups_counts(
+    pair_group: npt.NDArray[np.int64],
+    pair_stratum: npt.NDArray[np.int64],
+    pair_rows: npt.NDArray[np.int64],
+    n_groups: int,
+    n_strata: int,
+    group_hashes: npt.NDArray[np.uint64],
+    ratios: Sequence[Fraction],
+) -> npt.NDArray[np.int8]:
+    """:func:`datalife.splits._assign.assign_groups` from counts instead of rows: the split of
+    each group, from the rows of every (group, stratum) pair (what Spark aggregates).
+
+    The same greedy rule: groups by size (largest first), then by the hash of the group
+    value; each to the split where it most reduces (or least increases) the L1 distance of
+    the per-stratum counts from their targets, ties to the split furthest below its size
+    target; then no split left empty. For the same groups it deals the same splits.
+    """
+    from datalife.splits._assign import _fill_empty_splits
+
+    k = len(ratios)
+    sizes = np.bincount(pair_group, weights=pair_rows, minlength=n_groups).astype(np.int64)
+    n = int(sizes.sum())
+    order = np.lexsort((group_hashes, -sizes))
+    by_pair = np.lexsort((pair_stratum, pair_group))
+    g_of = pair_group[by_pair]
+    s_list = pair_stratum[by_pair].tolist()
+    c_list = pair_rows[by_pair].tolist()
+    st = np.searchsorted(g_of, np.arange(n_groups + 1)).tolist()
+    totals = np.bincount(pair_stratum, weights=pair_rows, minlength=n_strata)
+    rat = [float(r) for r in ratios]
+    target = [[float(totals[s]) * rat[j] for s in range(n_strata)] for j in range(k)]
+    size_target = [n * rat[j] for j in range(k)]
+    cur = [[0.0] * n_strata for _ in range(k)]
+    cur_size = [0.0] * k
+    g_split = np.empty(n_groups, dtype=np.int8)
+    for g in order.tolist():
+        lo, hi = st[g], st[g + 1]
+        best_j = 0
+        best: tuple[float, float, int] | None = None
+        for j in range(k):
+            cj = cur[j]
+            tj = target[j]
+            cost = 0.0
+            for i in range(lo, hi):
+                s = s_list[i]
+                c = c_list[i]
+                cost += abs(cj[s] + c - tj[s]) - abs(cj[s] - tj[s])
+            score = (cost, (cur_size[j] - size_target[j]) / size_target[j], j)
+            if best is None or score < best:
+                best = score
+                best_j = j
+        g_split[g] = best_j
+        for i in range(lo, hi):
+            cur[best_j][s_list[i]] += c_list[i]
+        cur_size[best_j] += float(sizes[g])
+    _fill_empty_splits(g_split, sizes, size_target)
+    return g_split
+
+
+def group_splits(df: DataFrame, group: str, mapping: DataFrame) -> DataFrame:
+    """``df`` joined with each group's split (``mapping``: the group value, the
+    :data:`GROUP_ID` of rows without one, and :data:`SPLIT_COLUMN`)."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    cond = [_col(group).eqNullSafe(F.col("__g")), F.col(GROUP_ID).eqNullSafe(F.col("__gid"))]
+    joined = df.join(mapping, on=cond, how="inner")
+    return joined.drop("__g", "__gid", GROUP_ID)

@@ -1,0 +1,255 @@
+"""The split report of a Spark split, from what Spark aggregates: rows per (split, stratum),
+the splits of each group, and the splits of each content hash shared by several rows.
+
+Only these counts come to the driver. The report has the DuckDB engine's fields and
+meanings; what differs is that Spark has no stable row numbers, so the examples of rows
+shared across splits list their splits and keys, not row numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from datalife.engines.spark.split_write import SPLIT_COLUMN
+from datalife.splits.params import SPLITS, SplitParams
+from datalife.splits.report import (
+    MAX_EXAMPLES,
+    ClassDistribution,
+    Deviation,
+    DuplicateStats,
+    GroupStats,
+    SplitReport,
+    SplitSize,
+)
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pyarrow as pa
+    from pyspark.sql import DataFrame
+
+__all__ = ["Strata", "build_report", "duplicate_stats", "encode_strata", "group_stats"]
+
+K = len(SPLITS)
+
+
+class Strata:
+    """The strata found in a table of distinct stratum values (one row per distinct joint
+    value), coded as the DuckDB engine codes them: each column's values sorted (null last),
+    joint labels ``"a | b"``."""
+
+    def __init__(self, table: pa.Table, columns: Sequence[str]) -> None:
+        from datalife.splits._plan import _combine, encode
+
+        self.columns = list(columns)
+        if not columns:
+            self.codes = np.zeros(table.num_rows, dtype=np.int64)
+            self.labels: list[str] = []
+            return
+        parts = [encode(table.column(c)) for c in columns]
+        self.codes, self.labels = _combine(parts)
+
+    @property
+    def count(self) -> int:
+        return max(len(self.labels), 1)
+
+
+def encode_strata(table: pa.Table, columns: Sequence[str]) -> Strata:
+    return Strata(table, columns)
+
+
+def _sizes(
+    counts: npt.NDArray[np.int64], params: SplitParams, unit_sq: float | None
+) -> list[SplitSize]:
+    n = int(counts.sum())
+    out = []
+    for j, name in enumerate(SPLITS):
+        p = params.ratios[j]
+        sd = None if unit_sq is None else math.sqrt(unit_sq * p * (1 - p))
+        out.append(SplitSize(split=name, rows=int(counts[j]), target=n * p, noise_sd=sd))
+    return out
+
+
+def _classes(
+    mat: npt.NDArray[np.int64], labels: Sequence[str], params: SplitParams
+) -> tuple[list[ClassDistribution], Deviation | None, float | None, list[dict[str, Any]]]:
+    """:func:`datalife.splits.report.class_table` from the (stratum × split) count matrix."""
+    n = int(mat.sum())
+    totals = mat.sum(axis=1)
+    split_totals = mat.sum(axis=0)
+    classes: list[ClassDistribution] = []
+    best: Deviation | None = None
+    max_rows = 0.0
+    missing: list[dict[str, Any]] = []
+    for i, label in enumerate(labels):
+        n_c = int(totals[i])
+        whole = n_c / n if n else 0.0
+        split_rows = {s: int(mat[i, j]) for j, s in enumerate(SPLITS)}
+        shares = {
+            s: float(mat[i, j] / split_totals[j]) if split_totals[j] else 0.0
+            for j, s in enumerate(SPLITS)
+        }
+        targets = {s: n_c * params.ratios[j] for j, s in enumerate(SPLITS)}
+        classes.append(ClassDistribution(label, n_c, whole, split_rows, shares, targets))
+        absent = [s for s in SPLITS if split_rows[s] == 0]
+        if absent:
+            missing.append({"class": label, "rows": n_c, "splits": absent})
+        for s in SPLITS:
+            max_rows = max(max_rows, abs(split_rows[s] - targets[s]))
+            dev = Deviation(s, label, shares[s], whole, split_rows[s], targets[s])
+            if best is None or abs(dev.share_deviation) > abs(best.share_deviation):
+                best = dev
+    return classes, best, max_rows, missing
+
+
+def group_stats(
+    assigned: DataFrame, group_cols: Sequence[str], column: str
+) -> tuple[GroupStats, float]:
+    """Groups per split and groups in two splits (must be none), and the sum of the squared
+    group sizes (key mode's noise): one Spark job."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    from datalife.engines.spark.reading import col
+
+    per = assigned.groupBy(*[col(c) for c in group_cols]).agg(
+        F.collect_set(F.col(SPLIT_COLUMN)).alias("s"), F.count(F.lit(1)).alias("n")
+    )
+    shown = F.coalesce(col(group_cols[0]).cast("string"), F.lit("<null>"))
+    row = per.agg(
+        F.count(F.lit(1)).alias("groups"),
+        *[F.sum(F.array_contains("s", j).cast("long")).alias(f"g{j}") for j in range(K)],
+        F.sum((F.size("s") > 1).cast("long")).alias("overlap"),
+        F.sum(F.col("n").cast("double") * F.col("n")).alias("sq"),
+        F.slice(
+            F.array_sort(F.collect_list(F.when(F.size("s") > 1, shown))), 1, MAX_EXAMPLES
+        ).alias("examples"),
+    ).collect()[0]
+    stats = GroupStats(
+        column=column,
+        count=int(row["groups"] or 0),
+        per_split={s: int(row[f"g{j}"] or 0) for j, s in enumerate(SPLITS)},
+        overlap=int(row["overlap"] or 0),
+        overlapping=[str(v) for v in (row["examples"] or [])],
+    )
+    return stats, float(row["sq"] or 0.0)
+
+
+def duplicate_stats(
+    assigned: DataFrame, columns: Sequence[str], excluded: Sequence[str], key: str | None
+) -> DuplicateStats:
+    """Rows equal in every column but the key (by a 64-bit content hash) that are in more
+    than one split: one Spark job over the rows' hashes."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    from datalife.engines.spark.reading import col
+
+    pairs = {f"{a}/{b}": 0 for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]}
+    cols = [c for c in columns if c not in excluded]
+    if not cols:
+        return DuplicateStats(checked=False, excluded_columns=list(excluded), pairs=pairs)
+    h = F.xxhash64(*[col(c) for c in cols])
+    aggs = [F.count(F.lit(1)).alias("n"), F.collect_set(F.col(SPLIT_COLUMN)).alias("s")]
+    if key is not None:
+        aggs.append(F.slice(F.collect_list(col(key).cast("string")), 1, 10).alias("keys"))
+    dup = assigned.groupBy(h.alias("h")).agg(*aggs).filter(F.col("n") > 1)
+    shared = F.size("s") > 1
+    pair_sums = [
+        F.sum((shared & F.array_contains("s", a) & F.array_contains("s", b)).cast("long")).alias(
+            f"p{a}{b}"
+        )
+        for a in range(K)
+        for b in range(a + 1, K)
+    ]
+    example = F.struct(
+        F.array_sort(F.col("s")).alias("s"), *([F.col("keys")] if key is not None else [])
+    )
+    row = dup.agg(
+        F.sum("n").alias("dup"),
+        F.sum(F.when(shared, F.col("n"))).alias("shared_rows"),
+        F.sum(shared.cast("long")).alias("shared_contents"),
+        *pair_sums,
+        F.slice(F.collect_list(F.when(shared, example)), 1, MAX_EXAMPLES).alias("examples"),
+    ).collect()[0]
+    for a in range(K):
+        for b in range(a + 1, K):
+            pairs[f"{SPLITS[a]}/{SPLITS[b]}"] = int(row[f"p{a}{b}"] or 0)
+    examples: list[dict[str, Any]] = []
+    for ex in row["examples"] or []:
+        item: dict[str, Any] = {"rows": [], "splits": [SPLITS[int(j)] for j in ex["s"]]}
+        if key is not None:
+            item["keys"] = list(ex["keys"])
+        examples.append(item)
+    return DuplicateStats(
+        checked=True,
+        excluded_columns=list(excluded),
+        duplicated_rows=int(row["dup"] or 0),
+        shared_rows=int(row["shared_rows"] or 0),
+        shared_contents=int(row["shared_contents"] or 0),
+        pairs=pairs,
+        examples=examples,
+    )
+
+
+def build_report(
+    params: SplitParams,
+    mat: npt.NDArray[np.int64],
+    labels: Sequence[str],
+    groups: GroupStats | None,
+    dup: DuplicateStats,
+    columns: Sequence[str],
+    warnings: list[str],
+    unit_sq: float | None = None,
+) -> SplitReport:
+    """The report (as :func:`datalife.splits._plan._report` makes it) from the counts:
+    ``mat`` is rows per (stratum, split)."""
+    counts = mat.sum(axis=0)
+    sizes = _sizes(counts, params, unit_sq if params.mode == "key" else None)
+    classes: list[ClassDistribution] = []
+    largest: Deviation | None = None
+    max_rows: float | None = None
+    missing: list[dict[str, Any]] = []
+    if params.stratify:
+        classes, largest, max_rows, missing = _classes(mat, labels, params)
+    for m in missing[:MAX_EXAMPLES]:
+        warnings.append(
+            f"class {m['class']!r} ({m['rows']} rows) is not in {', '.join(m['splits'])}"
+        )
+    if len(missing) > MAX_EXAMPLES:
+        warnings.append(f"... and {len(missing) - MAX_EXAMPLES} more classes missing from a split")
+    if dup.shared_rows:
+        warnings.append(
+            f"{dup.shared_rows:,} rows have an exact duplicate in another split "
+            f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
+        )
+    if params.mode == "group" and groups is not None:
+        far = [s for s in sizes if abs(s.deviation) > max(1.0, 0.1 * s.target)]
+        if far:
+            worst = max(far, key=lambda s: abs(s.deviation) / s.target)
+            warnings.append(
+                f"{worst.split} has {worst.rows:,} rows for a target of {worst.target:,.0f}: "
+                f"{groups.count:,} groups cannot be split closer to the ratios"
+            )
+    if params.mode == "key":
+        for s in sizes:
+            if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:
+                warnings.append(
+                    f"{s.split} has {s.rows:,} rows, {s.deviation / s.noise_sd:+.1f} standard "
+                    "deviations from its target: check the key column is not skewed"
+                )
+    return SplitReport(
+        params=params,
+        total_rows=int(counts.sum()),
+        sizes=sizes,
+        classes=classes,
+        largest_deviation=largest,
+        max_row_deviation=max_rows,
+        missing_classes=missing,
+        groups=groups,
+        duplicates=dup,
+        rebalance=None,
+        drift=dict.fromkeys(columns),
+        warnings=warnings,
+    )
