@@ -63,7 +63,7 @@ def _profile_engine(engine: str) -> str:
     """``duckdb`` or ``spark``; exit 2 naming the engines that profile for any other."""
     if engine in ("duckdb", "auto"):
         return "duckdb"
-    from datalife.engines.spark.profile import check_profile_engine
+    from datalife.stats.spark import check_profile_engine
 
     return check_profile_engine(engine, None)
 
@@ -72,7 +72,7 @@ def _computed_by(engine: str) -> dict[str, str]:
     """Which engine computed the profiles (and where Spark ran): for the JSON output."""
     if engine != "spark":
         return {"engine": engine}
-    from datalife.engines.spark.profile import where
+    from datalife.stats.spark import where
 
     return {"engine": "spark", "spark": where()}
 

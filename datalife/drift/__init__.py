@@ -4,7 +4,7 @@
 two sides share and returns a :class:`DriftReport`. Each side is a file path (or several), a
 pandas/polars frame, a saved :class:`~datalife.stats.Profile` (or its path), or
 ``DATASET[@VERSION]`` of the workspace, or a Spark DataFrame (profiled on Spark; with
-``engine="spark"`` paths are profiled on Spark too, see :mod:`datalife.engines.spark.profile`).
+``engine="spark"`` paths are profiled on Spark too, see :mod:`datalife.stats.spark`).
 Thresholds come from the schema's ``drift`` settings (``skew`` for :func:`skew`), over datalife's
 defaults (:data:`DEFAULT_THRESHOLDS`): verdicts use effect sizes, never p-values, because at
 millions of rows a p-value flags shifts too small to matter. See ``docs/stats.md``.
@@ -217,7 +217,7 @@ def drift(
     with contextlib.ExitStack() as stack:
         for side in (b, c):
             if side.profile is None and engines[id(side)] == "spark":
-                from datalife.engines.spark.profile import profile_on_spark
+                from datalife.stats.spark import profile_on_spark
 
                 side.profile = profile_on_spark(
                     side.data,
@@ -277,7 +277,7 @@ def _engine_of(engine: str | None, side: _Side) -> str:
     """The engine that profiles a data side: ``engine``, or Spark for a Spark DataFrame."""
     if engine in (None, "duckdb") and not type(side.data).__module__.startswith("pyspark"):
         return "duckdb"
-    from datalife.engines.spark.profile import check_profile_engine
+    from datalife.stats.spark import check_profile_engine
 
     return check_profile_engine(engine, side.data)
 

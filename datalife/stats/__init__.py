@@ -101,7 +101,7 @@ def stats(
         threads: DuckDB threads (default: all cores; on Spark, one per task).
         engine: ``"duckdb"`` (the default for everything but a Spark DataFrame) or ``"spark"``
             (paths read by Spark, where ``[engine.spark]`` and ``$DATALIFE_SPARK_MASTER`` say;
-            the same profile, see :mod:`datalife.engines.spark.profile`).
+            the same profile, see :mod:`datalife.stats.spark`).
 
     Returns:
         The :class:`Profile`, the same for the same data on every run.
@@ -113,7 +113,7 @@ def stats(
     """
     settings = ProfileSettings(top_k=top_k, max_values=max_values, max_buckets=max_buckets)
     if engine not in (None, "duckdb") or type(data).__module__.startswith("pyspark"):
-        from datalife.engines.spark.profile import check_profile_engine, profile_on_spark
+        from datalife.stats.spark import check_profile_engine, profile_on_spark
 
         if check_profile_engine(engine, data) == "spark":
             return profile_on_spark(

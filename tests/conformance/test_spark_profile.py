@@ -144,8 +144,8 @@ def test_a_spark_dataframe_in_many_partitions(
     import pyarrow.parquet as pq
 
     import datalife
-    from datalife.engines.spark import profile as spark_profile
     from datalife.engines.spark.engine import frame_version
+    from datalife.stats import spark as spark_profile
 
     spark = _spark()
     monkeypatch.setattr(spark_profile, "MERGE_GROUPS", 2)

@@ -3,7 +3,7 @@ engine gives, for a Spark DataFrame or for files Spark reads.
 
 How: Spark distributes the rows, and DuckDB computes each partition's partial profile with the
 very code the DuckDB engine runs (:func:`datalife.stats.engine.profile_scan`, see
-:mod:`~datalife.engines.spark.partials`); the partials are merged with
+:mod:`~datalife.stats.spark_tasks`); the partials are merged with
 :func:`datalife.stats.merge_profiles`. ``df.mapInArrow`` hands each task its partition as Arrow
 record batches (in classic Spark and through Spark Connect alike) and returns one row per task:
 the partial profile as JSON. With more partitions than :data:`MERGE_GROUPS` (or when the count
@@ -49,7 +49,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalife.engines.spark.partials import (
+from datalife.errors import ConfigError, InputError
+from datalife.stats.spark_tasks import (
     CONVERSION_MARK,
     OUTPUT_SCHEMA,
     ROW_HASH,
@@ -59,7 +60,6 @@ from datalife.engines.spark.partials import (
     merge_partials,
     profile_partition,
 )
-from datalife.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
