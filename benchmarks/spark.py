@@ -1,6 +1,7 @@
-"""The Spark engine next to the DuckDB engine: validating the same file, in fresh processes.
+"""The Spark engine next to the DuckDB engine: validating (or profiling) the same file, in
+fresh processes.
 
-``python -m benchmarks.spark [--rows 10M] [--masters local[2],local[1]] [--repeat N]``
+``python -m benchmarks.spark [profile] [--rows 10M] [--masters local[2],local[1]] [--repeat N]``
 
 Each run is the real command, ``datalife validate FILE --schema bench@1 --no-record --format
 json --engine E``, on the clean Parquet table of :mod:`benchmarks.generate` (10 columns, the
@@ -11,12 +12,18 @@ mark, and the driver JVM's (in local mode it runs the executors too) is read fro
 ``VmHWM`` before the command exits. The
 verdicts (valid, rows, failing counts) must agree between the engines. Results go to
 ``benchmarks/results/``.
+
+``profile`` times ``datalife stats FILE --format json --engine E`` instead; the profiles must
+agree: every field equal, except the floating-point moments (within 1e-9 relative: Spark merges
+them from partitions) and the counts of a string column with more distinct values than the
+value table keeps (merged from partitions: an HLL distinct count and bounded top counts).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,8 +76,46 @@ def _verdict(stdout: str) -> tuple[Any, ...] | None:
     return data["valid"], data["rows"], tuple(failures)
 
 
+_MOMENTS = ("mean", "std", "m2")
+
+
+def _close(a: Any, b: Any, key: str = "") -> bool:
+    """Two profile JSON values agree: equal, the moments within 1e-9 relative."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], k) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y, key) for x, y in zip(a, b, strict=True))
+    if key in _MOMENTS and isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)
+
+
+# what a column whose value table was cut (more distinct values than max_values) may state
+# differently when merged from partitions: an HLL distinct count and bounded top counts
+_CUT = ("distinct", "distinct_method", "top", "top_count_error")
+
+
+def _profile(stdout: str) -> dict[str, Any] | None:
+    """The profile a run printed, without what legitimately differs between the engines
+    (where it was computed; the counts of a value table that was cut)."""
+    text = "\n".join(line for line in stdout.splitlines() if not line.startswith("BENCH_RESULT"))
+    try:
+        data: dict[str, Any] = json.loads(text)
+    except ValueError:
+        return None
+    data.pop("computed_by", None)
+    for c in data.get("columns", []):
+        values = c.get("state", {}).get("values")
+        if values is not None and (not values["complete"] or c["distinct_method"] == "hll"):
+            for key in _CUT:
+                c.pop(key, None)
+            c["state"].pop("values")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", nargs="?", choices=["validate", "profile"], default="validate")
     ap.add_argument("--rows", default="10M", help="rows of the table (10M, 1M, 250k...)")
     ap.add_argument("--masters", default="local[2],local[1]")
     ap.add_argument("--repeat", type=int, default=1)
@@ -79,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     path = generate(rows, "parquet")
     root = ensure_workspace()
     busy = warn_if_busy()
-    cmd = [sys.executable, "-c", _CHILD, "validate", str(path), "--schema", SCHEMA_REF]
-    cmd += ["--no-record", "--format", "json"]
+    if args.what == "profile":
+        cmd = [sys.executable, "-c", _CHILD, "stats", str(path), "--format", "json"]
+    else:
+        cmd = [sys.executable, "-c", _CHILD, "validate", str(path), "--schema", SCHEMA_REF]
+        cmd += ["--no-record", "--format", "json"]
     runs: dict[str, list[Any]] = {}
     # the child imports benchmarks._common from this checkout (it runs in the workspace)
     repo = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -96,28 +144,48 @@ def main(argv: list[str] | None = None) -> int:
             jvm = (run.result or {}).get("jvm_peak_rss") or 0
             shown = f"{fmt_bytes(run.peak_rss)} (JVM {fmt_bytes(jvm)})"
             print(f"{label}: {fmt_seconds(run.wall_s)}, {shown}", flush=True)
-    reference = _verdict(runs["duckdb"][0].stdout)
+    if args.what == "profile":
+        base_profile = _profile(runs["duckdb"][0].stdout)
+
+        def same(r: Any) -> bool:
+            got = _profile(r.stdout)
+            return base_profile is not None and got is not None and _close(base_profile, got)
+    else:
+        reference = _verdict(runs["duckdb"][0].stdout)
+
+        def same(r: Any) -> bool:
+            return reference is not None and _verdict(r.stdout) == reference
+
     table = []
     base = median([r.wall_s for r in runs["duckdb"]])
     for label, done in runs.items():
         wall = median([r.wall_s for r in done])
         rss = median([float(r.peak_rss) for r in done])
         jvm = median([float((r.result or {}).get("jvm_peak_rss") or 0) for r in done])
-        same = reference is not None and all(_verdict(r.stdout) == reference for r in done)
+        agree = all(same(r) for r in done)
         ratio = None if wall is None or base is None else wall / base
         shown = fmt_bytes(jvm) if jvm else "-"
-        table.append([label, fmt_seconds(wall), fmt_bytes(rss), shown, fmt_ratio(ratio), same])
+        table.append([label, fmt_seconds(wall), fmt_bytes(rss), shown, fmt_ratio(ratio), agree])
     info = machine_info()
     print(describe_machine(info))
     if busy:
         print(busy)
     print_table(
-        ["engine", "wall", "peak RSS (Python)", "driver JVM peak RSS", "x DuckDB", "same verdict"],
+        [
+            "engine",
+            "wall",
+            "peak RSS (Python)",
+            "driver JVM peak RSS",
+            "x DuckDB",
+            "same profile" if args.what == "profile" else "same verdict",
+        ],
         table,
-        title=f"validate {rows:,} rows ({path.name}, {SCHEMA_REF})",
+        title=f"validate {rows:,} rows ({path.name}, {SCHEMA_REF})"
+        if args.what == "validate"
+        else f"profile {rows:,} rows ({path.name})",
     )
     write_results(
-        "spark",
+        "spark" if args.what == "validate" else "spark_profile",
         {
             "rows": rows,
             "machine": info,
