@@ -21,7 +21,7 @@ def data(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("command", ["stats", "drift", "skew"])
 def test_an_engine_that_cannot_profile_is_a_usage_error(data: Path, command: str) -> None:
-    args = [command, data] if command == "stats" else [command, data, data]
+    args: list[str | Path] = [command, data] if command == "stats" else [command, data, data]
     out = run_cli(*args, "--engine", "pandas")
     assert out.code == 2, out
     assert "engine 'pandas' does not compute profiles" in out.stderr
@@ -61,7 +61,7 @@ def test_spark_without_java_is_exit_2_saying_what_to_install(
     monkeypatch.setenv("DATALIFE_SPARK_MASTER", "local[1]")
     monkeypatch.delenv("DATALIFE_SPARK_REMOTE", raising=False)
     assert os.environ["JAVA_HOME"].endswith("no-java")
-    args = [command, data] if command == "stats" else [command, data, data]
+    args: list[str | Path] = [command, data] if command == "stats" else [command, data, data]
     out = run_cli(*args, "--engine", "spark")
     assert out.code == 2, out
     assert "cannot start Spark: Spark needs Java" in out.stderr
