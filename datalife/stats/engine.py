@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,16 +41,27 @@ from datalife.stats.sketch import (
     ValueTable,
     grid_shift_for,
 )
+from datalife.stats.wide import COLUMNS_PER_GROUP, profile_group
 
 if TYPE_CHECKING:
     import duckdb
 
     from datalife.config import Workspace
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "Scan", "column_kind", "open_scan", "profile_scan"]
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "Progress",
+    "Scan",
+    "batch_columns",
+    "column_kind",
+    "open_scan",
+    "profile_scan",
+]
 
 #: DuckDB's memory limit while profiling (it spills to disk beyond it).
 DEFAULT_MEMORY_LIMIT = "512MB"
+#: Columns from which :func:`profile_scan` profiles them in groups (see :func:`batch_columns`).
+BATCH_MIN_COLUMNS = 50
 #: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
 WIDE_COLUMNS = 2000
 WIDE_MEMORY_LIMIT = "1500MB"
@@ -322,23 +333,100 @@ def _registers(rows: Sequence[tuple[Any, ...]], settings: ProfileSettings) -> Hy
     )
 
 
-def profile_scan(scan: Scan, settings: ProfileSettings) -> Profile:
-    """Profile every column of ``scan``."""
+#: ``progress(done, total)``: columns profiled so far, of all of them.
+Progress = Callable[[int, int], None]
+
+
+def profile_scan(
+    scan: Scan,
+    settings: ProfileSettings,
+    *,
+    progress: Progress | None = None,
+    batched: bool | None = None,
+) -> Profile:
+    """Profile every column of ``scan``.
+
+    Args:
+        progress: called after each column (or group of columns) with ``(done, total)``.
+        batched: profile the columns in groups (:mod:`datalife.stats.wide`) or one by one;
+            None decides by the shape of the data (:func:`batch_columns`). The profile is the
+            same either way.
+    """
     rows = int(scan.execute("SELECT count(*) FROM src")[0][0])
-    columns = []
-    for name, dtype in scan.columns:
-        kind = column_kind(dtype)
-        if kind == "numeric":
-            columns.append(_numeric(scan, name, dtype, rows, settings))
-        elif kind in ("string", "boolean"):
-            columns.append(_categorical(scan, name, dtype, kind, rows, settings))
-        elif kind == "timestamp":
-            columns.append(_timestamp(scan, name, dtype, rows, settings))
-        else:
-            c = sql_ident(name)
-            present = int(scan.execute(f"SELECT count({c}) FROM src")[0][0])
-            columns.append(other_column(name=name, dtype=dtype, rows=rows, missing=rows - present))
+    total = len(scan.columns)
+    if batched is None:
+        batched = batch_columns(total, rows)
+    columns: list[Any] = []
+    if not batched:
+        for name, dtype in scan.columns:
+            columns.append(_column(scan, name, dtype, rows, settings))
+            if progress is not None:
+                progress(len(columns), total)
+    else:
+        for start in range(0, total, COLUMNS_PER_GROUP):
+            group = scan.columns[start : start + COLUMNS_PER_GROUP]
+            columns += _group(scan, group, rows, settings)
+            if progress is not None:
+                progress(len(columns), total)
     return Profile(rows=rows, source=scan.source, settings=settings, columns=columns)
+
+
+def batch_columns(columns: int, rows: int) -> bool:
+    """Whether to profile columns in groups: measured faster from :data:`BATCH_MIN_COLUMNS`
+    columns up (one scan of the data per group instead of about four per column).
+
+    Examples:
+        >>> batch_columns(10, 2_000_000), batch_columns(1000, 10_000)
+        (False, True)
+    """
+    return columns >= BATCH_MIN_COLUMNS
+
+
+def _group(
+    scan: Scan, group: Sequence[tuple[str, str]], rows: int, settings: ProfileSettings
+) -> list[Any]:
+    """The profiles of a group of columns, computed together (one by one if an exact integer
+    sum overflows, which sends that column to the floating-point path)."""
+    import duckdb
+
+    kinds: list[tuple[str, str, Any]] = []
+    for name, dtype in group:
+        kind: str = column_kind(dtype)
+        if kind == "numeric":
+            kind = "integer" if dtype.upper() in _INTS else "float"
+        kinds.append((name, dtype, kind))
+    try:
+        try:
+            return profile_group(scan, kinds, rows, settings)
+        except (duckdb.OutOfRangeException, duckdb.ConversionException):
+            # the integers one by one (the floating-point path for the one that overflows),
+            # the other columns together again
+            rest = [k for k in kinds if k[2] != "integer"]
+            done = dict(
+                zip([k[0] for k in rest], profile_group(scan, rest, rows, settings), strict=True)
+            )
+            return [
+                done[name] if name in done else _column(scan, name, dtype, rows, settings)
+                for name, dtype, _ in kinds
+            ]
+    except duckdb.Error as exc:
+        if scan.sources:
+            raise input_error_from_duckdb(exc, scan.sources) from None
+        raise
+
+
+def _column(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSettings) -> Any:
+    """The profile of one column, from its own queries."""
+    kind = column_kind(dtype)
+    if kind == "numeric":
+        return _numeric(scan, name, dtype, rows, settings)
+    if kind in ("string", "boolean"):
+        return _categorical(scan, name, dtype, kind, rows, settings)
+    if kind == "timestamp":
+        return _timestamp(scan, name, dtype, rows, settings)
+    c = sql_ident(name)
+    present = int(scan.execute(f"SELECT count({c}) FROM src")[0][0])
+    return other_column(name=name, dtype=dtype, rows=rows, missing=rows - present)
 
 
 def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSettings) -> Any:

@@ -320,10 +320,20 @@ class HyperLogLog:
         compute ``min(hash & mask)`` per register, a cheap aggregate.
         """
         width = 64 - precision
+        reg = np.asarray(regs, dtype=np.int64)
+        low = np.asarray(minimums, dtype=np.uint64)
+        if reg.shape != low.shape:
+            raise ValueError("as many minimums as registers are needed")
         r = np.zeros(1 << precision, dtype=np.uint8)
-        for reg, low in zip(regs, minimums, strict=True):
-            rank = width + 1 - int(low).bit_length()
-            r[int(reg)] = max(r[int(reg)], rank)
+        # the rank, vectorised: width + 1 - bit_length(low), bit lengths found by halving
+        bits = np.zeros(low.shape, dtype=np.int64)
+        rest = low.copy()
+        for step in (32, 16, 8, 4, 2, 1):
+            high = rest >= np.uint64(1 << step)
+            bits += high * step
+            rest = np.where(high, rest >> np.uint64(step), rest)
+        bits += rest > 0
+        np.maximum.at(r, reg, (width + 1 - bits).astype(np.uint8))
         return cls(r, precision)
 
     def merge(self, other: HyperLogLog) -> HyperLogLog:
