@@ -157,7 +157,7 @@ def _session(workspace: Workspace | None) -> SparkSession:
     from datalife.engines.spark.session import get_session, placement
 
     place = placement(workspace.root if workspace is not None else None)
-    if place.remote is None and (place.master or "").startswith("local"):
+    if (place.remote or place.master or "").startswith("local"):
         # local executors run Python workers on this machine: this interpreter has datalife
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return get_session(place)
