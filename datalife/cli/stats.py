@@ -438,7 +438,9 @@ def _compare(
     )
     if fmt == "json":
         data = report.to_dict()
-        if engine != "duckdb":
+        if engine != "duckdb" and not all(
+            s["from_profile"] for s in (data["baseline"], data["current"])
+        ):
             data["computed_by"] = _computed_by(engine)
         emit_json(data)
     else:
