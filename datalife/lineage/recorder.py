@@ -140,6 +140,9 @@ class NullRun:
     def parameters(self, params: Mapping[str, Any]) -> None:
         """Does nothing (see :meth:`Run.parameters`)."""
 
+    def engine(self, name: str, session: Any = None) -> None:
+        """Does nothing (see :meth:`Run.engine`)."""
+
     def complete_event(self) -> None:
         """Nothing is recorded: None (see :meth:`Run.complete_event`)."""
 
@@ -179,6 +182,7 @@ class Run:
         self._started = False
         self._finished = False
         self._complete: dict[str, Any] | None = None
+        self._engine: dict[str, Any] | None = None
         self._marker: Path | None = None
         self.recovered: list[Any] = []  # runs killed earlier that entering this one closed
 
@@ -259,7 +263,7 @@ class Run:
         self, event_type: str, error: tuple[str, str | None] | None = None
     ) -> dict[str, Any]:
         final = event_type != "START"
-        return run_event(
+        event = run_event(
             event_type,
             run_id=self.id,
             job_namespace=self._namespace,
@@ -271,6 +275,17 @@ class Run:
             error=error,
             parent=self._parent,
         )
+        if final and self._engine is not None:
+            event["run"]["facets"]["datalife_engine"] = dict(self._engine)
+        return event
+
+    def engine(self, name: str, session: Any = None) -> None:
+        """Record the engine that read the run's data (``duckdb``, ``pandas``, ``spark``; for
+        Spark, ``session`` gives the master or Connect URL and the version): the
+        ``datalife_engine`` run facet of the run's final event."""
+        from datalife.lineage.facets import engine_facet
+
+        self._engine = engine_facet(name, session)
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -487,6 +502,16 @@ class Run:
                 f"cannot record {type(frame).__name__} as a dataset",
                 hint="pass a path, a list of paths, or a pandas/polars DataFrame.",
             )
+        if type(frame).__module__.startswith("pyspark"):
+            # a Spark DataFrame: its version is computed by Spark (no row comes here)
+            if content_hash is None:
+                from datalife.engines.spark.engine import frame_version
+
+                content_hash = frame_version(frame).split(":", 1)[1]
+            if fields is None:
+                fields = [(str(n), str(t)) for n, t in frame.dtypes]
+            if rows is None:
+                rows = int(frame.count())
         if content_hash is None:
             content_hash = _frame_hash(frame)
         if fields is None:

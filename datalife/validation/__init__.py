@@ -377,10 +377,29 @@ def _record(report: ValidationReport, workspace: Any, frame: Any, record: bool |
 
 
 def _add_to_run(run: Any, report: ValidationReport, data: dict[str, Any], frame: Any) -> None:
+    session = None
+    if report.engine == "spark":
+        from datalife.engines.base import get_engine
+
+        session = (
+            frame.sparkSession
+            if type(frame).__module__.startswith("pyspark")
+            else get_engine("spark").session()  # type: ignore[attr-defined]
+        )
+    run.engine(report.engine, session)
     if report.sources:
         run.validated(data)
     elif frame is not None:
-        run.input(frame, rows=report.rows, schema_ref=report.schema, validation=data)
+        version = str(data.get("dataset_version") or "")
+        run.input(
+            frame,
+            rows=report.rows,
+            schema_ref=report.schema,
+            validation=data,
+            # a Spark frame's version, which Spark computed for the report (the part after
+            # ``spark:``); the recorder hashes other frames itself
+            content_hash=version.split(":", 1)[1] if version.startswith("spark:") else None,
+        )
 
 
 def validates(

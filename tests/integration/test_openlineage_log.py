@@ -47,6 +47,10 @@ def test_the_logged_events_follow_the_spec(cli: Cli, workspace: Path) -> None:
         assert "dataQualityAssertions" not in out.get("outputFacets", {})
     train = next(o for o in pipeline["outputs"] if o["name"] == "splits/train.parquet")
     assert train["outputFacets"]["datalife_validation"]["schema"] == "penguin_features@1"
+    # the engine that read the data is in each run's final event (spec-checked above)
+    assert pipeline["run"]["facets"]["datalife_engine"]["engine"] == "duckdb"
+    failed = next(e for e in events if e["eventType"] == "FAIL" and e["job"]["name"] == "validate")
+    assert failed["run"]["facets"]["datalife_engine"]["engine"] == "duckdb"
 
 
 @pytest.mark.parametrize(

@@ -153,3 +153,26 @@ def test_the_cli_validates_locations_and_tables(
     assert main(["validate", "--table", "answers_ok", "--schema", "answers@1"]) == 0
     assert main(["validate", "--table", "answers_ok"]) == 2
     assert main(["validate"]) == 2
+
+
+def test_a_recorded_spark_validation_names_the_engine_and_master(
+    spark: Any, tmp_path: Path
+) -> None:
+    import json
+
+    from tests.unit.test_lineage_facets_spec import check_event
+
+    root = tmp_path / "ws"
+    assert main(["init", str(root)]) == 0
+    df = spark.createDataFrame([(1, "yes", 0.5)], "id bigint, answer string, score double")
+    assert datalife.validate(df, SPEC, workspace=root, record=True).valid
+    events = [
+        json.loads(line)
+        for path in sorted((root / "lineage").glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    (complete,) = [e for e in events if e["eventType"] == "COMPLETE"]
+    check_event(complete)
+    facet = complete["run"]["facets"]["datalife_engine"]
+    assert facet["engine"] == "spark" and facet["spark_version"] == spark.version
+    assert facet["master"], facet
