@@ -99,6 +99,8 @@ class _Input:
     sources: list[Source] = field(default_factory=list)
     inputs: list[dict[str, str]] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    #: a Spark DataFrame's schema (``simpleString``): its version is computed on the way
+    frame_schema: str | None = None
 
     def describe(self) -> str:
         if len(self.names) == 1:
@@ -178,14 +180,16 @@ def _read(spark: SparkSession, paths: Sequence[str | os.PathLike[str]]) -> _Inpu
 def _frame(df: DataFrame) -> _Input:
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.engine import frame_version
+    from datalife.engines.spark.reading import col
 
     spark: SparkSession = df.sparkSession
     columns = list(df.columns)
-    typed = df.select(*df.columns, F.lit(0).alias(FILE), F.lit(None).cast("string").alias(BAD))
-    data = _Input(spark, typed, columns, {}, None, ["<frame>"])
-    data.versions = [_action(data, functools.partial(frame_version, df))]
-    return data
+    typed = df.select(
+        *[col(c) for c in columns], F.lit(0).alias(FILE), F.lit(None).cast("string").alias(BAD)
+    )
+    return _Input(
+        spark, typed, columns, {}, None, ["<frame>"], frame_schema=df.schema.simpleString()
+    )
 
 
 def split_on_spark(
@@ -278,11 +282,11 @@ def _write(
         from datalife.engines.spark.reading import col
 
         rows = assigned.select(*[col(c) for c in source.columns], F.col(SPLIT_COLUMN))
-        schema = source.schema
-        if schema is None:  # a Spark DataFrame: its columns as Spark hands them over
-            schema = _arrow_schema(rows, source.columns)
         fn = functools.partial(
-            split_write.write_parts, staging=str(staging), schema=schema, metadata=meta
+            split_write.write_parts,
+            staging=str(staging.resolve()),  # the executors' working folder is not ours
+            schema=source.schema,
+            metadata=meta,
         )
         result_schema = StructType(
             [
@@ -325,12 +329,6 @@ def quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         yield
-
-
-def _arrow_schema(rows: DataFrame, columns: Sequence[str]) -> pa.Schema:
-    """The Arrow schema Spark hands ``rows``' columns over in (from an empty batch)."""
-    empty = rows.limit(0).toArrow()
-    return empty.select(list(columns)).schema
 
 
 def _run_write(what: Callable[[], _T], out_dir: Path) -> _T:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from datalife.engines.spark.split import _Input
+    from datalife.engines.spark.split_report import Check
     from datalife.splits.report import GroupStats, SplitReport
 
 __all__ = ["assign"]
@@ -37,30 +38,45 @@ def assign(
 ) -> tuple[DataFrame, SplitReport, dict[str, int]]:
     """The rows with their split (:data:`SPLIT_COLUMN`), the report, and rows per split."""
     from datalife.engines.spark.split import _action
-    from datalife.engines.spark.split_report import build_report, duplicate_stats, group_stats
+    from datalife.engines.spark.split_report import (
+        build_report,
+        duplicate_stats,
+        group_stats,
+        run_checks,
+    )
 
     mode = params.mode
     warnings: list[str] = []
     groups: GroupStats | None = None
     unit_sq: float | None = None
+    checks: dict[str, Check] = {}
     if mode == "key":
+        assert params.key is not None
         assigned, mat, labels = _key(source, params, warnings)
         unit_sq = float(mat.sum())
+        checks["keys"] = _duplicate_keys(source, params.key)
         if params.group is not None:
-            groups, unit_sq = _action(
-                source, lambda: group_stats(assigned, [params.group or ""], params.group or "")
-            )
+            checks["groups"] = group_stats(assigned, [params.group], params.group)
     elif mode == "exact":
         assigned, mat, labels = _exact(source, params)
     else:
         assigned, mat, labels, groups = _group(source, params, warnings)
     counts = {name: int(mat[:, j].sum()) for j, name in enumerate(SPLITS)}
     excluded = [params.key] if params.key else []
-    if check_duplicates:
-        dup = _action(
-            source,
-            lambda: duplicate_stats(assigned, source.columns, excluded, params.key),
+    leakage = duplicate_stats(assigned, source.columns, excluded, params.key)
+    if check_duplicates and leakage is not None:
+        checks["duplicates"] = leakage
+    found = _action(source, lambda: run_checks(checks))  # one Spark job for all of them
+    if mode == "key":  # after the key checks, as the DuckDB engine checks them
+        _check_nonempty(
+            mat.sum(axis=0),
+            f"with {int(mat.sum()):,} rows no key hashed into its range "
+            "(key mode shares are random)",
         )
+    if "groups" in found:
+        groups, unit_sq = found["groups"]
+    if "duplicates" in found:
+        dup = found["duplicates"]
     else:
         from datalife.splits.report import DuplicateStats
 
@@ -105,10 +121,14 @@ def _check_types(source: _Input, bad_rows: int) -> None:
 
 
 def _strata_counts(
-    source: _Input, by: list[Column], extra: list[Column] | None = None
+    source: _Input,
+    by: list[Column],
+    extra: list[Column] | None = None,
+    rows: DataFrame | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """One Spark job: rows per distinct value of ``by`` (and the rows whose value did not
-    convert), as an Arrow table in Spark's types and the same in the output types."""
+    convert), as an Arrow table in Spark's types and the same in the output types.
+    ``rows``: the rows to count (default: the source's)."""
     from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.engines.spark.split import BAD, _action
@@ -118,9 +138,26 @@ def _strata_counts(
         F.count(F.col(BAD)).alias("__bad"),
         *(extra or []),
     ]
-    grouped = source.df.groupBy(*by).agg(*aggs) if by else source.df.agg(*aggs)
+    if source.frame_schema is not None:  # a Spark DataFrame: its content hash on the way
+        hashed = F.xxhash64(*[_col(c) for c in source.columns])
+        aggs.append(F.sum(hashed.cast("decimal(38,0)")).alias("__version"))
+    df = source.df if rows is None else rows
+    grouped = df.groupBy(*by).agg(*aggs) if by else df.agg(*aggs)
     table: pa.Table = _action(source, grouped.toArrow)
+    if source.frame_schema is not None:
+        source.versions = [_frame_version(source, table)]
     return table, _as_types(table, source.types)
+
+
+def _frame_version(source: _Input, table: pa.Table) -> str:
+    """:func:`datalife.engines.spark.engine.frame_version` of the frame, from the per-group
+    row counts and sums of row hashes of the first job (no job of its own)."""
+    import hashlib
+
+    count = sum(int(v) for v in table.column("__n").to_pylist())
+    total = sum(v for v in table.column("__version").to_pylist() if v is not None)
+    text = f"{count}:{total if count else None}:{source.frame_schema}"
+    return "spark:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _as_types(table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
@@ -183,7 +220,7 @@ def _key(
     )
     by = [F.col(SPLIT_COLUMN), *[_col(c) for c in params.stratify]]
     extra = [F.count_if(_col(key).isNull()).alias("__null_keys")]
-    _, table = _strata_counts(_with(source, assigned), by, extra)
+    _, table = _strata_counts(source, by, extra, rows=assigned)
     n = int(np.asarray(table.column("__n")).sum()) if table.num_rows else 0
     if n == 0:
         raise _no_rows()
@@ -193,26 +230,15 @@ def _key(
     nulls = int(np.asarray(table.column("__null_keys")).sum())
     if nulls:
         _null_keys(source, key, nulls, n)
-    _duplicate_keys(source, key)
     strata = Strata(table, params.stratify)
     mat = _matrix(
         strata.codes, table.column(SPLIT_COLUMN).to_numpy(), table.column("__n"), strata.count
-    )
-    _check_nonempty(
-        mat.sum(axis=0),
-        f"with {n:,} rows no key hashed into its range (key mode shares are random)",
     )
     if params.stratify:
         single = int((mat.sum(axis=1) == 1).sum())
         if single:
             warnings.append(f"{single} class(es) have a single row")
     return assigned, mat, strata.labels
-
-
-def _with(source: _Input, df: DataFrame) -> _Input:
-    from dataclasses import replace
-
-    return replace(source, df=df)
 
 
 def _files_of(source: _Input, file_ids: Any) -> list[str]:
@@ -239,11 +265,12 @@ def _null_keys(source: _Input, key: str, nulls: int, n: int) -> None:
     )
 
 
-def _duplicate_keys(source: _Input, key: str) -> None:
-    """One Spark job: the keys that appear more than once (with the files they are in)."""
+def _duplicate_keys(source: _Input, key: str) -> Check:
+    """The keys that appear more than once (with the files they are in): a check whose
+    reading raises :class:`SplitDataError` naming them."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split import FILE, _action
+    from datalife.engines.spark.split import FILE
 
     per_key = (
         source.df.groupBy(_col(key).alias("__k"))
@@ -251,29 +278,31 @@ def _duplicate_keys(source: _Input, key: str) -> None:
         .filter(F.col("n") > 1)
     )
     shown = F.struct(F.col("__k").cast("string").alias("k"), "n", "f")
-    row = _action(
-        source,
-        lambda: per_key.agg(
-            F.count(F.lit(1)).alias("keys"),
-            F.slice(F.array_sort(F.collect_list(shown)), 1, MAX_EXAMPLES).alias("ex"),
-        ).collect()[0],
+    agg = per_key.agg(
+        F.count(F.lit(1)).alias("keys"),
+        F.slice(F.array_sort(F.collect_list(shown)), 1, MAX_EXAMPLES).alias("ex"),
     )
-    dups = int(row["keys"] or 0)
-    if not dups:
-        return
-    details = []
-    for ex in row["ex"] or []:
-        where = f" in {', '.join(_files_of(source, ex['f']))}" if source.sources else ""
-        details.append(f"key {ex['k']!r}: {int(ex['n'])} rows{where}")
-    files = _files_of(source, [f for ex in row["ex"] or [] for f in ex["f"]])
-    raise SplitDataError(
-        f"key column {key!r} has duplicates: {dups:,} key(s) appear more than once",
-        column=key,
-        path=files[0] if source.sources and files else None,
-        details=details,
-        hint="a key must identify one row: deduplicate the data, pick a unique column, "
-        "or use --group for a column shared by related rows.",
-    )
+
+    def parse(row: dict[str, Any]) -> None:
+        dups = int(row.get("keys") or 0)
+        if not dups:
+            return
+        shown = row.get("ex") or []
+        details = []
+        for ex in shown:
+            where = f" in {', '.join(_files_of(source, ex.get('f')))}" if source.sources else ""
+            details.append(f"key {ex.get('k')!r}: {int(ex.get('n') or 0)} rows{where}")
+        files = _files_of(source, [f for ex in shown for f in ex.get("f") or []])
+        raise SplitDataError(
+            f"key column {key!r} has duplicates: {dups:,} key(s) appear more than once",
+            column=key,
+            path=files[0] if source.sources and files else None,
+            details=details,
+            hint="a key must identify one row: deduplicate the data, pick a unique column, "
+            "or use --group for a column shared by related rows.",
+        )
+
+    return agg, parse
 
 
 # -- exact mode ----------------------------------------------------------------------------
@@ -366,9 +395,8 @@ def _group(
     assert group is not None
     h1, _ = row_hashes(source.columns, params.seed)
     df = source.df.withColumn(GROUP_ID, F.when(_col(group).isNull(), h1))
-    keyed = _with(source, df)
     by = [_col(group), F.col(GROUP_ID), *[_col(c) for c in params.stratify if c != group]]
-    spark_table, table = _strata_counts(keyed, by)
+    spark_table, table = _strata_counts(source, by, rows=df)
     n = int(np.asarray(table.column("__n")).sum()) if table.num_rows else 0
     if n == 0:
         raise _no_rows()

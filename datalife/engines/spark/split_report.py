@@ -8,8 +8,9 @@ shared across splits list their splits and keys, not row numbers.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +32,15 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame
 
-__all__ = ["Strata", "build_report", "duplicate_stats", "encode_strata", "group_stats"]
+__all__ = [
+    "Check",
+    "Strata",
+    "build_report",
+    "duplicate_stats",
+    "encode_strata",
+    "group_stats",
+    "run_checks",
+]
 
 K = len(SPLITS)
 
@@ -105,11 +114,32 @@ def _classes(
     return classes, best, max_rows, missing
 
 
-def group_stats(
-    assigned: DataFrame, group_cols: Sequence[str], column: str
-) -> tuple[GroupStats, float]:
+#: one aggregate of the rows (a one-row DataFrame), and what its row (as JSON) means
+Check = tuple["DataFrame", Callable[[dict[str, Any]], Any]]
+
+
+def run_checks(checks: Mapping[str, Check]) -> dict[str, Any]:
+    """Every check's one-row aggregate in ONE Spark job (their union, each row as JSON),
+    then each row read by its check. Spark runs a few large jobs well and many small ones
+    badly: each costs a scheduling round trip."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F  # noqa: N812
+
+    if not checks:
+        return {}
+    frames = [
+        df.select(F.lit(name).alias("kind"), F.to_json(F.struct(*df.columns)).alias("v"))
+        for name, (df, _) in checks.items()
+    ]
+    rows = reduce(lambda a, b: a.unionByName(b), frames).collect()
+    got = {str(r["kind"]): json.loads(r["v"]) for r in rows}
+    return {name: parse(got.get(name, {})) for name, (_, parse) in checks.items()}
+
+
+def group_stats(assigned: DataFrame, group_cols: Sequence[str], column: str) -> Check:
     """Groups per split and groups in two splits (must be none), and the sum of the squared
-    group sizes (key mode's noise): one Spark job."""
+    group sizes (key mode's noise)."""
     from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.engines.spark.reading import col
@@ -118,7 +148,7 @@ def group_stats(
         F.collect_set(F.col(SPLIT_COLUMN)).alias("s"), F.count(F.lit(1)).alias("n")
     )
     shown = F.coalesce(col(group_cols[0]).cast("string"), F.lit("<null>"))
-    row = per.agg(
+    agg = per.agg(
         F.count(F.lit(1)).alias("groups"),
         *[F.sum(F.array_contains("s", j).cast("long")).alias(f"g{j}") for j in range(K)],
         F.sum((F.size("s") > 1).cast("long")).alias("overlap"),
@@ -126,30 +156,33 @@ def group_stats(
         F.slice(
             F.array_sort(F.collect_list(F.when(F.size("s") > 1, shown))), 1, MAX_EXAMPLES
         ).alias("examples"),
-    ).collect()[0]
-    stats = GroupStats(
-        column=column,
-        count=int(row["groups"] or 0),
-        per_split={s: int(row[f"g{j}"] or 0) for j, s in enumerate(SPLITS)},
-        overlap=int(row["overlap"] or 0),
-        overlapping=[str(v) for v in (row["examples"] or [])],
     )
-    return stats, float(row["sq"] or 0.0)
+
+    def parse(row: dict[str, Any]) -> tuple[GroupStats, float]:
+        stats = GroupStats(
+            column=column,
+            count=int(row.get("groups") or 0),
+            per_split={s: int(row.get(f"g{j}") or 0) for j, s in enumerate(SPLITS)},
+            overlap=int(row.get("overlap") or 0),
+            overlapping=[str(v) for v in (row.get("examples") or [])],
+        )
+        return stats, float(row.get("sq") or 0.0)
+
+    return agg, parse
 
 
 def duplicate_stats(
     assigned: DataFrame, columns: Sequence[str], excluded: Sequence[str], key: str | None
-) -> DuplicateStats:
+) -> Check | None:
     """Rows equal in every column but the key (by a 64-bit content hash) that are in more
-    than one split: one Spark job over the rows' hashes."""
+    than one split (None: no column to compare)."""
     from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.engines.spark.reading import col
 
-    pairs = {f"{a}/{b}": 0 for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]}
     cols = [c for c in columns if c not in excluded]
     if not cols:
-        return DuplicateStats(checked=False, excluded_columns=list(excluded), pairs=pairs)
+        return None
     h = F.xxhash64(*[col(c) for c in cols])
     aggs = [F.count(F.lit(1)).alias("n"), F.collect_set(F.col(SPLIT_COLUMN)).alias("s")]
     if key is not None:
@@ -166,31 +199,36 @@ def duplicate_stats(
     example = F.struct(
         F.array_sort(F.col("s")).alias("s"), *([F.col("keys")] if key is not None else [])
     )
-    row = dup.agg(
+    agg = dup.agg(
         F.sum("n").alias("dup"),
         F.sum(F.when(shared, F.col("n"))).alias("shared_rows"),
         F.sum(shared.cast("long")).alias("shared_contents"),
         *pair_sums,
         F.slice(F.collect_list(F.when(shared, example)), 1, MAX_EXAMPLES).alias("examples"),
-    ).collect()[0]
-    for a in range(K):
-        for b in range(a + 1, K):
-            pairs[f"{SPLITS[a]}/{SPLITS[b]}"] = int(row[f"p{a}{b}"] or 0)
-    examples: list[dict[str, Any]] = []
-    for ex in row["examples"] or []:
-        item: dict[str, Any] = {"rows": [], "splits": [SPLITS[int(j)] for j in ex["s"]]}
-        if key is not None:
-            item["keys"] = list(ex["keys"])
-        examples.append(item)
-    return DuplicateStats(
-        checked=True,
-        excluded_columns=list(excluded),
-        duplicated_rows=int(row["dup"] or 0),
-        shared_rows=int(row["shared_rows"] or 0),
-        shared_contents=int(row["shared_contents"] or 0),
-        pairs=pairs,
-        examples=examples,
     )
+
+    def parse(row: dict[str, Any]) -> DuplicateStats:
+        pairs = {f"{a}/{b}": 0 for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]}
+        for a in range(K):
+            for b in range(a + 1, K):
+                pairs[f"{SPLITS[a]}/{SPLITS[b]}"] = int(row.get(f"p{a}{b}") or 0)
+        examples: list[dict[str, Any]] = []
+        for ex in row.get("examples") or []:
+            item: dict[str, Any] = {"rows": [], "splits": [SPLITS[int(j)] for j in ex["s"]]}
+            if key is not None:
+                item["keys"] = list(ex.get("keys") or [])
+            examples.append(item)
+        return DuplicateStats(
+            checked=True,
+            excluded_columns=list(excluded),
+            duplicated_rows=int(row.get("dup") or 0),
+            shared_rows=int(row.get("shared_rows") or 0),
+            shared_contents=int(row.get("shared_contents") or 0),
+            pairs=pairs,
+            examples=examples,
+        )
+
+    return agg, parse
 
 
 def build_report(

@@ -66,7 +66,7 @@ class PartWriter:
         self,
         staging: str,
         partition: int,
-        schema: pa.Schema,
+        schema: pa.Schema | None,
         metadata: Mapping[int, str],
         attempt: int = 0,
     ) -> None:
@@ -99,7 +99,7 @@ class PartWriter:
         if writer is None:
             fh = self._temp(split).open("wb")
             self._files[split] = fh
-            writer = pq.ParquetWriter(fh, self.schema, **WRITE_OPTIONS)
+            writer = pq.ParquetWriter(fh, self.schema or table.schema, **WRITE_OPTIONS)
             self._writers[split] = writer
         writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self.rows[split] += table.num_rows
@@ -133,12 +133,15 @@ class PartWriter:
         self._files.clear()
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.Table:
+def conform(batch: pa.RecordBatch, schema: pa.Schema | None) -> pa.Table:
     """``batch``'s columns (named as ``schema``'s) cast to ``schema``'s types: the values as
     the input held them (Spark hands timestamps over in the session's zone, and strings,
-    small integers or unsigned integers in its own types; the cast restores the input's)."""
+    small integers or unsigned integers in its own types; the cast restores the input's).
+    Without a schema (a Spark DataFrame split): the columns as Spark hands them over."""
     import pyarrow as pa
 
+    if schema is None:
+        return pa.Table.from_batches([batch]).drop_columns([SPLIT_COLUMN])
     arrays = []
     for f in schema:
         arr = batch.column(batch.schema.get_field_index(f.name))
@@ -150,7 +153,7 @@ def write_parts(
     batches: Iterator[pa.RecordBatch],
     *,
     staging: str,
-    schema: pa.Schema,
+    schema: pa.Schema | None,
     metadata: Mapping[int, str],
 ) -> Iterator[pa.RecordBatch]:
     """The executor side of the write (a ``mapInArrow`` function): route each row of the
