@@ -251,6 +251,11 @@ def drift(
                 both_raw=b.scan is not None and c.scan is not None,
                 significance=significance,
                 pvalues=pvalues,
+                roles=(
+                    {n: m.role for n, m in meta.columns.items() if m.role is not None}
+                    if meta is not None
+                    else {}
+                ),
             )
         )
     return DriftReport(
@@ -303,7 +308,10 @@ def _compare_all(
     both_raw: bool,
     significance: float | None,
     pvalues: bool,
+    roles: dict[str, str] | None = None,
 ) -> Iterator[ColumnDrift]:
+    """Each column compared; ``roles``: the schema's declared roles (an identifier or free text
+    is skipped whatever its profile looks like; undeclared roles are inferred from profiles)."""
     from datalife.drift.compare import compare_column, family_of
     from datalife.stats.profile import NumericColumn
 
@@ -336,7 +344,14 @@ def _compare_all(
             assert c.scan is not None
             raw = (_fetch_points(b.scan, name), _fetch_points(c.scan, name))
         yield compare_column(
-            name, bc, cc, thresholds_for(name, family, comparator), raw, significance, pvalues
+            name,
+            bc,
+            cc,
+            thresholds_for(name, family, comparator),
+            raw,
+            significance,
+            pvalues,
+            role=(roles or {}).get(name),
         )
 
 

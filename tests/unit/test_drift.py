@@ -440,3 +440,24 @@ def test_timestamps_drift_on_calendar_parts_and_report_freshness() -> None:
     # stale data: the current batch ends before the baseline does
     stale = drift(same, base)["seen_at"]
     assert "stale" in stale.notes["freshness"]
+
+
+def test_the_schemas_declared_roles_decide_what_drift_skips() -> None:
+    from datalife.schemas.model import ColumnMeta
+
+    base, same = _people(2000, 0, "2024-01-01"), _people(2000, 1, "2024-03-01")
+    meta = SchemaMeta(
+        name="people",
+        version=1,
+        columns={
+            # user_id looks like an identifier, but the schema says it is measured
+            "user_id": ColumnMeta(role="measurement"),
+            # score looks like a measurement, but the schema says it identifies
+            "score": ColumnMeta(role="identifier"),
+        },
+    )
+    report = drift(base, same, meta)
+    assert report["user_id"].status == "drift"  # its values moved: now compared, and drifted
+    assert report["score"].status == "skipped"
+    assert "declared role" in (report["score"].reason or "")
+    assert report["email"].status == "skipped"  # undeclared: inferred from the profiles
