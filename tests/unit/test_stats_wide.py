@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ def test_progress_counts_columns() -> None:
     with open_scan(frame) as scan:
         profile_scan(scan, ProfileSettings(), progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1] == (len(frame.columns), len(frame.columns))
-    assert all(a <= b for (a, _), (b, _) in zip(seen, seen[1:], strict=False))
+    assert all(a <= b for (a, _), (b, _) in itertools.pairwise(seen))
 
 
 _cells = st.one_of(
