@@ -1,7 +1,7 @@
 """The Spark engine next to the DuckDB engine: validating (or profiling) the same file, in
 fresh processes.
 
-``python -m benchmarks.spark [profile] [--rows 10M] [--masters local[2],local[1]] [--repeat N]``
+``python -m benchmarks.spark [validate|profile|split] [--rows 10M] [--masters local[2],local[1]] [--repeat N]``
 
 Each run is the real command, ``datalife validate FILE --schema bench@1 --no-record --format
 json --engine E``, on the clean Parquet table of :mod:`benchmarks.generate` (10 columns, the
@@ -12,6 +12,10 @@ mark, and the driver JVM's (in local mode it runs the executors too) is read fro
 ``VmHWM`` before the command exits. The
 verdicts (valid, rows, failing counts) must agree between the engines. Results go to
 ``benchmarks/results/``.
+
+``split`` times ``datalife split FILE --key id --out DIR --no-record --format json --engine E``
+(the stable key-hash split: each engine must put the same rows in train, dev and test, so the
+split sizes must be equal; Spark writes each split as a directory of Parquet parts).
 
 ``profile`` times ``datalife stats FILE --format json --engine E`` instead; the profiles must
 agree: every field equal, except the floating-point moments (within 1e-9 relative: Spark merges
@@ -113,9 +117,19 @@ def _profile(stdout: str) -> dict[str, Any] | None:
     return data
 
 
+def _sizes(stdout: str) -> list[tuple[str, int]] | None:
+    """The rows of each split in ``datalife split --format json`` output (None: no report)."""
+    text = "\n".join(line for line in stdout.splitlines() if not line.startswith("BENCH_RESULT"))
+    try:
+        report = json.loads(text)
+        return [(str(s["split"]), int(s["rows"])) for s in report["sizes"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", nargs="?", choices=["validate", "profile"], default="validate")
+    ap.add_argument("what", nargs="?", choices=["validate", "profile", "split"], default="validate")
     ap.add_argument("--rows", default="10M", help="rows of the table (10M, 1M, 250k...)")
     ap.add_argument("--masters", default="local[2],local[1]")
     ap.add_argument("--repeat", type=int, default=1)
@@ -126,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     busy = warn_if_busy()
     if args.what == "profile":
         cmd = [sys.executable, "-c", _CHILD, "stats", str(path), "--format", "json"]
+    elif args.what == "split":
+        out = root / "split-out"  # each run replaces the previous run's splits
+        cmd = [sys.executable, "-c", _CHILD, "split", str(path), "--key", "id", "--out", str(out)]
+        cmd += ["--no-record", "--format", "json"]
     else:
         cmd = [sys.executable, "-c", _CHILD, "validate", str(path), "--schema", SCHEMA_REF]
         cmd += ["--no-record", "--format", "json"]
@@ -144,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
             jvm = (run.result or {}).get("jvm_peak_rss") or 0
             shown = f"{fmt_bytes(run.peak_rss)} (JVM {fmt_bytes(jvm)})"
             print(f"{label}: {fmt_seconds(run.wall_s)}, {shown}", flush=True)
-    if args.what == "profile":
+    if args.what == "split":
+        base_sizes = _sizes(runs["duckdb"][0].stdout)
+
+        def same(r: Any) -> bool:
+            return base_sizes is not None and _sizes(r.stdout) == base_sizes
+    elif args.what == "profile":
         base_profile = _profile(runs["duckdb"][0].stdout)
 
         def same(r: Any) -> bool:
@@ -177,15 +200,15 @@ def main(argv: list[str] | None = None) -> int:
             "peak RSS (Python)",
             "driver JVM peak RSS",
             "x DuckDB",
-            "same profile" if args.what == "profile" else "same verdict",
+            {"profile": "same profile", "split": "same splits"}.get(args.what, "same verdict"),
         ],
         table,
         title=f"validate {rows:,} rows ({path.name}, {SCHEMA_REF})"
         if args.what == "validate"
-        else f"profile {rows:,} rows ({path.name})",
+        else f"{args.what} {rows:,} rows ({path.name})",
     )
     write_results(
-        "spark" if args.what == "validate" else "spark_profile",
+        "spark" if args.what == "validate" else f"spark_{args.what}",
         {
             "rows": rows,
             "machine": info,
