@@ -32,6 +32,7 @@ on-disk DuckDB table with a memory limit). The rules:
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,8 +141,10 @@ def infer_schema(
         progress: called as the scans go, ``progress(phase, done, total)``.
         memory_limit: DuckDB's memory limit (it spills to disk beyond it).
     """
-    import pandera.pandas as pa
+    from datalife._threads import Background
 
+    # pandera (with pandas) takes most of a second to import: beside DuckDB reading the data
+    pandera = Background(lambda: importlib.import_module("pandera.pandas"), name="import-pandera")
     from datalife.schemas.model import Role
 
     if ranges not in RANGE_POLICIES:
@@ -192,6 +195,7 @@ def infer_schema(
         notes.append(
             "rows: at least 1 (min_rows: 1): an empty dataset, such as a header-only file, fails"
         )
+        pa = pandera.result()
         schema = pa.DataFrameSchema(
             out_cols, strict=True, name=name, description=description or None, unique=key
         )

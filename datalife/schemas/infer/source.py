@@ -25,6 +25,8 @@ WIDE_COLUMNS = 2000
 WIDE_MEMORY_LIMIT = "1500MB"
 #: The longest line of such a wide file (DuckDB sizes its read buffers from it).
 WIDE_MAX_LINE = 8 << 20
+#: Values the type sniffer reads from the head of a CSV file (see :func:`_scan_sql`).
+SNIFF_CELLS = 2_000_000
 #: Statements run side by side at most (see :meth:`Data.rows`).
 MAX_WORKERS = 4
 
@@ -43,10 +45,14 @@ def _scan_sql(source: Any, *, whole: bool = False) -> str:
     """How inference reads a source: CSV with numbers typed by DuckDB (so that numeric text is
     not cast again by every pass), never booleans or dates (inference decides those itself, as
     the engines read them); JSON lines as text; Parquet as stored. The types are sniffed from
-    the head of the file, or from all of it (``whole``) when a later value did not fit."""
+    the head of the file, or from all of it (``whole``) when a later value did not fit. The
+    head is :data:`SNIFF_CELLS` values (20,480 rows at most, 2,048 at least): the sniffer's
+    work grows with the columns, and a wide file's head of 2,048 rows types it as well (a
+    later value that does not fit sends it to the whole-file sniff, as with any head)."""
     if source.format != "csv":
         return str(source.scan_sql())
-    sample = ", sample_size=-1" if whole else ""
+    head = max(2048, min(20480, SNIFF_CELLS // max(len(source.columns), 1)))
+    sample = ", sample_size=-1" if whole else f", sample_size={head}"
     options = source.csv_options()
     if len(source.columns) > WIDE_COLUMNS:
         # DuckDB sizes its read buffers from the longest line allowed: with thousands of
