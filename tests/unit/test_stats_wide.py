@@ -72,6 +72,7 @@ def _wide_frame(n: int, seed: int, *, overflow: bool = False) -> pd.DataFrame:
 def test_the_shape_decides_the_path() -> None:
     assert not batch_columns(10, 2_000_000)
     assert batch_columns(1_000, 10_000)
+    assert not batch_columns(1_000, 1_000_000)
 
 
 def test_a_wide_frame_profiles_the_same_in_groups() -> None:
