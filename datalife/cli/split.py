@@ -160,7 +160,7 @@ def split_cmd(
         gap=gap,
     )
     if engine == "spark":  # what Spark cannot do is refused before anything runs
-        from datalife.engines.spark.split import check_supported
+        from datalife.splits._spark import check_supported
 
         check_supported(params, drift=drift)
     _check_out_inside(out)
@@ -270,7 +270,13 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
         completed = False
         try:
             with run:
+                engine = str(kwargs["engine"])
+                run.engine(engine)  # a failed run's event says which engine it ran on
                 result = split(paths, provenance={"run_id": run.id}, **kwargs)
+                if engine == "spark":  # where Spark ran: its master and version
+                    from datalife.engines.spark.session import get_session, placement
+
+                    run.engine(engine, get_session(placement()))
                 names = {n for p in paths for n in ws.datasets_for(p)}
                 dataset = names.pop() if len(names) == 1 else None
                 if len(result.inputs) == 1:
@@ -293,12 +299,14 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
                     for path in result.files.values()
                     for f in (_parts(path) if path.is_dir() else [path])
                 }
-                event = run.complete_event()
-                if event is not None and result.engine_facet:  # the engine that ran
-                    event["run"]["facets"]["datalife_engine"] = dict(result.engine_facet)
                 write_journal(
                     journal,
-                    {**base, "phase": "written", "outputs": outputs, "complete_event": event},
+                    {
+                        **base,
+                        "phase": "written",
+                        "outputs": outputs,
+                        "complete_event": run.complete_event(),
+                    },
                 )
                 completed = True
         finally:

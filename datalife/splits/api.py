@@ -169,7 +169,7 @@ _ENGINES = ("duckdb", "pandas", "spark")
 def _engine_name(data: Any, engine: str | None) -> str:
     """The engine that splits ``data``: ``engine`` if given (checked), else ``spark`` for a
     Spark DataFrame, ``pandas`` for a pandas one and ``duckdb`` for files."""
-    from datalife.engines.spark.split import is_spark_frame
+    from datalife.splits._spark import is_spark_frame
 
     spark_frame = is_spark_frame(data)
     if engine is None or engine == "auto":
@@ -207,9 +207,9 @@ def _split_spark(
     supplied: Mapping[str, Any] | None,
     drift: bool,
 ) -> SplitResult:
-    """On Spark (:mod:`datalife.engines.spark.split`): what Spark cannot do is refused
+    """On Spark (:mod:`datalife.splits._spark`): what Spark cannot do is refused
     before the output directory is touched or a session starts."""
-    from datalife.engines.spark.split import check_supported, is_spark_frame, split_on_spark
+    from datalife.splits._spark import check_supported, is_spark_frame, split_on_spark
 
     check_supported(params, drift=drift, out=out)
     assert out is not None

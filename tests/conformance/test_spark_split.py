@@ -143,10 +143,10 @@ def test_key_mode_on_parquet_keeps_values_and_provenance(spark: Any, tmp_path: P
 )
 def test_key_hash_on_spark_is_the_numpy_one(spark: Any, keys: list[Any], seed: int) -> None:
     """The executors' split of every key is :func:`assign_key` of :func:`hash_values`."""
-    from datalife.engines.spark.split_modes import key_splits
-    from datalife.engines.spark.split_write import SPLIT_COLUMN
     from datalife.splits._arrow import hash_values
     from datalife.splits._assign import assign_key, ratios_as_fractions
+    from datalife.splits._spark_modes import key_splits
+    from datalife.splits._spark_write import SPLIT_COLUMN
 
     arr = pa.array(keys)
     fractions = ratios_as_fractions([0.5, 0.25, 0.25])
@@ -257,7 +257,7 @@ def test_bad_keys_are_data_errors_naming_keys_and_files(spark: Any, tmp_path: Pa
 def test_a_failed_write_keeps_the_old_outputs(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datalife.engines.spark import split_write
+    from datalife.splits import _spark_write as split_write
 
     table = pa.table({"id": list(range(40)), "y": ["a", "b"] * 20})
     out = tmp_path / "out"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from datalife.engines.spark.split_write import recover_out_dir
 from datalife.errors import OutputNotWritable, SplitConfigError
 from datalife.lineage.facets import engine_facet
 from datalife.splits import split
+from datalife.splits._spark_write import recover_out_dir
 from datalife.storage import TEMP_MARK
 
 

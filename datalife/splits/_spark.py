@@ -10,13 +10,13 @@ line per part file written.
    types the columns on the driver: numbers, dates and timestamps are typed, ``yes``/``no``
    stays text). A value the cast refuses is an error naming the column and the file, never
    a silent null. A Spark DataFrame is split as it is.
-2. **Assign** (:mod:`~datalife.engines.spark.split_modes`): key mode with datalife's own
+2. **Assign** (:mod:`~datalife.splits._spark_modes`): key mode with datalife's own
    hash on the executors (the same split as the DuckDB engine, row for row); exact and group
    modes from counts Spark aggregates, allocated on the driver.
-3. **Check and report** (:mod:`~datalife.engines.spark.split_report`): null or repeated
+3. **Check and report** (:mod:`~datalife.splits._spark_report`): null or repeated
    keys, one-row classes and empty splits are errors before anything is written; the report
    has the DuckDB engine's fields.
-4. **Write** (:mod:`~datalife.engines.spark.split_write`): each split a directory of Parquet
+4. **Write** (:mod:`~datalife.splits._spark_write`): each split a directory of Parquet
    parts written by the executors with pyarrow, each part with datalife's provenance in its
    footer, committed into ``out`` only when every part is written.
 
@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from datalife.engines.spark.split_write import SPLIT_COLUMN
 from datalife.errors import DatalifeError, OutputNotWritable, SplitConfigError
+from datalife.splits._spark_write import SPLIT_COLUMN
 from datalife.splits.params import SPLITS, SplitParams
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def split_on_spark(
         paths = [data] if isinstance(data, str | os.PathLike) else list(data)
         source = _read(get_session(placement()), paths)
     params.check_columns(source.columns, source.describe())
-    from datalife.engines.spark.split_assign import assign
+    from datalife.splits._spark_assign import assign
 
     assigned, report, counts = assign(source, params, check_duplicates)
     files = _write(source, assigned, params, counts, out_dir, report, supplied)
@@ -252,9 +252,9 @@ def _write(
     from pyspark.sql import functions as F  # noqa: N812
     from pyspark.sql.types import ByteType, IntegerType, LongType, StructField, StructType
 
-    from datalife.engines.spark import split_write
-    from datalife.engines.spark.split_write import commit_staged, recover_out_dir, staging_dir
     from datalife.errors import WriteFailed
+    from datalife.splits import _spark_write as split_write
+    from datalife.splits._spark_write import commit_staged, recover_out_dir, staging_dir
     from datalife.splits.result import REPORT_FILE, _dumps, provenance, report_bytes
 
     versions = list(source.versions)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from datalife.engines.spark.split_write import SPLIT_COLUMN
 from datalife.errors import InputError, SplitDataError
+from datalife.splits._spark_write import SPLIT_COLUMN
 from datalife.splits.params import SPLITS, SplitParams
 from datalife.splits.report import MAX_EXAMPLES
 
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import Column, DataFrame
 
-    from datalife.engines.spark.split import _Input
-    from datalife.engines.spark.split_report import Check
+    from datalife.splits._spark import _Input
+    from datalife.splits._spark_report import Check
     from datalife.splits.report import GroupStats, SplitReport
 
 __all__ = ["assign"]
@@ -37,8 +37,8 @@ def assign(
     source: _Input, params: SplitParams, check_duplicates: bool
 ) -> tuple[DataFrame, SplitReport, dict[str, int]]:
     """The rows with their split (:data:`SPLIT_COLUMN`), the report, and rows per split."""
-    from datalife.engines.spark.split import _action
-    from datalife.engines.spark.split_report import (
+    from datalife.splits._spark import _action
+    from datalife.splits._spark_report import (
         build_report,
         duplicate_stats,
         group_stats,
@@ -99,7 +99,7 @@ def _check_types(source: _Input, bad_rows: int) -> None:
         return
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split import BAD, FILE, _action
+    from datalife.splits._spark import BAD, FILE, _action
 
     seen = _action(
         source,
@@ -131,7 +131,7 @@ def _strata_counts(
     ``rows``: the rows to count (default: the source's)."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split import BAD, _action
+    from datalife.splits._spark import BAD, _action
 
     aggs = [
         F.count(F.lit(1)).alias("__n"),
@@ -205,8 +205,8 @@ def _key(
 ) -> tuple[DataFrame, npt.NDArray[np.int64], list[str]]:
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split_modes import key_splits
-    from datalife.engines.spark.split_report import Strata
+    from datalife.splits._spark_modes import key_splits
+    from datalife.splits._spark_report import Strata
 
     key = params.key
     assert key is not None
@@ -248,7 +248,7 @@ def _files_of(source: _Input, file_ids: Any) -> list[str]:
 def _null_keys(source: _Input, key: str, nulls: int, n: int) -> None:
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split import FILE, _action
+    from datalife.splits._spark import FILE, _action
 
     rows = _action(
         source,
@@ -270,7 +270,7 @@ def _duplicate_keys(source: _Input, key: str) -> Check:
     reading raises :class:`SplitDataError` naming them."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split import FILE
+    from datalife.splits._spark import FILE
 
     per_key = (
         source.df.groupBy(_col(key).alias("__k"))
@@ -313,9 +313,9 @@ def _exact(
 ) -> tuple[DataFrame, npt.NDArray[np.int64], list[str]]:
     import pyarrow as pa
 
-    from datalife.engines.spark.split_modes import exact_splits
-    from datalife.engines.spark.split_report import Strata
     from datalife.splits._assign import allocate
+    from datalife.splits._spark_modes import exact_splits
+    from datalife.splits._spark_report import Strata
 
     raw, table = _strata_counts(source, [_col(c) for c in params.stratify])
     sizes_raw = np.asarray(table.column("__n").to_numpy(), dtype=np.int64)
@@ -380,15 +380,15 @@ def _group(
     import pyarrow.compute as pc
     from pyspark.sql import functions as F  # noqa: N812
 
-    from datalife.engines.spark.split_modes import (
+    from datalife.splits._arrow import hash_values
+    from datalife.splits._plan import NULL_LABEL, encode
+    from datalife.splits._spark_modes import (
         GROUP_ID,
         assign_groups_counts,
         group_splits,
         row_hashes,
     )
-    from datalife.engines.spark.split_report import Strata
-    from datalife.splits._arrow import hash_values
-    from datalife.splits._plan import NULL_LABEL, encode
+    from datalife.splits._spark_report import Strata
     from datalife.splits.report import GroupStats
 
     group = params.group

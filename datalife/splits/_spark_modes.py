@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from datalife.engines.spark.split_write import SPLIT_COLUMN
+from datalife.splits._spark_write import SPLIT_COLUMN
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -150,7 +150,7 @@ def key_splits(
         seed=seed,
         fractions=list(fractions),
     )
-    from datalife.engines.spark.split import quiet
+    from datalife.splits._spark import quiet
 
     with quiet():
         return df.mapInArrow(fn, schema)

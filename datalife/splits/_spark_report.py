@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from datalife.engines.spark.split_write import SPLIT_COLUMN
+from datalife.splits._spark_write import SPLIT_COLUMN
 from datalife.splits.params import SPLITS, SplitParams
 from datalife.splits.report import (
     MAX_EXAMPLES,
