@@ -32,11 +32,11 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import numpy as np
 
-from datalife.errors import DatalifeError, OutputNotWritable, SplitConfigError
+from datalife.errors import DatalifeError, InputError, OutputNotWritable, SplitConfigError
 from datalife.splits._spark_write import SPLIT_COLUMN
 from datalife.splits.params import SPLITS, SplitParams
 
@@ -112,17 +112,55 @@ def _is_spark_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("pyspark", "py4j", "grpc"))
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+
+
 def _spark_message(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    r"""Spark's message on one line. A Python function that failed on an executor comes back
+    with its traceback: only the exception's own line is kept (``OSError: [Errno 28] ...``).
+
+    Examples:
+        >>> _spark_message(RuntimeError("An exception was thrown from the Python worker.\n"
+        ...     "Traceback (most recent call last):\n  File \"w.py\", line 1, in f\n"
+        ...     "    raise\nOSError: [Errno 28] No space left on device\n"))
+        'An exception was thrown from the Python worker: OSError: [Errno 28] No space left on device'
+    """
+    text = str(exc)
+    if _TRACEBACK in text:
+        head, _, tail = text.rpartition(_TRACEBACK)
+        last = [ln for ln in tail.splitlines() if ln.strip() and not ln.startswith((" ", "\t"))]
+        lead = " ".join(head.split()).rstrip(".:")
+        text = f"{lead}: {last[0]}" if last else lead
+    text = " ".join(text.split())
     return text[:600] + ("..." if len(text) > 600 else "")
 
 
 def _action(data: _Input, what: Callable[[], _T]) -> _T:
     """A Spark job; a failure on the executors becomes an :class:`InputError` with Spark's
-    message (:func:`datalife.engines.spark.validate.spark_action`)."""
+    message (a file Spark cannot read is diagnosed as
+    :func:`datalife.engines.spark.validate.spark_action` does)."""
     from datalife.engines.spark.validate import spark_action
 
-    return spark_action(data.names, what, data.sources)
+    try:
+        return what()
+    except DatalifeError:
+        raise
+    except Exception as exc:
+        if not _is_spark_error(exc):
+            raise
+        if _TRACEBACK not in str(exc):  # Spark's reading: diagnosed by the reference reader
+            spark_action(data.names, functools.partial(_reraise, exc), data.sources)
+            raise  # not reached: spark_action raises the error it diagnosed
+        raise InputError(
+            f"{data.describe()}: Spark failed while splitting: {_spark_message(exc)}",
+            path=data.names[0] if data.sources else None,
+            hint="the message above is the executor's; check the data (and that datalife is "
+            "installed on the executors).",
+        ) from None
+
+
+def _reraise(exc: BaseException) -> NoReturn:
+    raise exc
 
 
 def _read(spark: SparkSession, paths: Sequence[str | os.PathLike[str]]) -> _Input:
