@@ -11,6 +11,11 @@
 * ``wide10k``: 10,000 columns x 10,000 rows, the same mix. Targets: datalife <= 60 s, peak
   RSS <= 2 GB (SUMMARIZE is run too, for the ratio).
 
+On the wide CSVs two more engines measure the floor, what reading the file once costs DuckDB:
+``read-text`` (``SELECT count(*) FROM read_csv(FILE, all_varchar=true)``, every field parsed as
+text) and ``read-typed`` (``CREATE TABLE t AS SELECT * FROM read_csv(FILE)``: sniffed types,
+parsed and stored, as inference's own load does). ``--no-floor`` skips them.
+
 Every engine runs in a fresh process, round-robin; "wall" is the whole process (interpreter,
 imports, work), "work" what the child timed after its imports. Results go to
 ``benchmarks/results/``. Big runs take minutes: run them once, not in a loop.
@@ -51,6 +56,7 @@ __all__ = ["main", "wide_csv"]
 
 TASKS = ("tall", "wide1k", "wide10k")
 ENGINES = ("summarize", "datalife")
+FLOORS = ("read-text", "read-typed")
 TALL_TARGET = 2.0
 WIDE_RATIO_TARGET = 3.0
 WIDE1K_SECONDS = 5.0
@@ -103,6 +109,23 @@ def _child_summarize(path: Path) -> dict[str, Any]:
     return {"work_s": time.perf_counter() - t0, "columns": len(rows)}
 
 
+def _child_floor(engine: str, path: Path) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    t0 = time.perf_counter()
+    if engine == "read-text":
+        (row,) = con.execute(
+            f"SELECT count(*) FROM read_csv('{path}', all_varchar = true)"
+        ).fetchall()
+        rows = int(row[0])
+    else:
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}')")
+        rows = int(con.execute("SELECT count(*) FROM t").fetchall()[0][0])
+    return {"work_s": time.perf_counter() - t0, "rows": rows}
+
+
 def _child_datalife(path: Path) -> dict[str, Any]:
     import duckdb  # noqa: F401  (imported by the command anyway: not timed)
     import pandera.pandas  # noqa: F401
@@ -128,7 +151,12 @@ def _child_datalife(path: Path) -> dict[str, Any]:
 
 
 def _child(engine: str, path: Path) -> int:
-    result = _child_summarize(path) if engine == "summarize" else _child_datalife(path)
+    if engine == "summarize":
+        result = _child_summarize(path)
+    elif engine in FLOORS:
+        result = _child_floor(engine, path)
+    else:
+        result = _child_datalife(path)
     emit_result(result)
     return 0
 
@@ -160,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="fresh-process runs per engine")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--only", nargs="*", choices=TASKS, default=None, help="a subset")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip DuckDB's reading of the wide CSVs alone"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -186,7 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {
         "PYTHONPATH": os.pathsep.join([str(repo), *filter(None, [os.environ.get("PYTHONPATH")])])
     }
-    groups = {(t, e): Group(t, e, []) for t in tasks for e in ENGINES}
+    groups = {
+        (t, e): Group(t, e, [])
+        for t in tasks
+        for e in (*ENGINES, *(FLOORS if t != "tall" and not args.no_floor else ()))
+    }
     for i in range(args.repeat):
         for (task, engine), group in groups.items():
             print(f"  [{i + 1}/{args.repeat}] {task} {engine} ...", end=" ", flush=True)
@@ -273,6 +308,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         r = _ratio(dl.wall, sm.wall)
         targets.append(["wide10k: datalife / SUMMARIZE", fmt_ratio(r), "(info)", None])
+    for task in ("wide1k", "wide10k"):
+        found = pair(task)
+        for floor in FLOORS:
+            if found and (task, floor) in groups:
+                fl = groups[(task, floor)]
+                r = _ratio(found[0].wall, fl.wall)
+                targets.append(
+                    [f"{task}: datalife / {floor} (the floor)", fmt_ratio(r), "(info)", None]
+                )
     if targets:
         print_table(
             ["target", "value", "limit", "verdict"],

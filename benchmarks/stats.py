@@ -20,6 +20,12 @@ top 10 values with counts and the average length; for the timestamp min, max, di
 * ``datalife``: ``datalife stats FILE --format json`` (a full profile: also HyperLogLog registers,
   log buckets, value tables, the file's BLAKE3 hash; deterministic). Target: peak RSS <= 1 GB.
 
+Wide data (``--only wide wide-per-column``): ``datalife stats`` on the CSV of
+:func:`benchmarks.infer.wide_csv` (``--wide-columns`` columns, 10,000 by default, x 10,000 rows),
+where the columns are profiled in groups; target: peak RSS <= 2 GB (bounded memory).
+``wide-per-column`` profiles the same file column by column through the Python API
+(``profile_scan(..., batched=False)``), for the comparison; the two profiles are the same.
+
 Drift (reported, no target but "milliseconds from saved profiles"): the clean file against the
 dirty one of the same size (1 % of rows broken):
 
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -67,7 +74,8 @@ __all__ = ["main"]
 
 PROFILE_TASKS = ("duckdb-hand", "duckdb-summarize", "pandas", "datalife")
 DRIFT_TASKS = ("drift-raw", "drift-profiles")
-TASKS = PROFILE_TASKS + DRIFT_TASKS
+WIDE_TASKS = ("wide", "wide-per-column")
+TASKS = PROFILE_TASKS + DRIFT_TASKS + WIDE_TASKS
 LABELS = {
     "duckdb-hand": "DuckDB hand-written aggregate (floor)",
     "duckdb-summarize": "DuckDB SUMMARIZE + top-k + histograms",
@@ -75,10 +83,13 @@ LABELS = {
     "datalife": "datalife stats",
     "drift-raw": "datalife drift clean dirty (raw files)",
     "drift-profiles": "datalife drift from two saved profiles",
+    "wide": "datalife stats, wide CSV (columns in groups)",
+    "wide-per-column": "profile_scan column by column, wide CSV",
 }
 HAND_TARGET = 1.3  # datalife wall / hand-written DuckDB wall (issue 15)
 PANDAS_TARGET = 2.0  # pandas wall / datalife wall
 RSS_TARGET = 1e9
+WIDE_RSS_TARGET = 2e9
 QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
 NUMERIC = ("id", "user_id", "quantity", "amount", "score")
 STRINGS = ("category", "channel", "comment", "label")
@@ -239,7 +250,40 @@ def _child_cli(args: Sequence[str]) -> dict[str, Any]:
     return result
 
 
+def _child_wide(task: str, path: Path) -> dict[str, Any]:
+    import duckdb  # noqa: F401  (imported by the command anyway: not timed)
+
+    import datalife.cli.stats
+    import datalife.stats.engine
+    from datalife.cli import main as cli_main
+
+    t0 = time.perf_counter()
+    if task == "wide":
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = cli_main(["stats", str(path), "--format", "json"])
+        out = json.loads(buf.getvalue())
+    else:
+        from datalife.stats import ProfileSettings
+
+        with datalife.stats.engine.open_scan(path) as scan:
+            profile = datalife.stats.engine.profile_scan(scan, ProfileSettings(), batched=False)
+        out, code = profile.to_dict(), 0
+    work = time.perf_counter() - t0
+    digest = hashlib.sha256(json.dumps(out["columns"], sort_keys=True).encode()).hexdigest()
+    return {
+        "work_s": work,
+        "exit_code": code,
+        "rows": out["rows"],
+        "columns": len(out["columns"]),
+        "columns_sha256": digest[:16],
+    }
+
+
 def _child(task: str, path: Path, other: Path) -> int:
+    if task in WIDE_TASKS:
+        emit_result(_child_wide(task, path))
+        return 0
     if task == "duckdb-hand":
         result = _child_hand(path)
     elif task == "duckdb-summarize":
@@ -314,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--only", nargs="*", choices=TASKS, default=None, help="a subset")
     parser.add_argument(
+        "--wide-columns", type=int, default=10_000, help="columns of the wide CSV (wide tasks)"
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("TASK", "PATH", "OTHER"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -341,10 +388,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"current (drift): {dirty} (1 % of rows broken)")
     if "drift-profiles" in tasks:
         profiles = _save_profiles([clean, dirty], env, repo)
+    wide = None
+    if any(t in WIDE_TASKS for t in tasks):
+        from benchmarks.infer import wide_csv
+
+        wide = wide_csv(args.wide_columns)
+        print(f"wide: {wide} ({wide.stat().st_size / 1e6:.0f} MB)")
     groups = {t: Group(t, []) for t in tasks}
     for i in range(args.repeat):
         for task, group in groups.items():
             a, b = (clean, dirty) if task != "drift-profiles" else (profiles[0], profiles[1])
+            if task in WIDE_TASKS:
+                assert wide is not None
+                a = b = wide
             print(f"  [{i + 1}/{args.repeat}] {LABELS[task]} ...", end=" ", flush=True)
             run = run_process(
                 [sys.executable, "-m", "benchmarks.stats", "--child", task, str(a), str(b)],
@@ -416,6 +472,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         targets.append(
             ["profile JSON size", f"{size / 1e3:.0f} kB" if size else "-", "(info)", None]
         )
+    wd = groups.get("wide")
+    if wd:
+        targets.append(
+            [
+                f"wide ({args.wide_columns:,} columns): datalife peak RSS",
+                fmt_bytes(wd.rss),
+                f"<= {fmt_bytes(WIDE_RSS_TARGET)}",
+                wd.rss is not None and wd.rss <= WIDE_RSS_TARGET,
+            ]
+        )
+        wp = groups.get("wide-per-column")
+        if wp:
+            r = _ratio(wp.wall, wd.wall)
+            targets.append(
+                ["wide: column by column / in groups (wall)", fmt_ratio(r), "(info)", None]
+            )
+            same = bool(wd.result and wp.result) and (
+                wd.result.get("columns_sha256") == wp.result.get("columns_sha256")
+            )
+            targets.append(["wide: the same profile either way", str(same), "True", same])
     dp = groups.get("drift-profiles")
     if dp:
         targets.append(
