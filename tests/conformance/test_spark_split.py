@@ -9,6 +9,8 @@ few hypothesis examples: every Spark job costs about a second here.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,11 +64,12 @@ def parts(directory: Path) -> list[Path]:
 def test_key_mode_on_csv_is_the_duckdb_assignment(spark: Any, tmp_path: Path) -> None:
     n = 120
     lines = [
-        f"{i * 7 + 3},{'yes' if i % 3 else 'no'},{'' if i % 10 == 0 else i},{'abc'[i % 3]}"
+        f"{i * 7 + 3},{'yes' if i % 3 else 'no'},{'' if i % 10 == 0 else i},{'abc'[i % 3]},"
+        f"2024-02-{1 + i % 28:02d},2024-02-01 {i % 24:02d}:30:00"
         for i in range(n)
     ]
     csv = tmp_path / "d.csv"
-    csv.write_text("id,smoker,score,y\n" + "\n".join(lines) + "\n")
+    csv.write_text("id,smoker,score,y,day,at\n" + "\n".join(lines) + "\n")
     duck = split(csv, key="id", stratify="y", seed=5, out=tmp_path / "duck")
     sp = split(csv, key="id", stratify="y", seed=5, out=tmp_path / "spark", engine="spark")
     assert sp.engine == "spark" and duck.engine == "duckdb"
@@ -80,11 +83,19 @@ def test_key_mode_on_csv_is_the_duckdb_assignment(spark: Any, tmp_path: Path) ->
     written = json.loads((tmp_path / "spark" / "split_report.json").read_text())
     assert written["files"] == {"train": "train", "dev": "dev", "test": "test"}
     assert written["rows"] == duck.report.to_dict()["rows"]
-    # the values are the ones read: yes/no text, nullable integers
+    # the values are the ones read: yes/no text, nullable integers, dates, timestamps
     for name in SPLITS:
         a = pq.read_table(duck.files[name]).sort_by("id")
         b = pq.read_table(sp.files[name]).sort_by("id")
         assert b.schema.types == a.schema.types
+        assert [str(t) for t in b.schema.types] == [
+            "int64",
+            "string",
+            "int64",
+            "string",
+            "date32[day]",
+            "timestamp[us]",
+        ]
         assert b.equals(a)
 
 
@@ -251,6 +262,10 @@ def test_bad_keys_are_data_errors_naming_keys_and_files(spark: Any, tmp_path: Pa
     err = info.value
     assert "duplicates: 2 key(s)" in err.message and err.path == str(csv)
     assert err.details == [f"key '2': 2 rows in {csv}", f"key '4': 2 rows in {csv}"]
+    csv.write_text("id,v\n1,a\n,b\n3,c\n")
+    with pytest.raises(SplitDataError, match="key column 'id' is null in 1 of 3 rows") as info:
+        split(csv, key="id", out=tmp_path / "out", engine="spark")
+    assert info.value.path == str(csv) and str(csv) in info.value.message
     assert not (tmp_path / "out" / "train").exists()
 
 
@@ -275,6 +290,15 @@ def test_a_failed_write_keeps_the_old_outputs(
         yield from real(batches, **kwargs)
 
     monkeypatch.setattr(split_write, "write_parts", failing)
+    # what a killed split left (its process is gone) is removed by the next one
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    left = out / f".spark-split.datalife-{int(dead.stdout)}-0badc0de.tmp"
+    (left / "train").mkdir(parents=True)
     with pytest.raises(OutputNotWritable) as info:
         split(
             spark.createDataFrame(table).repartition(3),
@@ -287,6 +311,7 @@ def test_a_failed_write_keeps_the_old_outputs(
     assert "Traceback" not in info.value.message  # the executor's error, not its stack
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # old outputs intact, no staging directory left
+    assert not left.exists()
     assert sorted(p.name for p in out.iterdir()) == ["dev", "split_report.json", "test", "train"]
     assert json.loads((out / "split_report.json").read_text())["parameters"]["seed"] == 0
     assert first.files["train"] == out / "train"
