@@ -90,7 +90,8 @@ def split(
             that sort in time order such as ISO dates): a time-ordered split.
         gap: with ``order_by``, the share of the rows left out after train and after dev.
         out: write ``train/dev/test.parquet`` and ``split_report.json`` here. For files this
-            streams the data through DuckDB without loading it.
+            streams the data through DuckDB without loading it. On Spark (required there):
+            ``train/``, ``dev/`` and ``test/`` directories of Parquet parts.
         check_duplicates: look for exact-duplicate rows shared across splits (leakage).
         drift: compare dev and test with train column by column for the report's ``drift``
             (see ``datalife.drift.between_splits``; it reads every column of the splits
