@@ -312,12 +312,15 @@ def _exact(
     source: _Input, params: SplitParams
 ) -> tuple[DataFrame, npt.NDArray[np.int64], list[str]]:
     import pyarrow as pa
+    from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.splits._assign import allocate
-    from datalife.splits._spark_modes import exact_splits
+    from datalife.splits._spark_modes import BUCKET, exact_splits, with_buckets
     from datalife.splits._spark_report import Strata
 
-    raw, table = _strata_counts(source, [_col(c) for c in params.stratify])
+    bucketed = with_buckets(source.df, source.columns, params.seed)
+    by = [*[_col(c) for c in params.stratify], F.col(BUCKET)]
+    raw, table = _strata_counts(source, by, rows=bucketed)
     sizes_raw = np.asarray(table.column("__n").to_numpy(), dtype=np.int64)
     n = int(sizes_raw.sum())
     if n == 0:
@@ -350,23 +353,20 @@ def _exact(
             hint="split more rows, or give that split a larger ratio.",
         )
     cum = np.cumsum(alloc, axis=1)
-    cuts = None
-    if params.stratify:
-        # one row per stratum: its values and its two cut ranks
-        per_row = cum[strata.codes]
-        arrays = {f"__s{i}": raw.column(c) for i, c in enumerate(params.stratify)}
-        arrays["__c1"] = pa.array(per_row[:, 0], pa.int64())
-        arrays["__c2"] = pa.array(per_row[:, 1], pa.int64())
-        cuts = source.spark.createDataFrame(pa.table(arrays))
-    assigned = exact_splits(
-        source.df,
-        source.columns,
-        params.stratify,
-        cuts,
-        int(cum[0, 0]),
-        int(cum[0, 1]),
-        params.seed,
-    )
+    # per (stratum, bucket): the rows of the stratum's earlier buckets
+    buckets = np.asarray(table.column(BUCKET).to_numpy(), dtype=np.int64)
+    order = np.lexsort((buckets, strata.codes))
+    before = np.cumsum(sizes_raw[order]) - sizes_raw[order]
+    first = np.searchsorted(strata.codes[order], strata.codes[order], side="left")
+    offsets = np.empty(len(order), dtype=np.int64)
+    offsets[order] = before - before[first]
+    arrays: dict[str, Any] = {f"__s{i}": raw.column(c) for i, c in enumerate(params.stratify)}
+    arrays["__b"] = pa.array(buckets, pa.int32())
+    arrays["__o"] = pa.array(offsets, pa.int64())
+    arrays["__c1"] = pa.array(cum[strata.codes, 0], pa.int64())
+    arrays["__c2"] = pa.array(cum[strata.codes, 1], pa.int64())
+    cuts = source.spark.createDataFrame(pa.table(arrays))
+    assigned = exact_splits(bucketed, params.stratify, cuts)
     return assigned, alloc, strata.labels
 
 

@@ -13,7 +13,8 @@
   engine's allocation); within a stratum the rows are ranked by a seeded hash of the row's
   values (two independent 64- and 32-bit hashes, so only identical rows tie, and identical
   rows are interchangeable) and the first ranks go to train, the next to dev, the rest to
-  test. Row position is not stable on Spark (it depends on how the input is partitioned), so
+  test. Each stratum is ranked in :data:`BUCKETS` hash buckets in parallel, the driver's
+  per-bucket counts turning a rank in a bucket into the rank in the stratum. Row position is not stable on Spark (it depends on how the input is partitioned), so
   the ranking never uses it: the assignment is reproducible for a seed whatever the
   partitioning, with every stratum's counts within one row of rows × ratio, but it differs
   row by row from the DuckDB engine's position-based shuffle.
@@ -159,36 +160,44 @@ def key_splits(
 # -- exact mode ------------------------------------------------------------------------------
 
 
-def exact_splits(
-    df: DataFrame,
-    columns: Sequence[str],
-    stratify: Sequence[str],
-    cuts: DataFrame | None,
-    first_cut: int,
-    second_cut: int,
-    seed: int,
-) -> DataFrame:
-    """``df`` with each row's exact-mode split: its rank within its stratum (by
-    :func:`row_hashes`) against the stratum's cut ranks (``cuts``: one row per stratum, its
-    values as ``__s0``, ``__s1``... then ``__c1`` and ``__c2``; without strata, the two cuts
-    given)."""
-    from pyspark.sql import Window
+#: exact mode: each stratum's rows are ranked in this many hash buckets, in parallel (part of
+#: the assignment: changing it changes which rows go where)
+BUCKETS = 64
+BUCKET = "__datalife_bucket"
+
+
+def with_buckets(df: DataFrame, columns: Sequence[str], seed: int) -> DataFrame:
+    """``df`` with the two row hashes (``__h1``, ``__h2``) and each row's bucket."""
     from pyspark.sql import functions as F  # noqa: N812
 
     h1, h2 = row_hashes(columns, seed)
-    ranked = df.withColumn("__h1", h1).withColumn("__h2", h2)
-    window = Window.partitionBy(*[_col(c) for c in stratify]).orderBy("__h1", "__h2")
-    ranked = ranked.withColumn("__rank", F.row_number().over(window))
-    if cuts is not None:
-        cond = [_col(c).eqNullSafe(F.col(f"__s{i}")) for i, c in enumerate(stratify)]
-        ranked = ranked.join(F.broadcast(cuts), on=cond, how="left")
-        ranked = ranked.drop(*[f"__s{i}" for i in range(len(stratify))])
-        c1, c2 = F.col("__c1"), F.col("__c2")
-    else:
-        c1, c2 = F.lit(first_cut), F.lit(second_cut)
-    split = F.when(F.col("__rank") <= c1, 0).when(F.col("__rank") <= c2, 1).otherwise(2)
+    out = df.withColumn("__h1", h1).withColumn("__h2", h2)
+    return out.withColumn(BUCKET, F.pmod(F.col("__h1"), F.lit(BUCKETS)).cast("int"))
+
+
+def exact_splits(df: DataFrame, stratify: Sequence[str], cuts: DataFrame) -> DataFrame:
+    """``df`` (from :func:`with_buckets`) with each row's exact-mode split: its rank within
+    its stratum against the stratum's cut ranks.
+
+    A stratum's rows are in the order (bucket, ``__h1``, ``__h2``): each (stratum, bucket) is
+    ranked by a task of its own, and ``cuts`` (one row per stratum and bucket: the stratum's
+    values as ``__s0``, ``__s1``..., the bucket ``__b``, the rows of the stratum's earlier
+    buckets ``__o``, the stratum's cut ranks ``__c1`` and ``__c2``) turns that rank into the
+    rank within the stratum. So one large class is not sorted by one task.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812
+
+    window = Window.partitionBy(*[_col(c) for c in stratify], F.col(BUCKET)).orderBy("__h1", "__h2")
+    ranked = df.withColumn("__rank", F.row_number().over(window))
+    cond = [_col(c).eqNullSafe(F.col(f"__s{i}")) for i, c in enumerate(stratify)]
+    cond.append(F.col(BUCKET) == F.col("__b"))
+    ranked = ranked.join(F.broadcast(cuts), on=cond, how="left")
+    rank = F.col("__rank") + F.col("__o")
+    split = F.when(rank <= F.col("__c1"), 0).when(rank <= F.col("__c2"), 1).otherwise(2)
     out = ranked.withColumn(SPLIT_COLUMN, split.cast("tinyint"))
-    return out.drop("__h1", "__h2", "__rank", "__c1", "__c2")
+    helpers = [f"__s{i}" for i in range(len(stratify))]
+    return out.drop(*helpers, "__b", "__o", "__c1", "__c2", "__h1", "__h2", "__rank", BUCKET)
 
 
 # -- group mode ------------------------------------------------------------------------------
