@@ -15,6 +15,7 @@ the same on every run (DuckDB's parallel float sums differ in the last bits from
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,8 @@ BATCH_MAX_ROWS = 150_000
 #: Text files wider than this are loaded on one thread with :data:`WIDE_MEMORY_LIMIT`.
 WIDE_COLUMNS = 2000
 WIDE_MEMORY_LIMIT = "1500MB"
+#: The longest line of such a wide file (as in inference: 8 MB, 32 MB lines' buffers do not fit).
+WIDE_MAX_LINE = 8 << 20
 
 Kind = Literal["numeric", "string", "boolean", "timestamp", "other"]
 
@@ -173,6 +176,11 @@ def _is_paths(data: Any) -> bool:
 
 def _typed_scan_sql(sources: Sequence[Source], *, sample_all: bool = False) -> str:
     fmt = sources[0].format
+    options = sources[0].csv_options() if fmt == "csv" else ""
+    if max(len(s.columns) for s in sources) > WIDE_COLUMNS:
+        # DuckDB sizes its read buffers from the longest line allowed: with thousands of
+        # columns, buffers for 32 MB lines run out of memory; a wide file's lines are shorter
+        options = re.sub(r"max_line_size=\d+", f"max_line_size={WIDE_MAX_LINE}", options)
     paths = "[" + ", ".join(sql_str(str(s.path)) for s in sources) + "]"
     if fmt == "parquet":
         return f"read_parquet({paths}, union_by_name = true, {PARQUET_SCAN_OPTIONS})"
@@ -181,8 +189,13 @@ def _typed_scan_sql(sources: Sequence[Source], *, sample_all: bool = False) -> s
         # (yes/no stays the text it is)
         from datalife.reading import auto_types_sql
 
-        types = auto_types_sql() if sample_all else auto_types_sql().replace("sample_size=-1, ", "")
-        return f"read_csv({paths}, {sources[0].csv_options()}, {types}, union_by_name = true)"
+        types = auto_types_sql()
+        if not sample_all:
+            # the head: 20,480 rows; 2,048 of a wide file (the sniffer's work grows with the
+            # columns; a value the head's types do not fit sends the file to the whole sniff)
+            head = 2048 if max(len(s.columns) for s in sources) > WIDE_COLUMNS else 20480
+            types = types.replace("sample_size=-1", f"sample_size={head}")
+        return f"read_csv({paths}, {options}, {types}, union_by_name = true)"
     return f"read_json({paths}, format = 'newline_delimited', union_by_name = true)"
 
 
@@ -214,9 +227,19 @@ def open_scan(
                     path=sources[0].path,
                     hint="profile files of one format together (convert the others first).",
                 )
-            con = duckdb.connect(str(tmp / "scan.duckdb"))
+            wide = formats[0] != "parquet" and max(len(s.columns) for s in sources) > WIDE_COLUMNS
+            # text is loaded into an on-disk database; a wide file's table stays in memory,
+            # spilling to the temporary directory (committing 10,000 columns to a database
+            # file runs out of memory)
+            con = duckdb.connect() if wide else duckdb.connect(str(tmp / "scan.duckdb"))
             _configure(con, memory_limit, tmp, nthreads)
-            scan = Scan(con, [], _file_source(sources, workspace, dataset), sources, nthreads)
+            scan = Scan(
+                con,
+                [],
+                _file_source(sources, workspace, dataset),
+                sources,
+                1 if wide else nthreads,
+            )
             if formats[0] == "parquet":
                 scan.execute(f"CREATE VIEW src AS SELECT * FROM {_typed_scan_sql(sources)}")
             else:
@@ -224,7 +247,6 @@ def open_scan(
                 # them in the same order on every run; if a value late in the file does not fit
                 # the type sniffed from its head, the whole file is sniffed instead
                 con.execute("SET preserve_insertion_order = true")
-                wide = max(len(s.columns) for s in sources) > WIDE_COLUMNS
                 if wide:
                     # DuckDB's CSV reader holds a buffer per thread and column: one thread and
                     # a little more room read 10,000 columns (the default limit runs out)
@@ -235,8 +257,8 @@ def open_scan(
                     retry_conversion="CREATE OR REPLACE TABLE src AS SELECT * FROM "
                     + _typed_scan_sql(sources, sample_all=True),
                 )
-                if wide:
-                    _configure(con, memory_limit, tmp, nthreads)
+                # a wide table stays on one thread with the larger limit (its statements pin
+                # blocks of many columns at once; its row groups are few anyway)
                 con.execute("SET preserve_insertion_order = false")
         else:
             frame, fhash = _frame(data)
