@@ -169,12 +169,16 @@ def _read(spark: SparkSession, paths: Sequence[str | os.PathLike[str]]) -> _Inpu
     from datalife.engines.spark.reading import col, scan, spark_type, strict_cast
     from datalife.engines.spark.validate import spark_action
     from datalife.splits._sources import FileSource
+    from datalife.splits._spark_dates import parse_text, sniffed_formats
     from datalife.splits.api import _hash_inputs
 
     source = FileSource(paths)
+    formats: dict[str, str] = {}
     try:
         duck = source.types  # the DuckDB engine's types (CSV: typed over the whole file)
         schema = source.output_schema()
+        if source.format == "csv" and {"DATE", "TIMESTAMP"} & set(duck.values()):
+            formats = source._run(functools.partial(sniffed_formats, source))
     finally:
         source.close()
     columns = list(duck)
@@ -188,7 +192,11 @@ def _read(spark: SparkSession, paths: Sequence[str | os.PathLike[str]]) -> _Inpu
             if c not in src.columns:
                 out.append(F.lit(None).cast(spark_type(duck[c])).alias(c))
                 continue
-            cast = strict_cast(col(c), stored[c], duck[c])
+            cast = None
+            if stored[c] == "VARCHAR" and duck[c] in formats:  # dates as the sniffer read them
+                cast = parse_text(col(c), duck[c], formats)
+            if cast is None:
+                cast = strict_cast(col(c), stored[c], duck[c])
             if cast is None:
                 out.append(col(c))
                 continue

@@ -65,7 +65,7 @@ def test_key_mode_on_csv_is_the_duckdb_assignment(spark: Any, tmp_path: Path) ->
     n = 120
     lines = [
         f"{i * 7 + 3},{'yes' if i % 3 else 'no'},{'' if i % 10 == 0 else i},{'abc'[i % 3]},"
-        f"2024-02-{1 + i % 28:02d},2024-02-01 {i % 24:02d}:30:00"
+        f"{1 + i % 28:02d}/02/2024,2024-02-01 {i % 24:02d}:30:00"
         for i in range(n)
     ]
     csv = tmp_path / "d.csv"
@@ -83,7 +83,8 @@ def test_key_mode_on_csv_is_the_duckdb_assignment(spark: Any, tmp_path: Path) ->
     written = json.loads((tmp_path / "spark" / "split_report.json").read_text())
     assert written["files"] == {"train": "train", "dev": "dev", "test": "test"}
     assert written["rows"] == duck.report.to_dict()["rows"]
-    # the values are the ones read: yes/no text, nullable integers, dates, timestamps
+    # the values are the ones read: yes/no text, nullable integers, dates (in the format
+    # DuckDB's sniffer found: day/month/year), timestamps
     for name in SPLITS:
         a = pq.read_table(duck.files[name]).sort_by("id")
         b = pq.read_table(sp.files[name]).sort_by("id")
