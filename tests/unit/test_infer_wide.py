@@ -76,3 +76,27 @@ def test_a_bad_value_in_one_statement_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         infer_schema(path, "bad")
     assert "bad.csv" in str(err.value)
+
+
+def test_repeated_text_is_read_as_timestamps_from_its_distinct_values(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    stamps = ["2024-01-01 10:00:00", "2024-03-05 23:59:59", "2023-12-31 00:00:01"]
+    frame = pd.DataFrame(
+        {
+            "when": rng.choice(stamps, 400),  # repeats: tried once per distinct value
+            "almost": [*rng.choice(stamps, 399), "not a time"],
+            "unique": pd.date_range("2024-01-01", periods=400, freq="s").astype(str),
+        }
+    )
+    frame.loc[::50, "when"] = None
+    path = tmp_path / "times.csv"
+    frame.to_csv(path, index=False)
+    inference = infer_schema(path, "times")
+    reasons = inference.explanations
+    assert (
+        reasons["when"][0] == "dtype datetime64[ns]: all 392 non-missing values parse as timestamps"
+    )
+    assert "observed [2023-12-31 00:00:01, 2024-03-05 23:59:59]" in " ".join(reasons["when"])
+    assert reasons["almost"][0].startswith("dtype str")
+    assert reasons["unique"][0].startswith("dtype datetime64[ns]")
+    assert "observed [2024-01-01 00:00:00, 2024-01-01 00:06:39]" in " ".join(reasons["unique"])

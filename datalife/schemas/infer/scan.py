@@ -230,26 +230,57 @@ def _stage2(i: int, f: Facts, text: bool) -> Plan | None:
     boolish = f.approx_distinct <= 3
 
     def read_text(f: Facts, row: Sequence[Any]) -> None:
-        f.as_ts = int(row[0])
-        f.t_lo, f.t_hi = row[1], row[2]
-        f.avg_len = None if row[3] is None else float(row[3])
-        f.spaced = int(row[4])
-        f.max_len = None if row[5] is None else int(row[5])
-        f.as_bool = int(row[6])
+        f.avg_len = None if row[0] is None else float(row[0])
+        f.spaced = int(row[1])
+        f.max_len = None if row[2] is None else int(row[2])
+        f.as_bool = int(row[3])
+        if len(row) > 4:
+            f.as_ts = int(row[4])
+            f.t_lo, f.t_hi = row[5], row[6]
 
+    # values that repeat are tried as timestamps once each (:func:`_timestamps_by_value`)
+    times = [] if _by_value(f) else [f"count({t})", f"min({t})", f"max({t})"]
     return (
-        [f"{q} AS {v}", f"TRY_CAST({q} AS TIMESTAMP) AS {t}"],
+        [f"{q} AS {v}", *([f"TRY_CAST({q} AS TIMESTAMP) AS {t}"] if times else [])],
         [
-            f"count({t})",
-            f"min({t})",
-            f"max({t})",
             f"avg(length({v}))",
             _count_where(f"contains({v}, ' ')"),
             f"max(length({v}))",
             _count_where(f"lower(trim({v})) IN ('true', 'false')") if boolish else "0",
+            *times,
         ],
         read_text,
     )
+
+
+def _by_value(f: Facts) -> bool:
+    """Whether a text column's timestamp reading is counted per distinct value: when its values
+    repeat (a cast that fails is slow: ~250 ns a value, most of stage 2 on wide text)."""
+    return f.approx_distinct * 4 <= f.nonnull
+
+
+def _timestamps_by_value(
+    data: Data, facts: Sequence[Facts], step: Callable[[int, int], None]
+) -> None:
+    """``as_ts``, ``t_lo`` and ``t_hi`` of text columns from their distinct values: the rows
+    that parse are the counts of the values that do, the extremes those of the values."""
+    groups = [facts[s : s + DISTINCT_PER_QUERY] for s in range(0, len(facts), DISTINCT_PER_QUERY)]
+    statements = []
+    for group in groups:
+        idx = ", ".join(str(k) for k in range(len(group)))
+        vals = ", ".join(sql_ident(f.name) for f in group)
+        statements.append(
+            "SELECT i, sum(CASE WHEN t IS NOT NULL THEN n END), min(t), max(t) FROM "
+            "(SELECT i, n, TRY_CAST(v AS TIMESTAMP) AS t FROM (SELECT i, v, count(*) AS n FROM "
+            f"(SELECT UNNEST([{idx}]) AS i, UNNEST([{vals}]) AS v FROM src) "
+            "WHERE v IS NOT NULL GROUP BY i, v)) GROUP BY i"
+        )
+    for group, found in zip(groups, data.run(statements, step), strict=True):
+        got = {int(r[0]): r[1:] for r in found}
+        for k, f in enumerate(group):
+            parsed, lo, hi = got.get(k, (None, None, None))
+            f.as_ts = int(parsed or 0)
+            f.t_lo, f.t_hi = lo, hi
 
 
 def _batches(sizes: Sequence[int], limit: int) -> list[list[int]]:
@@ -320,6 +351,14 @@ def pass1(data: Data, facts: list[Facts], progress: Progress | None) -> int:
             progress("types", done, total)
 
     _run_plans(data, facts, second, step2)
+    # the text columns whose stage 2 left their timestamp reading to the distinct values
+    by_value = [
+        f
+        for f, plan in zip(facts, second, strict=True)
+        if plan is not None and f.as_float != f.nonnull and _by_value(f)
+    ]
+    if by_value:
+        _timestamps_by_value(data, by_value, step2)
     return rows
 
 
