@@ -52,8 +52,6 @@ __all__ = ["check_supported", "is_spark_frame", "split_on_spark"]
 FILE = "__datalife_file"
 BAD = "__datalife_bad"
 _T = TypeVar("_T")
-#: what the Spark engine splits
-SUPPORTED_MODES = ("exact", "group", "key")
 
 
 def is_spark_frame(data: Any) -> bool:
