@@ -201,7 +201,7 @@ def staging_dir(out_dir: Path) -> Path:
     from datalife.storage import temp_name
 
     staging = out_dir / temp_name(out_dir / _STAGING)
-    staging.mkdir(mode=0o700)
+    staging.mkdir()  # the umask's mode: on a cluster the executors may run as another user
     for name in SPLITS:
         (staging / name).mkdir()
     return staging
@@ -216,14 +216,23 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def commit_staged(staging: Path, out_dir: Path, report_name: str) -> dict[str, Path]:
     """Swap the staged split directories and report into ``out_dir``; returns the final
     paths. Each split directory replaces the old one by two renames (old aside, new in); the
     moved-aside old one is removed afterwards."""
-    from datalife.storage import fault_point, new_file_mode, temp_name
+    from datalife.storage import fault_point, mode_for, new_file_mode, temp_name
 
     finals: dict[str, Path] = {}
     aside: list[Path] = []
+    _fsync_file(staging / report_name)  # everything on the disk before the first swap
     for name in SPLITS:
         new = staging / name
         for part in new.iterdir():
@@ -239,7 +248,7 @@ def commit_staged(staging: Path, out_dir: Path, report_name: str) -> dict[str, P
         fault_point(f"renamed:{name}", target)
         finals[name] = target
     report = out_dir / report_name
-    (staging / report_name).chmod(new_file_mode())
+    (staging / report_name).chmod(mode_for(report))
     (staging / report_name).replace(report)
     finals["report"] = report
     _fsync_dir(out_dir)
