@@ -239,11 +239,24 @@ def _run(
         "drift": drift,
         "engine": engine,
     }
+    if engine == "spark":
+        _quiet_spark()
     found = Workspace.locate() if record else None
     if found is None:
         return split(paths, **kwargs)
     ws = Workspace.load(found)
     return _run_journaled(ws, paths, out, params, kwargs)
+
+
+def _quiet_spark() -> None:
+    """The command's classic Spark session logs nothing on stderr: a failed task's stack
+    traces would bury the error datalife reports (with Spark's message in it)."""
+    from datalife.engines.spark.session import get_session, placement
+
+    session = get_session(placement())
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return  # a Connect server logs on its own side
+    session.sparkContext.setLogLevel("OFF")
 
 
 def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any) -> Any:

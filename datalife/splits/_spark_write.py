@@ -108,15 +108,18 @@ class PartWriter:
         """Write each part's footer (with its split's provenance), flush it to the disk and
         rename it to its final name in the staging directory."""
         from datalife.splits._outputs import PROVENANCE_META_KEY
+        from datalife.storage import fault_point
 
         for split, writer in self._writers.items():
             writer.add_key_value_metadata({PROVENANCE_META_KEY: self.metadata[split]})
             writer.close()
             fh = self._files[split]
             fh.flush()
+            target = self._path(split)
+            fault_point(f"write:{target.name}", target)  # $DATALIFE_FAULT, on the executor
             os.fsync(fh.fileno())
             fh.close()
-            self._temp(split).replace(self._path(split))
+            self._temp(split).replace(target)
         self._writers.clear()
         self._files.clear()
 
