@@ -284,12 +284,13 @@ def _run_journaled(ws: Any, paths: list[str], out: str, params: Any, kwargs: Any
         try:
             with run:
                 engine = str(kwargs["engine"])
-                run.engine(engine)  # a failed run's event says which engine it ran on
-                result = split(paths, provenance={"run_id": run.id}, **kwargs)
-                if engine == "spark":  # where Spark ran: its master and version
+                session = None
+                if engine == "spark":  # where Spark runs: its master and version
                     from datalife.engines.spark.session import get_session, placement
 
-                    run.engine(engine, get_session(placement()))
+                    session = get_session(placement())
+                run.engine(engine, session)  # a failed run's event says so too
+                result = split(paths, provenance={"run_id": run.id}, **kwargs)
                 names = {n for p in paths for n in ws.datasets_for(p)}
                 dataset = names.pop() if len(names) == 1 else None
                 if len(result.inputs) == 1:
