@@ -35,14 +35,13 @@ from datalife.stats.build import (
 )
 from datalife.stats.profile import FileRef, Profile, ProfileSettings, ProfileSource
 from datalife.stats.sketch import (
-    EXP_OFFSET,
     HyperLogLog,
     LogSketch,
     TimeGrid,
     ValueTable,
     grid_shift_for,
 )
-from datalife.stats.wide import COLUMNS_PER_GROUP, profile_group
+from datalife.stats.wide import COLUMNS_PER_GROUP, log_key_sql, profile_group
 
 if TYPE_CHECKING:
     import duckdb
@@ -344,13 +343,6 @@ def _hll_sql(value: str, source: str, precision: int) -> str:
     )
 
 
-def _log_key(x: str, sub_buckets: int) -> str:
-    """SQL for the bucket key of a finite DOUBLE ``x`` (see :func:`sketch.log_keys`)."""
-    offset = EXP_OFFSET * sub_buckets
-    k = f"(floor({sub_buckets} * log2(abs({x})))::BIGINT + {offset})"
-    return f"(CASE WHEN {x} = 0 THEN 0::BIGINT WHEN {x} < 0 THEN -{k} ELSE {k} END)"
-
-
 def _registers(rows: Sequence[tuple[Any, ...]], settings: ProfileSettings) -> HyperLogLog:
     return HyperLogLog.from_minimums(
         [int(r[0]) for r in rows], [int(r[1]) for r in rows], settings.hll_precision
@@ -510,7 +502,7 @@ def _numeric(scan: Scan, name: str, dtype: str, rows: int, settings: ProfileSett
         m2 = float(r[8]) * finite if r[8] is not None else 0.0
         present -= nan
         regs = scan.execute(_hll_sql("x", values, settings.hll_precision))
-    key = _log_key("x", settings.initial_sub_buckets)
+    key = log_key_sql("x", settings.initial_sub_buckets)
     buckets = scan.fetch_numpy(
         f"SELECT {key} AS k, count(*) AS n FROM {values} WHERE isfinite(x) GROUP BY k"
     )

@@ -15,9 +15,14 @@ the columns are taken in groups and each group is profiled with:
 - one grouped table of (column, value, count) for the strings and booleans, from which the
   distinct counts, lengths, top values and registers are read.
 
+The aggregates use no ``FILTER`` clauses: DuckDB applies each filter to every column of the
+statement's input, so hundreds of filtered aggregates in one statement cost the square of its
+width; ``CASE`` expressions hand the same values, in the same order, to the same aggregates.
+
 Every summary is an exact function of the column's values (counts, minima, exact integer sums,
-registers, bucket counts), so the profile equals the per-column one field for field; a group whose
-exact integer sums overflow is profiled column by column, as before.
+registers, bucket counts), so the profile equals the per-column one field for field; when a
+group's exact integer sums overflow, its integer columns are profiled one by one, as before
+(the one that overflows takes the floating-point path).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ if TYPE_CHECKING:
     from datalife.stats.engine import Scan
     from datalife.stats.profile import ProfileSettings
 
-__all__ = ["AGGREGATES_PER_QUERY", "COLUMNS_PER_GROUP", "profile_group"]
+__all__ = ["AGGREGATES_PER_QUERY", "COLUMNS_PER_GROUP", "log_key_sql", "profile_group"]
 
 #: Aggregates per statement (as in inference: no statement grows with the width).
 AGGREGATES_PER_QUERY = 480
@@ -163,7 +168,8 @@ def _epoch_us(c: _Col) -> str:
     return f"epoch_us({c.q}::TIMESTAMP)" if c.dtype.upper() == "DATE" else f"epoch_us({c.q})"
 
 
-def _log_key(x: str, sub_buckets: int) -> str:
+def log_key_sql(x: str, sub_buckets: int) -> str:
+    """SQL for the bucket key of a finite DOUBLE ``x`` (see :func:`sketch.log_keys`)."""
     offset = EXP_OFFSET * sub_buckets
     k = f"(floor({sub_buckets} * log2(abs({x})))::BIGINT + {offset})"
     return f"(CASE WHEN {x} = 0 THEN 0::BIGINT WHEN {x} < 0 THEN -{k} ELSE {k} END)"
@@ -255,7 +261,7 @@ def profile_group(
     }
     sub = settings.initial_sub_buckets
     keys = [
-        f"CASE WHEN isfinite({_numeric_x(c)}) THEN {_log_key(_numeric_x(c), sub)} END"
+        f"CASE WHEN isfinite({_numeric_x(c)}) THEN {log_key_sql(_numeric_x(c), sub)} END"
         for c in numbers
     ] + [f"({_epoch_us(c)}) >> {shifts[c.index]}" for c in times]
     cells: list[tuple[Any, Any]] = []

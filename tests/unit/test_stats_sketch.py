@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datalife.stats.engine import _hll_sql, _log_key
+from datalife.stats.engine import _hll_sql
 from datalife.stats.sketch import (
     INITIAL_SUB_BUCKETS,
     HyperLogLog,
@@ -21,6 +21,7 @@ from datalife.stats.sketch import (
     log_keys,
     shortest_decimals,
 )
+from datalife.stats.wide import log_key_sql
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
@@ -29,7 +30,7 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 def test_sql_bucket_keys_equal_the_python_ones(values: list[float]) -> None:
     """DuckDB and Python both take log2 from the C library: the same keys."""
     con = duckdb.connect()
-    key = _log_key("x", INITIAL_SUB_BUCKETS)
+    key = log_key_sql("x", INITIAL_SUB_BUCKETS)
     got = [
         r[0]
         for r in con.execute(
@@ -53,7 +54,7 @@ def test_a_value_lies_within_its_bucket(x: float) -> None:
 def test_powers_of_two_and_extremes_match_between_sql_and_python() -> None:
     xs = [2.0**52 - 1, 2.0**52, 8.0, math.nextafter(8.0, 0), 5e-324, 1.7976931348623157e308]
     con = duckdb.connect()
-    key = _log_key("x", INITIAL_SUB_BUCKETS)
+    key = log_key_sql("x", INITIAL_SUB_BUCKETS)
     got = [
         r[0]
         for r in con.execute(
