@@ -41,12 +41,15 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 __all__ = [
+    "BUCKETS",
     "assign_groups_counts",
+    "exact_splits",
+    "group_splits",
     "key_splits",
     "row_hashes",
+    "with_buckets",
 ]
 
-ROW_HASH = "__datalife_rowhash"
 GROUP_ID = "__datalife_gid"
 
 

@@ -37,7 +37,6 @@ __all__ = [
     "Strata",
     "build_report",
     "duplicate_stats",
-    "encode_strata",
     "group_stats",
     "run_checks",
 ]
@@ -64,10 +63,6 @@ class Strata:
     @property
     def count(self) -> int:
         return max(len(self.labels), 1)
-
-
-def encode_strata(table: pa.Table, columns: Sequence[str]) -> Strata:
-    return Strata(table, columns)
 
 
 def _sizes(
