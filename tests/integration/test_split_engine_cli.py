@@ -60,3 +60,14 @@ def test_what_spark_cannot_do_is_exit_2(
 def test_an_unknown_engine_is_exit_2(cli: Cli, workspace: Path) -> None:
     res = cli("split", "sample_data/2007.csv", "--out", "splits", "--engine", "polars")
     assert res.code == 2 and "polars" in res.stderr, res
+
+
+def test_spark_without_java_is_exit_2_and_writes_nothing(
+    cli: Cli, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(workspace / "no-java"))
+    monkeypatch.setenv("DATALIFE_SPARK_MASTER", "local[1]")
+    res = cli("split", "sample_data/2007.csv", "--out", "splits", "--engine", "spark")
+    assert res.code == 2, res
+    assert "Java" in res.stderr and "Traceback" not in res.stderr
+    assert not (workspace / "splits").exists()
