@@ -256,8 +256,11 @@ def open_scan(
                     retry_conversion="CREATE OR REPLACE TABLE src AS SELECT * FROM "
                     + _typed_scan_sql(sources, sample_all=True),
                 )
-                # a wide table stays on one thread with the larger limit (its statements pin
-                # blocks of many columns at once; its row groups are few anyway)
+                if wide:
+                    # profiling goes back to the caller's limit, the table spilling to disk
+                    # beyond it (so the profiles' own memory adds to a bounded total); a wide
+                    # table stays on one thread: its row groups are few anyway
+                    con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
                 con.execute("SET preserve_insertion_order = false")
         else:
             frame, fhash = _frame(data)
