@@ -141,7 +141,7 @@ def split_cmd(
       --order-by COL time: train on the earliest rows, evaluate on later ones (--gap)
 
     With --engine spark the rows are split and written by Spark: key mode puts every row in
-    the same split as the DuckDB engine; --order-by, --rebalance and --drift are refused.
+    the same split as the DuckDB engine; --order-by and --drift are refused.
 
     Exit 0 when written, 1 when the data cannot be split (or leaks, with --fail-on-leakage),
     2 for bad options, unreadable input or an unwritable --out.

@@ -20,7 +20,7 @@ line per part file written.
    parts written by the executors with pyarrow, each part with datalife's provenance in its
    footer, committed into ``out`` only when every part is written.
 
-Time-ordered splits (``order_by``), rebalancing and ``drift`` are not available on Spark
+Time-ordered splits (``order_by``) and ``drift`` are not available on Spark
 (:func:`check_supported` says so before anything runs).
 """
 
@@ -69,7 +69,6 @@ def check_supported(params: SplitParams, *, drift: bool = False, out: Any = "") 
     modes = "exact (--stratify), group (--group) and key (--key)"
     for given, option in (
         (params.order_by is not None, "--order-by (a time-ordered split)"),
-        (params.rebalance is not None, f"--rebalance {params.rebalance}"),
         (drift, "--drift"),
     ):
         if given:
@@ -324,13 +323,17 @@ def _write(
         raise OutputNotWritable.from_path(out_dir, exc.strerror or str(exc)) from exc
     try:
         from datalife.engines.spark.reading import col
+        from datalife.splits.params import WEIGHT_COLUMN
 
-        rows = assigned.select(*[col(c) for c in source.columns], F.col(SPLIT_COLUMN))
+        weight = WEIGHT_COLUMN if params.rebalance == "weight" else None
+        extra = [F.col(weight)] if weight else []
+        rows = assigned.select(*[col(c) for c in source.columns], *extra, F.col(SPLIT_COLUMN))
         fn = functools.partial(
             split_write.write_parts,
             staging=str(staging.resolve()),  # the executors' working folder is not ours
             schema=source.schema,
             metadata=meta,
+            weight_column=weight,
         )
         result_schema = StructType(
             [

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
     from datalife.splits._spark import _Input
-    from datalife.splits._spark_report import Check
+    from datalife.splits._spark_report import Check, Strata
     from datalife.splits.report import GroupStats, SplitReport
 
 __all__ = ["assign"]
@@ -52,15 +52,15 @@ def assign(
     checks: dict[str, Check] = {}
     if mode == "key":
         assert params.key is not None
-        assigned, mat, labels = _key(source, params, warnings)
+        assigned, mat, strata = _key(source, params, warnings)
         unit_sq = float(mat.sum())
         checks["keys"] = _duplicate_keys(source, params.key)
         if params.group is not None:
             checks["groups"] = group_stats(assigned, [params.group], params.group)
     elif mode == "exact":
-        assigned, mat, labels = _exact(source, params)
+        assigned, mat, strata = _exact(source, params)
     else:
-        assigned, mat, labels, groups = _group(source, params, warnings)
+        assigned, mat, strata, groups = _group(source, params, warnings)
     counts = {name: int(mat[:, j].sum()) for j, name in enumerate(SPLITS)}
     excluded = [params.key] if params.key else []
     leakage = duplicate_stats(assigned, source.columns, excluded, params.key)
@@ -82,7 +82,17 @@ def assign(
 
         pairs = {f"{a}/{b}": 0 for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]}
         dup = DuplicateStats(checked=False, excluded_columns=excluded, pairs=pairs)
-    report = build_report(params, mat, labels, groups, dup, source.columns, warnings, unit_sq)
+    report = build_report(
+        params, mat, strata.labels, groups, dup, source.columns, warnings, unit_sq
+    )
+    if params.rebalance is not None:  # train only; dev and test are never changed
+        from dataclasses import replace
+
+        from datalife.splits._spark_rebalance import rebalance
+
+        assigned, stats = rebalance(source, assigned, params, mat, strata)
+        report = replace(report, rebalance=stats)
+        counts["train"] = stats.rows_after
     return assigned, report, counts
 
 
@@ -202,7 +212,7 @@ def _all_null(source: _Input, table: pa.Table, column: str, role: str) -> None:
 
 def _key(
     source: _Input, params: SplitParams, warnings: list[str]
-) -> tuple[DataFrame, npt.NDArray[np.int64], list[str]]:
+) -> tuple[DataFrame, npt.NDArray[np.int64], Strata]:
     from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.splits._spark_modes import key_splits
@@ -220,7 +230,7 @@ def _key(
     )
     by = [F.col(SPLIT_COLUMN), *[_col(c) for c in params.stratify]]
     extra = [F.count_if(_col(key).isNull()).alias("__null_keys")]
-    _, table = _strata_counts(source, by, extra, rows=assigned)
+    raw, table = _strata_counts(source, by, extra, rows=assigned)
     n = int(np.asarray(table.column("__n")).sum()) if table.num_rows else 0
     if n == 0:
         raise _no_rows()
@@ -238,7 +248,8 @@ def _key(
         single = int((mat.sum(axis=1) == 1).sum())
         if single:
             warnings.append(f"{single} class(es) have a single row")
-    return assigned, mat, strata.labels
+    strata.raw = raw
+    return assigned, mat, strata
 
 
 def _files_of(source: _Input, file_ids: Any) -> list[str]:
@@ -308,9 +319,7 @@ def _duplicate_keys(source: _Input, key: str) -> Check:
 # -- exact mode ----------------------------------------------------------------------------
 
 
-def _exact(
-    source: _Input, params: SplitParams
-) -> tuple[DataFrame, npt.NDArray[np.int64], list[str]]:
+def _exact(source: _Input, params: SplitParams) -> tuple[DataFrame, npt.NDArray[np.int64], Strata]:
     import pyarrow as pa
     from pyspark.sql import functions as F  # noqa: N812
 
@@ -367,7 +376,8 @@ def _exact(
     arrays["__c2"] = pa.array(cum[strata.codes, 1], pa.int64())
     cuts = source.spark.createDataFrame(pa.table(arrays))
     assigned = exact_splits(bucketed, params.stratify, cuts)
-    return assigned, alloc, strata.labels
+    strata.raw = raw
+    return assigned, alloc, strata
 
 
 # -- group mode ----------------------------------------------------------------------------
@@ -375,7 +385,7 @@ def _exact(
 
 def _group(
     source: _Input, params: SplitParams, warnings: list[str]
-) -> tuple[DataFrame, npt.NDArray[np.int64], list[str], GroupStats]:
+) -> tuple[DataFrame, npt.NDArray[np.int64], Strata, GroupStats]:
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyspark.sql import functions as F  # noqa: N812
@@ -449,4 +459,5 @@ def _group(
     assigned = group_splits(df, group, source.spark.createDataFrame(mapping))
     per_split = {s: int(np.count_nonzero(g_split == j)) for j, s in enumerate(SPLITS)}
     stats = GroupStats(column=group, count=n_groups, per_split=per_split, overlap=0)
-    return assigned, mat, strata.labels, stats
+    strata.raw = spark_table
+    return assigned, mat, strata, stats

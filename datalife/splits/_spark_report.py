@@ -53,6 +53,8 @@ class Strata:
         from datalife.splits._plan import _combine, encode
 
         self.columns = list(columns)
+        #: the counts' table in Spark's own types (its rows have these codes)
+        self.raw: pa.Table = table
         if not columns:
             self.codes = np.zeros(table.num_rows, dtype=np.int64)
             self.labels: list[str] = []

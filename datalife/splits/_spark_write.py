@@ -158,10 +158,11 @@ def write_parts(
     staging: str,
     schema: pa.Schema | None,
     metadata: Mapping[int, str],
+    weight_column: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The executor side of the write (a ``mapInArrow`` function): route each row of the
     partition to its split's part file; yield one row per split written: (partition, split,
-    rows)."""
+    rows). ``weight_column`` (rebalancing by weight) is written to train's parts only."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -170,7 +171,10 @@ def write_parts(
     ctx = TaskContext.get()
     partition = ctx.partitionId() if ctx is not None else 0
     attempt = ctx.attemptNumber() if ctx is not None else 0
-    writer = PartWriter(staging, partition, schema, metadata, attempt)
+    if schema is not None and weight_column is not None:
+        schema = schema.append(pa.field(weight_column, pa.float64()))
+    # each split's parts take the schema of their (conformed) rows: train's has the weights
+    writer = PartWriter(staging, partition, None, metadata, attempt)
     try:
         for batch in batches:
             if batch.num_rows == 0:
@@ -179,10 +183,12 @@ def write_parts(
             table = conform(batch, schema)
             for j in range(len(SPLITS)):
                 mask = codes == j
-                if mask.all():
-                    writer.put(j, table)
-                elif mask.any():
-                    writer.put(j, pc.filter(table, pa.array(mask)))
+                if not mask.any():
+                    continue
+                part = table if mask.all() else pc.filter(table, pa.array(mask))
+                if j != 0 and weight_column is not None:
+                    part = part.drop_columns([weight_column])
+                writer.put(j, part)
         writer.finish()
     except BaseException:
         writer.abandon()

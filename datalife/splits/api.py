@@ -99,7 +99,7 @@ def split(
         provenance: caller-supplied provenance for the written files: ``schema``,
             ``run_id``, ``dataset_versions``, ``transforms``, ``extra``.
         engine: ``"spark"`` splits on Spark (the default for a Spark DataFrame): exact,
-            group and key modes, written to ``out`` as a directory of Parquet parts per
+            group and key modes (with rebalancing; not ``order_by`` or ``drift``), written to ``out`` as a directory of Parquet parts per
             split; key mode assigns every row as the other engines do (see
             ``docs/spark-splits.md``). ``"duckdb"`` (files) and ``"pandas"`` (a DataFrame)
             are the in-process engines; None picks by the kind of ``data``.

@@ -255,6 +255,35 @@ def test_group_mode_on_spark_keeps_groups_whole(
     assert {int(i): s for s in SPLITS for i in local[s]["id"]} == got
 
 
+def test_rebalancing_train_on_spark(spark: Any, tmp_path: Path) -> None:
+    """By weight: the DuckDB engine's files (key mode assigns the same rows). Downsampled:
+    every class of train cut to the smallest, from train's own rows; dev and test unchanged."""
+    lines = [f"{i},{'a' if i % 4 else 'b'},{i % 5}" for i in range(80)]
+    csv = tmp_path / "r.csv"
+    csv.write_text("id,y,x\n" + "\n".join(lines) + "\n")
+    kw: dict[str, Any] = {"key": "id", "stratify": "y", "check_duplicates": False}
+    duck = split(csv, rebalance="weight", out=tmp_path / "duck", **kw)
+    sp = split(csv, rebalance="weight", out=tmp_path / "w", engine="spark", **kw)
+    assert sp.report.rebalance == duck.report.rebalance
+    for name in SPLITS:
+        a = pq.read_table(duck.files[name]).sort_by("id")
+        assert pq.read_table(sp.files[name]).sort_by("id").equals(a)
+    assert "sample_weight" in pq.read_schema(parts(sp.files["train"])[0]).names
+    down = split(csv, rebalance="downsample", out=tmp_path / "d", engine="spark", **kw)
+    assert down.report.rebalance == split(csv, rebalance="downsample", **kw).report.rebalance
+    train = pq.read_table(down.files["train"]).to_pylist()
+    smallest = min(sum(1 for r in train if r["y"] == y) for y in "ab")
+    assert sorted(sum(1 for r in train if r["y"] == y) for y in "ab") == [smallest, smallest]
+    before = {r["id"] for r in pq.read_table(duck.files["train"]).to_pylist()}
+    assert {r["id"] for r in train} <= before and len({r["id"] for r in train}) == len(train)
+    for name in ("dev", "test"):
+        assert (
+            pq.read_table(down.files[name])
+            .sort_by("id")
+            .equals(pq.read_table(duck.files[name]).sort_by("id"))
+        )
+
+
 def test_bad_keys_are_data_errors_naming_keys_and_files(spark: Any, tmp_path: Path) -> None:
     csv = tmp_path / "k.csv"
     csv.write_text("id,v\n1,a\n2,b\n2,c\n3,d\n4,e\n4,f\n")

@@ -42,7 +42,6 @@ def test_the_duckdb_split_records_its_engine(cli: Cli, workspace: Path) -> None:
     ("options", "named"),
     [
         (["--order-by", "year"], "--order-by"),
-        (["--stratify", "species", "--rebalance", "upsample"], "--rebalance upsample"),
         (["--drift"], "--drift"),
     ],
 )

@@ -39,7 +39,6 @@ def leftover(out: Path, name: str, pid: int) -> Path:
     ("kwargs", "named"),
     [
         ({"order_by": "t"}, "--order-by"),
-        ({"stratify": "y", "rebalance": "weight"}, "--rebalance weight"),
         ({"drift": True}, "--drift"),
         ({"out": None}, "output directory"),
     ],
