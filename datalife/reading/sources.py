@@ -176,20 +176,27 @@ def _record_end(data: bytes) -> int | None:
         start = nl + 1
 
 
-def _sniff(path: Path, delimiter: str | None) -> tuple[str, str, str]:
+#: Values the dialect sniffer reads from the head of a CSV file: 20,480 rows of a narrow
+#: file, fewer of a wide one (its work grows with the columns), 2,048 rows at least
+SNIFF_VALUES = 2_000_000
+
+
+def _sniff(path: Path, delimiter: str | None, width: int = 1) -> tuple[str, str, str]:
     """``(delimiter, quote, escape)``: DuckDB's sniffer reads the header and data rows, and
-    honours quotes; a delimiter named by the user is taken as is."""
+    honours quotes; a delimiter named by the user is taken as is. ``width``: about how many
+    columns the header has (it bounds the rows read, see :data:`SNIFF_VALUES`)."""
     import duckdb
 
     if delimiter is not None:
         return delimiter, '"', '"'
     if path.name.lower().endswith((".tsv", ".tsv.gz")):
         return "\t", '"', '"'
+    rows = max(2048, min(20480, SNIFF_VALUES // max(width, 1)))
     con = duckdb.connect()
     try:
         row = con.execute(
             f"SELECT Delimiter, Quote, Escape FROM sniff_csv({sql_str(str(path))}, "
-            f"max_line_size={MAX_LINE_BYTES()}, sample_size=20480)"
+            f"max_line_size={MAX_LINE_BYTES()}, sample_size={rows})"
         ).fetchone()
     except duckdb.Error:
         row = None
@@ -215,7 +222,9 @@ def _csv_header(path: Path, delimiter: str | None = None) -> tuple[list[str], st
             line=1,
             hint="add a header line, or remove leading blank lines.",
         )
-    delim, quote, escape = _sniff(path, delimiter)
+    # the widest reading of the header (before its dialect is known) bounds the sniff's rows
+    width = 1 + max(record.count(d) for d in _DELIMITERS)
+    delim, quote, escape = _sniff(path, delimiter, width)
     csv.field_size_limit(max(MAX_LINE_BYTES(), 1 << 20))
     names = next(csv.reader([record], delimiter=delim, quotechar=quote))
     if delimiter is None and len(names) == 1:
