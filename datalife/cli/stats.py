@@ -253,8 +253,15 @@ def stats_cmd(
         from datalife.errors import InputError
 
         try:
-            with progress(f"profiling {size_of(paths)}", fmt=fmt):
-                profile = stats(paths, dataset=dataset, workspace=ws, top_k=top_k, engine=engine)
+            with progress(f"profiling {size_of(paths)}", fmt=fmt) as update:
+                profile = stats(
+                    paths,
+                    dataset=dataset,
+                    workspace=ws,
+                    top_k=top_k,
+                    engine=engine,
+                    progress=update,
+                )
         except InputError as exc:
             if save and ws is not None and not no_record:
                 from datalife.cli.validate import record_unreadable

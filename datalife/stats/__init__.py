@@ -47,6 +47,8 @@ from datalife.stats.store import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from datalife.config import Workspace
 
 __all__ = [
@@ -82,6 +84,7 @@ def stats(
     memory_limit: str | None = None,
     threads: int | None = None,
     engine: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Profile:
     """Profile ``data``: a pandas or polars DataFrame, a pyarrow Table, a Spark DataFrame, or
     file paths.
@@ -102,6 +105,8 @@ def stats(
         engine: ``"duckdb"`` (the default for everything but a Spark DataFrame) or ``"spark"``
             (paths read by Spark, where ``[engine.spark]`` and ``$DATALIFE_SPARK_MASTER`` say;
             the same profile, see :mod:`datalife.stats.spark`).
+        progress: called with ``(columns done, columns)`` as the DuckDB engine profiles
+            (a progress bar's update, say).
 
     Returns:
         The :class:`Profile`, the same for the same data on every run.
@@ -132,4 +137,4 @@ def stats(
         workspace=workspace,
         dataset=dataset,
     ) as scan:
-        return profile_scan(scan, settings)
+        return profile_scan(scan, settings, progress=progress)
