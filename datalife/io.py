@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from datalife.errors import InputError
 
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "MAX_LINE_ENV",
     "connect",
+    "duckdb_connect",
     "input_error_from_duckdb",
     "sql_ident",
     "sql_str",
@@ -99,15 +100,24 @@ def input_error_from_duckdb(exc: Exception, sources: Sequence[_File]) -> InputEr
     return InputError(f"{where}: {reason}", path=path, line=line, hint=hint, details=details)
 
 
+def duckdb_connect(database: str = ":memory:", **kwargs: Any) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect(database, **kwargs)`` without DuckDB's progress bar: DuckDB draws it on
+    standard output for any query that runs over two seconds, terminal or not, which would
+    corrupt ``--format json`` output (datalife draws its own bar, on standard error)."""
+    import duckdb
+
+    con = duckdb.connect(database, **kwargs)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection configured for bounded-memory scans."""
     import tempfile
 
-    import duckdb
-
     # spill to the system temp folder, never into the current folder (a repository)
     spill = Path(tempfile.gettempdir()) / "datalife-duckdb"
-    con = duckdb.connect(config={"preserve_insertion_order": True, "temp_directory": str(spill)})
+    con = duckdb_connect(config={"preserve_insertion_order": True, "temp_directory": str(spill)})
     if memory_limit:
         con.execute(f"SET memory_limit={sql_str(memory_limit)}")
     return con

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datalife.io import duckdb_connect
 from datalife.monitor.errors import MonitorStoreError
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def open_store(path: str | Path, *, read_only: bool = False, lock_timeout: float
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
-            con = duckdb.connect(str(p), read_only=read_only)
+            con = duckdb_connect(str(p), read_only=read_only)
             break
         except duckdb.Error as exc:
             if "lock" in str(exc).lower() and time.monotonic() < deadline:

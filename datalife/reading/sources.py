@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from datalife.errors import InputError
-from datalife.io import MAX_LINE_BYTES, MAX_LINE_ENV, sql_str
+from datalife.io import MAX_LINE_BYTES, MAX_LINE_ENV, duckdb_connect, sql_str
 
 if TYPE_CHECKING:
     import duckdb
@@ -192,7 +192,7 @@ def _sniff(path: Path, delimiter: str | None, width: int = 1) -> tuple[str, str,
     if path.name.lower().endswith((".tsv", ".tsv.gz")):
         return "\t", '"', '"'
     rows = max(2048, min(20480, SNIFF_VALUES // max(width, 1)))
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         row = con.execute(
             f"SELECT Delimiter, Quote, Escape FROM sniff_csv({sql_str(str(path))}, "
@@ -275,7 +275,7 @@ def _parquet_columns(path: Path, con: duckdb.DuckDBPyConnection | None = None) -
 
     try:
         own = con is None
-        db = duckdb.connect() if con is None else con
+        db = duckdb_connect() if con is None else con
         try:
             rows = db.execute(
                 f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from datalife.io import duckdb_connect
 from datalife.splits._assign import int_key_hash
 
 if TYPE_CHECKING:
@@ -118,9 +119,8 @@ def hash_values(values: pa.ChunkedArray, seed: int) -> npt.NDArray[np.uint64]:
             out[at : at + len(ints)] = int_key_hash(ints, seed)
             at += len(ints)
         return out
-    import duckdb
 
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         con.register("__datalife_keys", pa.table({"k": values}))
         out = con.sql(

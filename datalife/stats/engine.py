@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from datalife.errors import InputError
-from datalife.io import input_error_from_duckdb, sql_ident, sql_str
+from datalife.io import duckdb_connect, input_error_from_duckdb, sql_ident, sql_str
 from datalife.reading import PARQUET_SCAN_OPTIONS, Source, resolve_sources
 from datalife.stats.build import (
     categorical_column,
@@ -210,8 +210,6 @@ def open_scan(
     """Open ``data`` (paths, or a pandas/polars/pyarrow frame) as relation ``src``."""
     import os
 
-    import duckdb
-
     tmp = Path(tempfile.mkdtemp(prefix="datalife-stats-"))
     nthreads = threads or os.cpu_count() or 1
     con: duckdb.DuckDBPyConnection | None = None
@@ -230,7 +228,7 @@ def open_scan(
             # text is loaded into an on-disk database; a wide file's table stays in memory,
             # spilling to the temporary directory (committing 10,000 columns to a database
             # file runs out of memory)
-            con = duckdb.connect() if wide else duckdb.connect(str(tmp / "scan.duckdb"))
+            con = duckdb_connect() if wide else duckdb_connect(str(tmp / "scan.duckdb"))
             _configure(con, memory_limit, tmp, nthreads)
             scan = Scan(
                 con,
@@ -264,7 +262,7 @@ def open_scan(
                 con.execute("SET preserve_insertion_order = false")
         else:
             frame, fhash = _frame(data)
-            con = duckdb.connect()
+            con = duckdb_connect()
             _configure(con, memory_limit, tmp, nthreads)
             con.register("src_frame", frame)
             con.execute("CREATE VIEW src AS SELECT * FROM src_frame")

@@ -103,7 +103,7 @@ def profile_partition(spec: PartialSpec, batches: Iterator[pa.RecordBatch]) -> I
     import duckdb
     import pyarrow as pa
 
-    from datalife.io import sql_ident, sql_str
+    from datalife.io import duckdb_connect, sql_ident, sql_str
     from datalife.stats.engine import Scan, profile_scan
     from datalife.stats.profile import ProfileSettings, ProfileSource
 
@@ -121,7 +121,7 @@ def profile_partition(spec: PartialSpec, batches: Iterator[pa.RecordBatch]) -> I
             yield b
 
     tmp = Path(tempfile.mkdtemp(prefix="datalife-profile-"))
-    con = duckdb.connect(str(tmp / "part.duckdb"))
+    con = duckdb_connect(str(tmp / "part.duckdb"))
     try:
         con.execute(f"SET memory_limit = {sql_str(spec.memory_limit)}")
         con.execute(f"SET temp_directory = {sql_str(str(tmp / 'spill'))}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from datalife.errors import DatalifeError
-from datalife.io import input_error_from_duckdb, sql_ident, sql_str
+from datalife.io import duckdb_connect, input_error_from_duckdb, sql_ident, sql_str
 
 __all__ = ["MEMORY_LIMIT", "WIDE_COLUMNS", "Data"]
 
@@ -70,11 +70,9 @@ class Data:
     def __init__(self, data: Any, memory_limit: str) -> None:
         import os
 
-        import duckdb
-
         self.tmp = Path(tempfile.mkdtemp(prefix="datalife-infer-"))
         # in memory (no commit of a database file), spilling to ``tmp`` beyond the limit
-        self.con = duckdb.connect()
+        self.con = duckdb_connect()
         self.con.execute(f"SET memory_limit = {sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {sql_str(str(self.tmp / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
