@@ -237,6 +237,7 @@ def commit_staged(staging: Path, out_dir: Path, report_name: str) -> dict[str, P
     """Swap the staged split directories and report into ``out_dir``; returns the final
     paths. Each split directory replaces the old one by two renames (old aside, new in); the
     moved-aside old one is removed afterwards."""
+    from datalife.splits.result import remove_superseded
     from datalife.storage import fault_point, mode_for, new_file_mode, temp_name
 
     finals: dict[str, Path] = {}
@@ -263,6 +264,8 @@ def commit_staged(staging: Path, out_dir: Path, report_name: str) -> dict[str, P
     _fsync_dir(out_dir)
     for old in aside:
         shutil.rmtree(old, ignore_errors=True)
+    # the DuckDB engine's train.parquet ... of an earlier split into this folder
+    remove_superseded(out_dir, kept="directories")
     shutil.rmtree(staging, ignore_errors=True)
     return finals
 

@@ -21,6 +21,7 @@ from datalife.splits.result import (
     commit,
     prepare_out_dir,
     provenance,
+    remove_superseded,
     report_bytes,
     write_splits,
 )
@@ -482,6 +483,7 @@ def _staged_outputs(out_dir: Path) -> Iterator[tuple[dict[str, Path], dict[str, 
                 tmp.touch(mode=0o600, exist_ok=False)
             yield temps, finals
             commit({temps[k]: finals[k] for k in finals})
+            remove_superseded(out_dir, kept="files")  # a Spark split's train/ ... of before
         finally:
             for tmp in temps.values():
                 with contextlib.suppress(OSError):

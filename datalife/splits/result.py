@@ -35,6 +35,7 @@ __all__ = [
     "prepare_out_dir",
     "provenance",
     "read_provenance",
+    "remove_superseded",
     "write_splits",
 ]
 
@@ -153,6 +154,43 @@ def read_provenance(path: str | Path) -> dict[str, Any] | None:
         return None
     value = json.loads(raw)
     return value if isinstance(value, dict) else None
+
+
+def _is_split_file(path: Path) -> bool:
+    """Whether ``path`` is a split file datalife wrote (its footer holds the provenance)."""
+    try:
+        return read_provenance(path) is not None
+    except (OSError, ValueError):  # unreadable, not Parquet, damaged provenance: not ours
+        return False
+
+
+def remove_superseded(out_dir: Path, kept: str) -> list[Path]:
+    """Remove the other engine's outputs of the same splits from ``out_dir``, once the new
+    ones are in place: ``kept="files"`` (``train.parquet``... just written) removes split
+    directories of Parquet parts (``train/``) that a Spark split left there, and
+    ``kept="directories"`` removes single split files; so ``out_dir`` never holds two
+    versions of a split. Only what datalife wrote is removed (every file carries its
+    provenance); anything else is left as it is. Returns what was removed."""
+    import shutil
+
+    removed: list[Path] = []
+    for name in SPLITS:
+        if kept == "files":
+            folder = out_dir / name
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            entries = list(folder.iterdir())
+            if entries and all(
+                e.is_file() and e.name.startswith("part-") and _is_split_file(e) for e in entries
+            ):
+                shutil.rmtree(folder)
+                removed.append(folder)
+        else:
+            single = out_dir / f"{name}.parquet"
+            if single.is_file() and not single.is_symlink() and _is_split_file(single):
+                single.unlink()
+                removed.append(single)
+    return removed
 
 
 @dataclass
@@ -310,6 +348,7 @@ def write_splits(
         raise  # names the file and the reason already
     except OSError as exc:
         raise OutputNotWritable.from_path(out, exc.strerror or str(exc)) from exc
+    remove_superseded(out, kept="files")  # a Spark split's train/ ... of before
     return replace(result, files=files, dataset_versions=versions)
 
 

@@ -384,3 +384,22 @@ def test_cli_split_on_spark_records_the_engine(
         members["rows"]
         == json.loads((workspace / "splits" / "split_report.json").read_text())["rows"]["train"]
     )
+
+
+def test_switching_engines_replaces_the_other_engines_outputs(spark: Any, tmp_path: Path) -> None:
+    data = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": list(range(60)), "y": ["a", "b", "c"] * 20}), data)
+    out = tmp_path / "out"
+    split(data, key="id", out=out)
+    assert all((out / f"{n}.parquet").is_file() for n in SPLITS)
+    (out / "notes.txt").write_text("mine\n")
+    sp = split(data, key="id", out=out, engine="spark")
+    # the DuckDB engine's files of the same splits are gone: one version of each split
+    assert not any((out / f"{n}.parquet").exists() for n in SPLITS)
+    assert all(parts(out / n) for n in SPLITS) and (out / "notes.txt").exists()
+    keys = rows_of(sp, "id")
+    (out / "test" / "readme.md").write_text("not a part\n")  # a folder datalife did not fill
+    duck = split(data, key="id", out=out)
+    assert rows_of(duck, "id") == keys
+    assert not (out / "train").exists() and not (out / "dev").exists()
+    assert (out / "test" / "readme.md").exists()  # left alone, with the parts beside it
