@@ -46,6 +46,7 @@ __all__ = [
     "assign_groups",
     "assign_key",
     "assign_ordered",
+    "deal_groups",
     "key_fraction",
     "mix64",
     "row_keys",
@@ -256,30 +257,49 @@ def assign_groups(
     below its size target. Groups are taken by size (largest first), then by the hash of
     the group value, so the result does not depend on the row order.
     """
-    k = len(ratios)
-    n = len(group_codes)
-    sizes = np.bincount(group_codes, minlength=n_groups)
-    order = np.lexsort((group_hashes, -sizes))
     # per group, the (stratum, count) pairs it holds
     pair = group_codes * n_strata + strata
     uniq, cnt = np.unique(pair, return_counts=True)
-    g_of = uniq // n_strata
-    s_of = uniq % n_strata
-    starts = np.searchsorted(g_of, np.arange(n_groups + 1))
-    totals = np.bincount(strata, minlength=n_strata).astype(np.float64)
+    g_split = deal_groups(
+        uniq // n_strata, uniq % n_strata, cnt, n_groups, n_strata, group_hashes, ratios
+    )
+    return GroupAssignment(rows=g_split[group_codes], groups=g_split)
+
+
+def deal_groups(
+    pair_group: npt.NDArray[np.int64],
+    pair_stratum: npt.NDArray[np.int64],
+    pair_rows: npt.NDArray[np.int64],
+    n_groups: int,
+    n_strata: int,
+    group_hashes: npt.NDArray[np.uint64],
+    ratios: Sequence[Fraction],
+) -> I8:
+    """The split of each group, from the rows of every (group, stratum) pair: what
+    :func:`assign_groups` counts from the rows, and what an engine that keeps its rows
+    (Spark) aggregates. The rule is :func:`assign_groups`'s; one implementation for both, so
+    the same groups are dealt the same splits on every engine.
+    """
+    k = len(ratios)
+    sizes = np.bincount(pair_group, weights=pair_rows, minlength=n_groups).astype(np.int64)
+    n = int(sizes.sum())
+    order = np.lexsort((group_hashes, -sizes))
+    by_pair = np.lexsort((pair_stratum, pair_group))
+    g_of = pair_group[by_pair]
+    s_list = pair_stratum[by_pair].tolist()
+    c_list = pair_rows[by_pair].tolist()
+    st = np.searchsorted(g_of, np.arange(n_groups + 1)).tolist()
+    totals = np.bincount(pair_stratum, weights=pair_rows, minlength=n_strata)
     rat = [float(r) for r in ratios]
-    target = [[totals[s] * rat[j] for s in range(n_strata)] for j in range(k)]
+    target = [[float(totals[s]) * rat[j] for s in range(n_strata)] for j in range(k)]
     size_target = [n * rat[j] for j in range(k)]
     cur = [[0.0] * n_strata for _ in range(k)]
     cur_size = [0.0] * k
     g_split = np.empty(n_groups, dtype=np.int8)
-    s_list = s_of.tolist()
-    c_list = cnt.tolist()
-    st = starts.tolist()
     for g in order.tolist():
         lo, hi = st[g], st[g + 1]
         best_j = 0
-        best = None
+        best: tuple[float, float, int] | None = None
         for j in range(k):
             cj = cur[j]
             tj = target[j]
@@ -288,18 +308,16 @@ def assign_groups(
                 s = s_list[i]
                 c = c_list[i]
                 cost += abs(cj[s] + c - tj[s]) - abs(cj[s] - tj[s])
-            slack = (cur_size[j] - size_target[j]) / size_target[j]
-            score = (cost, slack, j)
+            score = (cost, (cur_size[j] - size_target[j]) / size_target[j], j)
             if best is None or score < best:
                 best = score
                 best_j = j
         g_split[g] = best_j
-        cj = cur[best_j]
         for i in range(lo, hi):
-            cj[s_list[i]] += c_list[i]
+            cur[best_j][s_list[i]] += c_list[i]
         cur_size[best_j] += float(sizes[g])
     _fill_empty_splits(g_split, sizes, size_target)
-    return GroupAssignment(rows=g_split[group_codes], groups=g_split)
+    return g_split
 
 
 def _fill_empty_splits(

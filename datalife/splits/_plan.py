@@ -34,6 +34,7 @@ from datalife.splits.report import (
     class_table,
     duplicate_stats,
     group_stats,
+    report_warnings,
     split_sizes,
 )
 
@@ -618,32 +619,7 @@ def _report(
     groups = None
     if params.group is not None and group_codes is not None:
         groups = group_stats(assign, group_codes, group_labels, params.group)
-    for m in missing[:MAX_EXAMPLES]:
-        warnings.append(
-            f"class {m['class']!r} ({m['rows']} rows) is not in {', '.join(m['splits'])}"
-        )
-    if len(missing) > MAX_EXAMPLES:
-        warnings.append(f"... and {len(missing) - MAX_EXAMPLES} more classes missing from a split")
-    if dup.shared_rows:
-        warnings.append(
-            f"{dup.shared_rows:,} rows have an exact duplicate in another split "
-            f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
-        )
-    if params.mode == "group" and groups is not None:
-        far = [s for s in sizes if abs(s.deviation) > max(1.0, 0.1 * s.target)]
-        if far:
-            worst = max(far, key=lambda s: abs(s.deviation) / s.target)
-            warnings.append(
-                f"{worst.split} has {worst.rows:,} rows for a target of {worst.target:,.0f}: "
-                f"{groups.count:,} groups cannot be split closer to the ratios"
-            )
-    if params.mode == "key":
-        for s in sizes:
-            if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:
-                warnings.append(
-                    f"{s.split} has {s.rows:,} rows, {s.deviation / s.noise_sd:+.1f} standard "
-                    "deviations from its target: check the key column is not skewed"
-                )
+    warnings.extend(report_warnings(params, sizes, missing, dup, groups))
     return SplitReport(
         params=params,
         total_rows=len(assign),

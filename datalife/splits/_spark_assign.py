@@ -391,13 +391,9 @@ def _group(
     from pyspark.sql import functions as F  # noqa: N812
 
     from datalife.splits._arrow import hash_values
+    from datalife.splits._assign import deal_groups
     from datalife.splits._plan import NULL_LABEL, encode
-    from datalife.splits._spark_modes import (
-        GROUP_ID,
-        assign_groups_counts,
-        group_splits,
-        row_hashes,
-    )
+    from datalife.splits._spark_modes import GROUP_ID, group_splits, row_hashes
     from datalife.splits._spark_report import Strata
     from datalife.splits.report import GroupStats
 
@@ -442,7 +438,7 @@ def _group(
     ghash = np.where(gnull[first], gid[first], ghash)
     strata = Strata(table, params.stratify)
     rows = np.asarray(table.column("__n").to_numpy(), dtype=np.int64)
-    g_split = assign_groups_counts(
+    g_split = deal_groups(
         codes, strata.codes, rows, n_groups, strata.count, ghash, params.fractions
     )
     per_pair = g_split[codes]

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUCKETS",
-    "assign_groups_counts",
     "exact_splits",
     "group_splits",
     "key_splits",
@@ -204,65 +203,6 @@ def exact_splits(df: DataFrame, stratify: Sequence[str], cuts: DataFrame) -> Dat
 
 
 # -- group mode ------------------------------------------------------------------------------
-
-
-def assign_groups_counts(
-    pair_group: npt.NDArray[np.int64],
-    pair_stratum: npt.NDArray[np.int64],
-    pair_rows: npt.NDArray[np.int64],
-    n_groups: int,
-    n_strata: int,
-    group_hashes: npt.NDArray[np.uint64],
-    ratios: Sequence[Fraction],
-) -> npt.NDArray[np.int8]:
-    """:func:`datalife.splits._assign.assign_groups` from counts instead of rows: the split of
-    each group, from the rows of every (group, stratum) pair (what Spark aggregates).
-
-    The same greedy rule: groups by size (largest first), then by the hash of the group
-    value; each to the split where it most reduces (or least increases) the L1 distance of
-    the per-stratum counts from their targets, ties to the split furthest below its size
-    target; then no split left empty. For the same groups it deals the same splits.
-    """
-    from datalife.splits._assign import _fill_empty_splits
-
-    k = len(ratios)
-    sizes = np.bincount(pair_group, weights=pair_rows, minlength=n_groups).astype(np.int64)
-    n = int(sizes.sum())
-    order = np.lexsort((group_hashes, -sizes))
-    by_pair = np.lexsort((pair_stratum, pair_group))
-    g_of = pair_group[by_pair]
-    s_list = pair_stratum[by_pair].tolist()
-    c_list = pair_rows[by_pair].tolist()
-    st = np.searchsorted(g_of, np.arange(n_groups + 1)).tolist()
-    totals = np.bincount(pair_stratum, weights=pair_rows, minlength=n_strata)
-    rat = [float(r) for r in ratios]
-    target = [[float(totals[s]) * rat[j] for s in range(n_strata)] for j in range(k)]
-    size_target = [n * rat[j] for j in range(k)]
-    cur = [[0.0] * n_strata for _ in range(k)]
-    cur_size = [0.0] * k
-    g_split = np.empty(n_groups, dtype=np.int8)
-    for g in order.tolist():
-        lo, hi = st[g], st[g + 1]
-        best_j = 0
-        best: tuple[float, float, int] | None = None
-        for j in range(k):
-            cj = cur[j]
-            tj = target[j]
-            cost = 0.0
-            for i in range(lo, hi):
-                s = s_list[i]
-                c = c_list[i]
-                cost += abs(cj[s] + c - tj[s]) - abs(cj[s] - tj[s])
-            score = (cost, (cur_size[j] - size_target[j]) / size_target[j], j)
-            if best is None or score < best:
-                best = score
-                best_j = j
-        g_split[g] = best_j
-        for i in range(lo, hi):
-            cur[best_j][s_list[i]] += c_list[i]
-        cur_size[best_j] += float(sizes[g])
-    _fill_empty_splits(g_split, sizes, size_target)
-    return g_split
 
 
 def group_splits(df: DataFrame, group: str, mapping: DataFrame) -> DataFrame:

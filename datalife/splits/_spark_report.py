@@ -25,6 +25,8 @@ from datalife.splits.report import (
     GroupStats,
     SplitReport,
     SplitSize,
+    class_table_of_counts,
+    report_warnings,
 )
 
 if TYPE_CHECKING:
@@ -77,38 +79,6 @@ def _sizes(
         sd = None if unit_sq is None else math.sqrt(unit_sq * p * (1 - p))
         out.append(SplitSize(split=name, rows=int(counts[j]), target=n * p, noise_sd=sd))
     return out
-
-
-def _classes(
-    mat: npt.NDArray[np.int64], labels: Sequence[str], params: SplitParams
-) -> tuple[list[ClassDistribution], Deviation | None, float | None, list[dict[str, Any]]]:
-    """:func:`datalife.splits.report.class_table` from the (stratum × split) count matrix."""
-    n = int(mat.sum())
-    totals = mat.sum(axis=1)
-    split_totals = mat.sum(axis=0)
-    classes: list[ClassDistribution] = []
-    best: Deviation | None = None
-    max_rows = 0.0
-    missing: list[dict[str, Any]] = []
-    for i, label in enumerate(labels):
-        n_c = int(totals[i])
-        whole = n_c / n if n else 0.0
-        split_rows = {s: int(mat[i, j]) for j, s in enumerate(SPLITS)}
-        shares = {
-            s: float(mat[i, j] / split_totals[j]) if split_totals[j] else 0.0
-            for j, s in enumerate(SPLITS)
-        }
-        targets = {s: n_c * params.ratios[j] for j, s in enumerate(SPLITS)}
-        classes.append(ClassDistribution(label, n_c, whole, split_rows, shares, targets))
-        absent = [s for s in SPLITS if split_rows[s] == 0]
-        if absent:
-            missing.append({"class": label, "rows": n_c, "splits": absent})
-        for s in SPLITS:
-            max_rows = max(max_rows, abs(split_rows[s] - targets[s]))
-            dev = Deviation(s, label, shares[s], whole, split_rows[s], targets[s])
-            if best is None or abs(dev.share_deviation) > abs(best.share_deviation):
-                best = dev
-    return classes, best, max_rows, missing
 
 
 #: one aggregate of the rows (a one-row DataFrame), and what its row (as JSON) means
@@ -247,33 +217,8 @@ def build_report(
     max_rows: float | None = None
     missing: list[dict[str, Any]] = []
     if params.stratify:
-        classes, largest, max_rows, missing = _classes(mat, labels, params)
-    for m in missing[:MAX_EXAMPLES]:
-        warnings.append(
-            f"class {m['class']!r} ({m['rows']} rows) is not in {', '.join(m['splits'])}"
-        )
-    if len(missing) > MAX_EXAMPLES:
-        warnings.append(f"... and {len(missing) - MAX_EXAMPLES} more classes missing from a split")
-    if dup.shared_rows:
-        warnings.append(
-            f"{dup.shared_rows:,} rows have an exact duplicate in another split "
-            f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
-        )
-    if params.mode == "group" and groups is not None:
-        far = [s for s in sizes if abs(s.deviation) > max(1.0, 0.1 * s.target)]
-        if far:
-            worst = max(far, key=lambda s: abs(s.deviation) / s.target)
-            warnings.append(
-                f"{worst.split} has {worst.rows:,} rows for a target of {worst.target:,.0f}: "
-                f"{groups.count:,} groups cannot be split closer to the ratios"
-            )
-    if params.mode == "key":
-        for s in sizes:
-            if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:
-                warnings.append(
-                    f"{s.split} has {s.rows:,} rows, {s.deviation / s.noise_sd:+.1f} standard "
-                    "deviations from its target: check the key column is not skewed"
-                )
+        classes, largest, max_rows, missing = class_table_of_counts(mat, labels, params)
+    warnings.extend(report_warnings(params, sizes, missing, dup, groups))
     return SplitReport(
         params=params,
         total_rows=int(counts.sum()),

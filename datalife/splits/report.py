@@ -29,6 +29,8 @@ __all__ = [
     "SplitReport",
     "SplitSize",
     "TimeOrderStats",
+    "class_table_of_counts",
+    "report_warnings",
 ]
 
 #: How many examples (rows, groups, classes) a report lists at most.
@@ -353,13 +355,21 @@ def class_table(
     params: SplitParams,
 ) -> tuple[list[ClassDistribution], Deviation | None, float | None, list[dict[str, Any]]]:
     """Per-class counts per split, the largest deviation, and the missing classes."""
-    n = len(assign)
     c = len(labels)
     k = len(SPLITS)
     joint = codes * k
     joint += assign
     mat = np.bincount(joint, minlength=c * k).reshape(c, k)
     del joint
+    return class_table_of_counts(mat, labels, params)
+
+
+def class_table_of_counts(
+    mat: npt.NDArray[np.int64], labels: Sequence[str], params: SplitParams
+) -> tuple[list[ClassDistribution], Deviation | None, float | None, list[dict[str, Any]]]:
+    """:func:`class_table` from the (class x split) row counts ``mat`` (an engine that counts
+    them where the rows are, such as Spark, hands them over)."""
+    n = int(mat.sum())
     totals = mat.sum(axis=1)
     split_totals = mat.sum(axis=0)
     classes: list[ClassDistribution] = []
@@ -475,3 +485,41 @@ def duplicate_stats(
         pairs=pairs,
         examples=examples,
     )
+
+
+def report_warnings(
+    params: SplitParams,
+    sizes: Sequence[SplitSize],
+    missing: Sequence[dict[str, Any]],
+    dup: DuplicateStats,
+    groups: GroupStats | None,
+) -> list[str]:
+    """The report's warnings about the split itself (whichever engine made it): classes
+    missing from a split, rows duplicated across splits, group-mode sizes far from their
+    targets, key-mode sizes further from them than hashing noise explains."""
+    out: list[str] = []
+    for m in missing[:MAX_EXAMPLES]:
+        out.append(f"class {m['class']!r} ({m['rows']} rows) is not in {', '.join(m['splits'])}")
+    if len(missing) > MAX_EXAMPLES:
+        out.append(f"... and {len(missing) - MAX_EXAMPLES} more classes missing from a split")
+    if dup.shared_rows:
+        out.append(
+            f"{dup.shared_rows:,} rows have an exact duplicate in another split "
+            f"({dup.shared_contents:,} distinct rows): the model can see test rows in training"
+        )
+    if params.mode == "group" and groups is not None:
+        far = [s for s in sizes if abs(s.deviation) > max(1.0, 0.1 * s.target)]
+        if far:
+            worst = max(far, key=lambda s: abs(s.deviation) / s.target)
+            out.append(
+                f"{worst.split} has {worst.rows:,} rows for a target of {worst.target:,.0f}: "
+                f"{groups.count:,} groups cannot be split closer to the ratios"
+            )
+    if params.mode == "key":
+        for s in sizes:
+            if s.noise_sd and abs(s.deviation) > 4 * s.noise_sd:
+                out.append(
+                    f"{s.split} has {s.rows:,} rows, {s.deviation / s.noise_sd:+.1f} standard "
+                    "deviations from its target: check the key column is not skewed"
+                )
+    return out
