@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from datalife.engines import unavailable
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.spark
 def test_conformance_through_spark_connect() -> None:
     reason = unavailable("spark")
     if reason:
-        pytest.skip(f"Spark cannot run here: {reason}")
+        skip_or_fail(f"Spark cannot run here: {reason}")
     env = {k: v for k, v in os.environ.items() if k != "DATALIFE_SPARK_MASTER"}
     env["DATALIFE_SPARK_REMOTE"] = "local[2]"
     env["DATALIFE_SPARK_TEST_EXAMPLES"] = "2"

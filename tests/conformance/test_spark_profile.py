@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datalife.engines import unavailable
+from tests.conftest import spark_session_or_skip
 
 pytestmark = pytest.mark.spark
 
@@ -36,12 +36,7 @@ _FLOAT_KEYS = {"mean", "std", "m2"}
 
 
 def _spark() -> Any:
-    reason = unavailable("spark")
-    if reason:
-        pytest.skip(f"Spark cannot run here (it needs Java 17 and pyspark): {reason}")
-    from datalife.engines.spark.session import get_session, placement
-
-    return get_session(placement())
+    return spark_session_or_skip()
 
 
 def assert_same(a: Any, b: Any, path: str = "") -> None:

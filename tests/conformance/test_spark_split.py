@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from datalife.errors import OutputNotWritable, SplitDataError
 from datalife.splits import SPLITS, read_provenance, split
+from tests.conftest import spark_session_or_skip
 
 pytestmark = pytest.mark.spark
 
@@ -37,14 +38,7 @@ FEW = settings(
 
 @pytest.fixture(scope="module")
 def spark() -> Any:
-    from datalife.engines.spark.engine import SparkEngine
-
-    reason = SparkEngine().available()
-    if reason is not None:
-        pytest.skip(f"Spark cannot run here (needs pyspark and Java 17+): {reason}")
-    from datalife.engines.spark.session import get_session, placement
-
-    return get_session(placement())
+    return spark_session_or_skip()
 
 
 def rows_of(result: Any, key: str) -> dict[Any, str]:

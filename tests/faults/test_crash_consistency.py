@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.faults.harness import (
     EXIT_KILLED,
     Command,
@@ -401,5 +402,5 @@ def test_kill_point_budget() -> None:
     """The issue asks for at least 200 kill points across commands (when all ran)."""
     expected = {"run-forced", "run-first", "split", "split-first", "signals"}
     if not expected <= set(KILLS):
-        pytest.skip("run with the whole of tests/faults to count the kill points")
+        skip_or_fail("run with the whole of tests/faults to count the kill points")
     assert sum(KILLS.values()) >= 200, KILLS

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 
 pytestmark = [pytest.mark.readme, pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -225,7 +225,7 @@ def test_readme_shell_blocks_run_in_a_fresh_copy(tmp_path: Path) -> None:
 def test_readme_precommit_configuration_works(tmp_path: Path) -> None:
     """The README's .pre-commit-config.yaml, run by pre-commit on a workspace repository."""
     if shutil.which("pre-commit", path=str(BIN)) is None:
-        pytest.skip("pre-commit is not installed in this environment (it is a dev dependency)")
+        skip_or_fail("pre-commit is not installed in this environment (it is a dev dependency)")
     config = precommit_config(README.read_text(encoding="utf-8"))
     ws = tmp_path / "project"
     ws.mkdir()

@@ -12,18 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 
 import datalife
-from datalife.engines import get_engine, unavailable
 from datalife.plan.spec import CheckSpec, ColumnSpec, SchemaSpec
+from tests.conftest import spark_session_or_skip
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def spark() -> Any:
-    reason = unavailable("spark")
-    if reason:
-        pytest.skip(f"Spark cannot run here: {reason}")
-    return get_engine("spark").session()  # type: ignore[attr-defined]
+    return spark_session_or_skip()
 
 
 def _in_range(lo: int, hi: int) -> CheckSpec:

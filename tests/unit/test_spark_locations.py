@@ -12,10 +12,10 @@ import pytest
 
 import datalife
 from datalife.cli import main
-from datalife.engines import get_engine, unavailable
 from datalife.errors import ConfigError, InputError
 from datalife.plan.spec import CheckSpec, ColumnSpec, SchemaSpec
 from datalife.validation import validate_files, validate_table
+from tests.conftest import spark_session_or_skip
 
 pytestmark = pytest.mark.spark
 
@@ -49,10 +49,7 @@ schema:
 
 @pytest.fixture(scope="module")
 def spark() -> Any:
-    reason = unavailable("spark")
-    if reason:
-        pytest.skip(f"Spark cannot run here: {reason}")
-    return get_engine("spark").session()  # type: ignore[attr-defined]
+    return spark_session_or_skip()
 
 
 def _data(root: Path) -> Path:
